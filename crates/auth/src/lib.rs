@@ -1,0 +1,2 @@
+//! rsmbd-auth (see ARCHITECTURE.md).
+#![forbid(unsafe_code)]

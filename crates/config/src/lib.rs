@@ -1,0 +1,2 @@
+//! rsmbd-config (see ARCHITECTURE.md).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! rsmbd-crypto (see ARCHITECTURE.md).
+#![forbid(unsafe_code)]

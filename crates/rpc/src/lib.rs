@@ -1,0 +1,2 @@
+//! rsmbd-rpc (see ARCHITECTURE.md).
+#![forbid(unsafe_code)]

@@ -1,0 +1,4 @@
+//! rsmbd: command-line entry point (serve, user management).
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,2 @@
+//! rsmbd-server (see ARCHITECTURE.md).
+#![forbid(unsafe_code)]

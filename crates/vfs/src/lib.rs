@@ -1,0 +1,2 @@
+//! rsmbd-vfs (see ARCHITECTURE.md).
+#![forbid(unsafe_code)]
