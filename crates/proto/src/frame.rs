@@ -38,7 +38,10 @@ mod tests {
         assert_eq!(h, [0, 0x01, 0x23, 0x45]);
         assert_eq!(decode_frame_header(h, 1 << 20).unwrap(), 0x12345);
         assert_eq!(decode_frame_header(h, 0x1000), Err(DecodeError::TooLarge));
-        assert_eq!(decode_frame_header([1, 0, 0, 0], 100), Err(DecodeError::BadValue));
+        assert_eq!(
+            decode_frame_header([1, 0, 0, 0], 100),
+            Err(DecodeError::BadValue)
+        );
         assert!(encode_frame_header(MAX_FRAME_LEN + 1).is_err());
     }
 }

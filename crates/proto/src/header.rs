@@ -161,7 +161,11 @@ mod tests {
 
     #[test]
     fn async_header_roundtrip_sets_flag() {
-        let h = Header { async_id: Some(42), message_id: 1, ..Default::default() };
+        let h = Header {
+            async_id: Some(42),
+            message_id: 1,
+            ..Default::default()
+        };
         let mut w = BytesMut::new();
         h.encode(&mut w);
         let d = Header::decode(&w).unwrap();

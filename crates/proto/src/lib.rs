@@ -35,10 +35,16 @@ pub struct FileId {
 
 impl FileId {
     /// The all-ones FileId that means "the file opened by the previous request" in a related compound.
-    pub const COMPOUNDED: FileId = FileId { persistent: u64::MAX, volatile: u64::MAX };
+    pub const COMPOUNDED: FileId = FileId {
+        persistent: u64::MAX,
+        volatile: u64::MAX,
+    };
 
     pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(FileId { persistent: r.u64()?, volatile: r.u64()? })
+        Ok(FileId {
+            persistent: r.u64()?,
+            volatile: r.u64()?,
+        })
     }
 
     pub fn encode(&self, w: &mut bytes::BytesMut) {

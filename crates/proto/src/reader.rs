@@ -149,7 +149,9 @@ pub fn utf16le_to_string(b: &[u8]) -> Result<String, DecodeError> {
         return Err(DecodeError::BadValue);
     }
     let units = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
-    char::decode_utf16(units).collect::<Result<String, _>>().map_err(|_| DecodeError::BadValue)
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map_err(|_| DecodeError::BadValue)
 }
 
 #[cfg(test)]

@@ -106,6 +106,10 @@ statuses! {
     SMB_BAD_CLUSTER_DIALECT = 0xC05D_0001,
     USER_MAPPED_FILE = 0xC000_0243,
     INVALID_EA_NAME = 0x8000_0013,
+    FS_DRIVER_REQUIRED = 0xC000_019C,
+    BAD_IMPERSONATION_LEVEL = 0xC000_00A5,
+    SMB_NO_PREAUTH_INTEGRITY_HASH_OVERLAP = 0xC05D_0000,
+    INVALID_OPLOCK_PROTOCOL = 0xC000_00E3,
 }
 
 impl NtStatus {
@@ -140,7 +144,10 @@ mod tests {
 
     #[test]
     fn names_and_severity() {
-        assert_eq!(format!("{:?}", NtStatus::ACCESS_DENIED), "STATUS_ACCESS_DENIED");
+        assert_eq!(
+            format!("{:?}", NtStatus::ACCESS_DENIED),
+            "STATUS_ACCESS_DENIED"
+        );
         assert!(NtStatus::ACCESS_DENIED.is_error());
         assert!(!NtStatus::BUFFER_OVERFLOW.is_error());
         assert_eq!(format!("{:?}", NtStatus(0x1234)), "NTSTATUS(0x00001234)");

@@ -1,4 +1,55 @@
-//! rsmbd: command-line entry point (serve, user management).
+//! rsmbd: the command line. `rsmbd serve` runs the SMB server in the foreground; `rsmbd user ...` manages
+//! the password database.
 #![forbid(unsafe_code)]
 
-fn main() {}
+mod serve;
+mod user_cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A memory-safe SMB 3 file server.
+#[derive(Parser, Debug)]
+#[command(name = "rsmbd", version, about)]
+struct Cli {
+    /// Configuration file in Samba's smb.conf format.
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run the server in the foreground (logs to stderr; SIGTERM or Ctrl-C stops it). Without --config it
+    /// serves a default share and prints how to connect.
+    Serve {
+        /// Port to listen on when no configuration file is given (default: 445 as root, 4445 otherwise).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Directory to share when no configuration file is given.
+        #[arg(long, value_name = "DIR")]
+        share: Option<PathBuf>,
+    },
+    /// Manage users in the smbpasswd password database.
+    User {
+        #[command(subcommand)]
+        cmd: user_cmd::UserCmd,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Serve { port, share } => serve::run(cli.config.as_deref(), port, share),
+        Cmd::User { cmd } => user_cmd::run(cmd, cli.config.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("rsmbd: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

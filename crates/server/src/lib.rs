@@ -1,2 +1,23 @@
-//! rsmbd-server (see ARCHITECTURE.md).
+//! rsmbd-server: connections, credits, compounds, sessions, trees, opens and the SMB2 command handlers
+//! (MS-SMB2 section 3.3, server role).
+//!
+//! The request path is described in ARCHITECTURE.md: a connection task reads frames, each frame (a single
+//! request or a compound chain) is processed by [`dispatch`] and its response frame is queued to the
+//! connection's writer task. File system work runs on tokio's blocking pool as the session's user
+//! ([`blocking`]).
 #![forbid(unsafe_code)]
+
+pub mod blocking;
+pub mod conn;
+pub mod credits;
+pub mod dispatch;
+pub mod files;
+pub mod handlers;
+pub mod listener;
+pub mod open;
+pub mod session;
+pub mod state;
+pub mod wildcard;
+
+pub use listener::{bind, serve};
+pub use state::{ServerSettings, ServerState, ShareEntry};

@@ -1,2 +1,35 @@
-//! rsmbd-vfs (see ARCHITECTURE.md).
+//! rsmbd-vfs: everything that touches the disk for the SMB server (see ARCHITECTURE.md and DESIGN.md
+//! decisions 5 and 6): share roots with kernel-confined name resolution, identity switching, MS-FSA 2.1.5
+//! create/read/write/set-information semantics, directory enumeration and DOS attributes. It knows nothing
+//! of SMB message layouts; all calls are plain blocking system calls meant for a blocking thread pool.
 #![forbid(unsafe_code)]
+
+mod create;
+mod dir;
+mod errno;
+mod file;
+mod identity;
+mod path;
+mod share;
+mod stat;
+mod time;
+
+#[cfg(test)]
+mod testutil;
+
+pub use create::{CreateAction, CreateRequest, Disposition, Kind};
+pub use dir::{DirEntry, DirStream};
+pub use errno::{errno_to_status, io_error_to_status, resolve_errno_to_status};
+pub use file::OpenFile;
+pub use identity::{as_daemon, as_identity, try_as_identity, Identity};
+pub use path::{SmbPath, MAX_COMPONENT_LEN};
+pub use proto::NtStatus;
+pub use share::{Share, ShareOptions};
+pub use stat::{
+    FileStat, FsStat, FILE_ATTRIBUTE_ARCHIVE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_HIDDEN,
+    FILE_ATTRIBUTE_NORMAL, FILE_ATTRIBUTE_READONLY, FS_NAME_FOR_CLIENTS,
+};
+pub use time::{filetime_to_unix, unix_to_filetime};
+
+/// Result of a file-system operation: failures are the NTSTATUS to send.
+pub type VfsResult<T> = Result<T, NtStatus>;

@@ -1,0 +1,318 @@
+//! The SESSION_SETUP security acceptor: SPNEGO negotiation (RFC 4178, MS-SPNG 3.2.5) around the
+//! NTLM server (MS-NLMP 3.2.5.1), or raw NTLMSSP when the client sends it unwrapped.
+//!
+//! SPNEGO flow: the client's NegTokenInit either carries the NTLM NEGOTIATE_MESSAGE as its
+//! optimistic mechToken (NTLMSSP first in its list) or not, in which case the acceptor first names
+//! NTLMSSP as the supported mechanism and waits for the NEGOTIATE_MESSAGE. The CHALLENGE_MESSAGE
+//! goes out in a NegTokenResp (accept-incomplete); the AUTHENTICATE_MESSAGE comes back in a
+//! NegTokenResp, possibly with a mechListMIC, which is then checked and answered (3.2.5.1).
+
+use crate::ntlm::messages::{self, Authenticate, AV_FLAG_MIC_PRESENT, MIC_RANGE};
+use crate::ntlm::signing::{signature, Direction};
+use crate::ntlm::{flags, v2};
+use crate::spnego::{self, ClientToken, NegState, NTLMSSP_OID};
+use crate::{AcceptorPolicy, AuthError, Identity, ServerNames, Step, UserLookup};
+use crypto::ct_eq;
+
+/// Seconds between 1601-01-01 (FILETIME epoch) and 1970-01-01.
+const FILETIME_UNIX_OFFSET_SECS: u64 = 11_644_473_600;
+
+/// How the NTLM messages travel.
+#[derive(Debug)]
+enum Framing {
+    Raw,
+    /// SPNEGO; holds the DER MechTypeList the client sent, the mechListMIC input.
+    Spnego {
+        mech_types: Vec<u8>,
+    },
+}
+
+/// Everything the AUTHENTICATE_MESSAGE is checked against.
+#[derive(Debug)]
+struct Pending {
+    framing: Framing,
+    negotiate: Vec<u8>,
+    challenge: Vec<u8>,
+    server_challenge: [u8; 8],
+}
+
+#[derive(Debug)]
+enum State {
+    Start,
+    /// SPNEGO chose NTLMSSP without an optimistic token; the NEGOTIATE_MESSAGE comes next.
+    AwaitNegotiate {
+        mech_types: Vec<u8>,
+    },
+    AwaitAuthenticate(Pending),
+    /// Finished or failed; any further token is out of sequence.
+    Closed,
+}
+
+/// A successful NTLM logon before SPNEGO wraps it up.
+struct Outcome {
+    identity: Identity,
+    /// ExportedSessionKey and the negotiated flags, for user logons only.
+    keys: Option<([u8; 16], u32)>,
+}
+
+/// One SESSION_SETUP authentication exchange.
+#[derive(Debug)]
+pub struct Acceptor {
+    names: ServerNames,
+    policy: AcceptorPolicy,
+    state: State,
+}
+
+impl Acceptor {
+    pub fn new(names: ServerNames, policy: AcceptorPolicy) -> Self {
+        Acceptor {
+            names,
+            policy,
+            state: State::Start,
+        }
+    }
+
+    /// Feeds the client's SecurityBuffer and returns the reply. After an error the exchange is
+    /// over and every further call fails with InvalidToken.
+    pub fn step(&mut self, token: &[u8], users: &dyn UserLookup) -> Result<Step, AuthError> {
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::Start if token.is_empty() => {
+                self.state = State::Start;
+                Ok(Step::Continue(spnego::negotiate_token()))
+            }
+            State::Start if token.starts_with(messages::SIGNATURE) => {
+                let (pending, challenge) = self.challenge(Framing::Raw, token)?;
+                self.state = State::AwaitAuthenticate(pending);
+                Ok(Step::Continue(challenge))
+            }
+            State::Start => self.spnego_init(token),
+            State::AwaitNegotiate { mech_types } => {
+                let ntlm = spnego_response_token(token)?.0;
+                let (pending, challenge) = self.challenge(Framing::Spnego { mech_types }, ntlm)?;
+                self.state = State::AwaitAuthenticate(pending);
+                Ok(Step::Continue(spnego::response(
+                    NegState::AcceptIncomplete,
+                    false,
+                    Some(&challenge),
+                    None,
+                )))
+            }
+            State::AwaitAuthenticate(pending) => self.finish(&pending, token, users),
+            State::Closed => Err(AuthError::InvalidToken),
+        }
+    }
+
+    /// Handles the client's NegTokenInit.
+    fn spnego_init(&mut self, token: &[u8]) -> Result<Step, AuthError> {
+        let ClientToken::Init(init) = spnego::parse(token).map_err(|_| AuthError::InvalidToken)?
+        else {
+            return Err(AuthError::InvalidToken);
+        };
+        if !init.mechs.contains(&NTLMSSP_OID) {
+            return Err(AuthError::InvalidToken);
+        }
+        let mech_types = init.mech_types_raw.to_vec();
+        match (init.mechs.first() == Some(&NTLMSSP_OID), init.mech_token) {
+            (true, Some(ntlm)) => {
+                let (pending, challenge) = self.challenge(Framing::Spnego { mech_types }, ntlm)?;
+                self.state = State::AwaitAuthenticate(pending);
+                Ok(Step::Continue(spnego::response(
+                    NegState::AcceptIncomplete,
+                    true,
+                    Some(&challenge),
+                    None,
+                )))
+            }
+            _ => {
+                self.state = State::AwaitNegotiate { mech_types };
+                Ok(Step::Continue(spnego::response(
+                    NegState::AcceptIncomplete,
+                    true,
+                    None,
+                    None,
+                )))
+            }
+        }
+    }
+
+    /// Answers a NEGOTIATE_MESSAGE with a CHALLENGE_MESSAGE.
+    fn challenge(
+        &self,
+        framing: Framing,
+        negotiate: &[u8],
+    ) -> Result<(Pending, Vec<u8>), AuthError> {
+        let client_flags = messages::parse_negotiate(negotiate)?;
+        let mut server_challenge = [0u8; 8];
+        getrandom::fill(&mut server_challenge).map_err(|_| AuthError::Internal)?;
+        let challenge = messages::build_challenge(
+            messages::challenge_flags(client_flags),
+            &server_challenge,
+            &self.names,
+            filetime_now(),
+        );
+        let pending = Pending {
+            framing,
+            negotiate: negotiate.to_vec(),
+            challenge: challenge.clone(),
+            server_challenge,
+        };
+        Ok((pending, challenge))
+    }
+
+    /// Handles the AUTHENTICATE_MESSAGE and, under SPNEGO, the mechListMIC exchange.
+    fn finish(
+        &self,
+        pending: &Pending,
+        token: &[u8],
+        users: &dyn UserLookup,
+    ) -> Result<Step, AuthError> {
+        let Framing::Spnego { mech_types } = &pending.framing else {
+            let outcome = self.authenticate(pending, token, users)?;
+            return Ok(done(Vec::new(), outcome));
+        };
+        let (ntlm, client_mic) = spnego_response_token(token)?;
+        let outcome = self.authenticate(pending, ntlm, users)?;
+        let server_mic = match (client_mic, outcome.keys) {
+            (Some(mic), Some((key, negotiated))) => {
+                let expected =
+                    signature(&key, negotiated, Direction::ClientToServer, 0, mech_types);
+                if !ct_eq(&expected, mic) {
+                    return Err(AuthError::LogonFailure);
+                }
+                Some(signature(
+                    &key,
+                    negotiated,
+                    Direction::ServerToClient,
+                    0,
+                    mech_types,
+                ))
+            }
+            // Guest and anonymous sessions have no key to check a MIC with.
+            _ => None,
+        };
+        let reply = spnego::response(
+            NegState::AcceptCompleted,
+            false,
+            None,
+            server_mic.as_ref().map(|m| &m[..]),
+        );
+        Ok(done(reply, outcome))
+    }
+
+    /// Verifies the AUTHENTICATE_MESSAGE (MS-NLMP 3.2.5.1.2) and maps the user.
+    fn authenticate(
+        &self,
+        pending: &Pending,
+        msg: &[u8],
+        users: &dyn UserLookup,
+    ) -> Result<Outcome, AuthError> {
+        let auth = messages::parse_authenticate(msg)?;
+        if is_anonymous(&auth) {
+            return self.policy_logon(self.policy.allow_anonymous, Identity::Anonymous);
+        }
+        let response = v2::NtResponse::parse(auth.nt_response).ok_or(AuthError::LogonFailure)?;
+        let Some(record) = users.lookup(&auth.user) else {
+            return self.policy_logon(self.policy.map_unknown_user_to_guest, Identity::Guest);
+        };
+        let hash = record.nt_hash.ok_or(AuthError::LogonFailure)?;
+        let base_key = v2::verify(
+            &hash,
+            &auth.user,
+            &auth.domain,
+            &pending.server_challenge,
+            &response,
+        )
+        .ok_or(AuthError::LogonFailure)?;
+        let key_exch = auth.flags & flags::KEY_EXCH != 0;
+        let exported = v2::exported_session_key(key_exch, &base_key, auth.encrypted_session_key)?;
+        check_mic(pending, msg, &response, &exported)?;
+        if record.disabled {
+            return Err(AuthError::AccountDisabled);
+        }
+        let identity = Identity::User {
+            name: record.name,
+            domain: auth.domain,
+            uid: record.uid,
+        };
+        Ok(Outcome {
+            identity,
+            keys: Some((exported, auth.flags)),
+        })
+    }
+}
+
+impl Acceptor {
+    /// A keyless logon (anonymous or guest) that the policy may allow.
+    fn policy_logon(&self, allowed: bool, identity: Identity) -> Result<Outcome, AuthError> {
+        if allowed {
+            Ok(Outcome {
+                identity,
+                keys: None,
+            })
+        } else {
+            Err(AuthError::LogonFailure)
+        }
+    }
+}
+
+/// Anonymous per MS-NLMP 3.2.5.1.2: no user name, no NT response, an empty or one-zero LM response.
+fn is_anonymous(auth: &Authenticate<'_>) -> bool {
+    auth.user.is_empty() && auth.nt_response.is_empty() && matches!(auth.lm_response, [] | [0])
+}
+
+/// Checks the AUTHENTICATE_MESSAGE MIC when the client's MsvAvFlags say it is present.
+fn check_mic(
+    pending: &Pending,
+    msg: &[u8],
+    response: &v2::NtResponse<'_>,
+    exported: &[u8; 16],
+) -> Result<(), AuthError> {
+    let pairs =
+        messages::parse_av_pairs(response.av_pairs()).map_err(|_| AuthError::LogonFailure)?;
+    if messages::av_flags(&pairs) & AV_FLAG_MIC_PRESENT == 0 {
+        return Ok(());
+    }
+    let mic = msg.get(MIC_RANGE).ok_or(AuthError::LogonFailure)?;
+    let mut zeroed = msg.to_vec();
+    zeroed
+        .get_mut(MIC_RANGE)
+        .ok_or(AuthError::LogonFailure)?
+        .fill(0);
+    let expected = v2::mic(exported, &pending.negotiate, &pending.challenge, &zeroed);
+    if ct_eq(&expected, mic) {
+        Ok(())
+    } else {
+        Err(AuthError::LogonFailure)
+    }
+}
+
+/// Extracts responseToken (required) and mechListMIC from a client NegTokenResp.
+fn spnego_response_token(token: &[u8]) -> Result<(&[u8], Option<&[u8]>), AuthError> {
+    match spnego::parse(token) {
+        Ok(ClientToken::Resp(resp)) => Ok((
+            resp.response_token.ok_or(AuthError::InvalidToken)?,
+            resp.mech_list_mic,
+        )),
+        _ => Err(AuthError::InvalidToken),
+    }
+}
+
+fn done(token: Vec<u8>, outcome: Outcome) -> Step {
+    Step::Done {
+        token,
+        identity: outcome.identity,
+        session_key: outcome.keys.map(|(key, _)| key),
+    }
+}
+
+/// The current time as a FILETIME (100 ns units since 1601).
+fn filetime_now() -> u64 {
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (since_unix.as_secs() + FILETIME_UNIX_OFFSET_SECS) * 10_000_000
+        + u64::from(since_unix.subsec_nanos() / 100)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,298 @@
+//! The table of known smb.conf parameters: canonical name, synonyms, scope, value type and whether rsmbd
+//! acts on it. Names are compared ignoring case and spaces, as Samba does.
+
+use crate::value::Type;
+
+/// Where a parameter may appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only in `[global]`.
+    Global,
+    /// In a share section, or in `[global]` as the default for every share.
+    Share,
+}
+
+/// The settings rsmbd acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Include,
+    SmbPorts,
+    Interfaces,
+    BindInterfacesOnly,
+    ServerMinProtocol,
+    ServerMaxProtocol,
+    NetbiosName,
+    Workgroup,
+    ServerString,
+    PassdbBackend,
+    MapToGuest,
+    GuestAccount,
+    Smb2MaxCredits,
+    Smb2MaxRead,
+    Smb2MaxWrite,
+    Smb2MaxTrans,
+    Path,
+    Comment,
+    ReadOnly,
+    Browseable,
+    ValidUsers,
+    GuestOk,
+    FollowSymlinks,
+    Available,
+}
+
+/// Whether rsmbd acts on a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Implemented; the key names the setting it changes.
+    Supported(Key),
+    /// Known Samba or ksmbd parameter that rsmbd does not implement yet; it is reported and ignored.
+    Ignored,
+}
+
+/// One known parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Parameter {
+    /// Canonical name, lower case.
+    pub name: &'static str,
+    /// Other names meaning the same thing.
+    pub synonyms: &'static [&'static str],
+    /// Other names meaning the boolean opposite (`writable` for `read only`).
+    pub inverse_synonyms: &'static [&'static str],
+    /// Where it may appear.
+    pub scope: Scope,
+    /// Type of its value.
+    pub ty: Type,
+    /// Whether rsmbd acts on it.
+    pub support: Support,
+}
+
+impl Parameter {
+    const fn new(name: &'static str, scope: Scope, ty: Type, support: Support) -> Parameter {
+        Parameter {
+            name,
+            synonyms: &[],
+            inverse_synonyms: &[],
+            scope,
+            ty,
+            support,
+        }
+    }
+
+    const fn synonyms(self, synonyms: &'static [&'static str]) -> Parameter {
+        Parameter { synonyms, ..self }
+    }
+
+    const fn inverse(self, inverse_synonyms: &'static [&'static str]) -> Parameter {
+        Parameter {
+            inverse_synonyms,
+            ..self
+        }
+    }
+}
+
+const fn global(name: &'static str, ty: Type, key: Key) -> Parameter {
+    Parameter::new(name, Scope::Global, ty, Support::Supported(key))
+}
+
+const fn share(name: &'static str, ty: Type, key: Key) -> Parameter {
+    Parameter::new(name, Scope::Share, ty, Support::Supported(key))
+}
+
+const fn ignored_global(name: &'static str, ty: Type) -> Parameter {
+    Parameter::new(name, Scope::Global, ty, Support::Ignored)
+}
+
+const fn ignored_share(name: &'static str, ty: Type) -> Parameter {
+    Parameter::new(name, Scope::Share, ty, Support::Ignored)
+}
+
+use Type::{Bool, Integer, List, Size, String as Text};
+
+/// Every parameter rsmbd knows about.
+pub static PARAMETERS: &[Parameter] = &[
+    // Supported, global.
+    global("include", Text, Key::Include),
+    global("smb ports", List, Key::SmbPorts).synonyms(&["tcp port"]),
+    global("interfaces", List, Key::Interfaces),
+    global("bind interfaces only", Bool, Key::BindInterfacesOnly),
+    global("server min protocol", Text, Key::ServerMinProtocol).synonyms(&["min protocol"]),
+    global("server max protocol", Text, Key::ServerMaxProtocol)
+        .synonyms(&["max protocol", "protocol"]),
+    global("netbios name", Text, Key::NetbiosName),
+    global("workgroup", Text, Key::Workgroup),
+    global("server string", Text, Key::ServerString),
+    global("passdb backend", Text, Key::PassdbBackend),
+    global("map to guest", Text, Key::MapToGuest),
+    global("guest account", Text, Key::GuestAccount),
+    global("smb2 max credits", Integer, Key::Smb2MaxCredits),
+    global("smb2 max read", Size, Key::Smb2MaxRead),
+    global("smb2 max write", Size, Key::Smb2MaxWrite),
+    global("smb2 max trans", Size, Key::Smb2MaxTrans),
+    // Supported, per share.
+    share("path", Text, Key::Path).synonyms(&["directory"]),
+    share("comment", Text, Key::Comment),
+    share("read only", Bool, Key::ReadOnly).inverse(&["writable", "writeable", "write ok"]),
+    share("browseable", Bool, Key::Browseable).synonyms(&["browsable"]),
+    share("valid users", List, Key::ValidUsers),
+    share("guest ok", Bool, Key::GuestOk).synonyms(&["public"]),
+    share("follow symlinks", Bool, Key::FollowSymlinks),
+    share("available", Bool, Key::Available),
+    // Known but not implemented yet, global.
+    ignored_global("add group script", Text),
+    ignored_global("add machine script", Text),
+    ignored_global("add user script", Text),
+    ignored_global("config file", Text),
+    ignored_global("delete user script", Text),
+    ignored_global("disable netbios", Bool),
+    ignored_global("disable spoolss", Bool),
+    ignored_global("dns proxy", Bool),
+    ignored_global("domain logons", Bool),
+    ignored_global("domain master", Text),
+    ignored_global("kerberos method", Text),
+    ignored_global("lanman auth", Bool),
+    ignored_global("load printers", Bool),
+    ignored_global("local master", Bool),
+    ignored_global("log file", Text),
+    ignored_global("log level", Text).synonyms(&["debug level"]),
+    ignored_global("logging", Text),
+    ignored_global("logon drive", Text),
+    ignored_global("logon home", Text),
+    ignored_global("logon path", Text),
+    ignored_global("logon script", Text),
+    ignored_global("max log size", Integer),
+    ignored_global("name resolve order", Text),
+    ignored_global("ntlm auth", Text),
+    ignored_global("obey pam restrictions", Bool),
+    ignored_global("os level", Integer),
+    ignored_global("pam password change", Bool),
+    ignored_global("panic action", Text),
+    ignored_global("passwd chat", Text),
+    ignored_global("passwd program", Text),
+    ignored_global("preferred master", Text),
+    ignored_global("printcap name", Text),
+    ignored_global("realm", Text),
+    ignored_global("restrict anonymous", Integer),
+    ignored_global("security", Text),
+    ignored_global("server multi channel support", Bool),
+    ignored_global("server role", Text),
+    ignored_global("server signing", Text),
+    ignored_global("server smb encrypt", Text).synonyms(&["smb encrypt"]),
+    ignored_global("socket options", Text),
+    ignored_global("template homedir", Text),
+    ignored_global("template shell", Text),
+    ignored_global("unix extensions", Bool),
+    ignored_global("unix password sync", Bool),
+    ignored_global("username map", Text),
+    ignored_global("usershare allow guests", Bool),
+    ignored_global("usershare max shares", Integer),
+    ignored_global("usershare owner only", Bool),
+    ignored_global("usershare path", Text),
+    ignored_global("wins server", Text),
+    ignored_global("wins support", Bool),
+    // Known but not implemented yet, per share.
+    ignored_share("admin users", List),
+    ignored_share("case sensitive", Text),
+    ignored_share("create mask", Text).synonyms(&["create mode"]),
+    ignored_share("directory mask", Text).synonyms(&["directory mode"]),
+    ignored_share("ea support", Bool),
+    ignored_share("force create mode", Text),
+    ignored_share("force directory mode", Text),
+    ignored_share("force group", Text),
+    ignored_share("force user", Text),
+    ignored_share("guest only", Bool).synonyms(&["only guest"]),
+    ignored_share("hide dot files", Bool),
+    ignored_share("hide files", Text),
+    ignored_share("hosts allow", List).synonyms(&["allow hosts"]),
+    ignored_share("hosts deny", List).synonyms(&["deny hosts"]),
+    ignored_share("inherit acls", Bool),
+    ignored_share("inherit permissions", Bool),
+    ignored_share("invalid users", List),
+    ignored_share("level2 oplocks", Bool),
+    ignored_share("max connections", Integer),
+    ignored_share("oplocks", Bool),
+    ignored_share("preserve case", Bool),
+    ignored_share("printable", Bool).synonyms(&["print ok"]),
+    ignored_share("printing", Text),
+    ignored_share("read list", List),
+    ignored_share("short preserve case", Bool),
+    ignored_share("store dos attributes", Bool),
+    ignored_share("strict locking", Text),
+    ignored_share("veto files", Text),
+    ignored_share("vfs objects", List).synonyms(&["vfs object"]),
+    ignored_share("wide links", Bool),
+    ignored_share("write list", List),
+];
+
+/// Reduces a parameter name to the form names are compared in: lower case, without white space.
+pub fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Finds a parameter by any of its names. The boolean is true when the name is an inverse synonym.
+pub fn lookup(name: &str) -> Option<(&'static Parameter, bool)> {
+    let wanted = normalize(name);
+    let same = |n: &&str| normalize(n) == wanted;
+    PARAMETERS.iter().find_map(|p| {
+        if same(&p.name) || p.synonyms.iter().any(same) {
+            Some((p, false))
+        } else if p.inverse_synonyms.iter().any(same) {
+            Some((p, true))
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_ignore_case_and_spaces() {
+        for n in [
+            "Server Min Protocol",
+            "server min protocol",
+            "servermin protocol",
+            "SERVERMINPROTOCOL",
+        ] {
+            let (p, inv) = lookup(n).unwrap();
+            assert_eq!(p.name, "server min protocol");
+            assert!(!inv);
+        }
+        assert!(lookup("no such thing").is_none());
+    }
+
+    #[test]
+    fn synonyms_and_inverse() {
+        assert_eq!(lookup("Browsable").unwrap().0.name, "browseable");
+        assert_eq!(lookup("tcp port").unwrap().0.name, "smb ports");
+        let (p, inv) = lookup("Write OK").unwrap();
+        assert_eq!(p.name, "read only");
+        assert!(inv);
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        let mut seen = std::collections::HashSet::new();
+        for p in PARAMETERS {
+            assert_eq!(
+                p.name,
+                p.name.to_lowercase(),
+                "canonical names are lower case"
+            );
+            for n in std::iter::once(&p.name)
+                .chain(p.synonyms)
+                .chain(p.inverse_synonyms)
+            {
+                assert!(seen.insert(normalize(n)), "duplicate name {n}");
+            }
+            if !p.inverse_synonyms.is_empty() {
+                assert_eq!(p.ty, Type::Bool, "{} has inverse synonyms", p.name);
+            }
+        }
+    }
+}

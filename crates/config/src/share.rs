@@ -1,0 +1,89 @@
+//! The per-share settings rsmbd acts on, with their defaults and how each parameter value is applied.
+
+use std::path::PathBuf;
+
+use crate::registry::Key;
+use crate::value::Value;
+
+/// One disk share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareConfig {
+    /// Share name as first written in the configuration.
+    pub name: String,
+    /// Directory served (`path`, `directory`).
+    pub path: PathBuf,
+    /// Description shown to clients.
+    pub comment: String,
+    /// Refuse writes; default true (`read only`, inverse of `writable`, `writeable`, `write ok`).
+    pub read_only: bool,
+    /// Listed when clients enumerate shares; default true (`browseable`, `browsable`).
+    pub browseable: bool,
+    /// Users (and `@groups`) allowed to connect; empty means everyone.
+    pub valid_users: Vec<String>,
+    /// Allow guest connections (`guest ok`, `public`); default false.
+    pub guest_ok: bool,
+    /// Follow symbolic links inside the share; default **false**, unlike Samba's yes, so that a link cannot
+    /// lead a client anywhere unless the administrator asks for it. Even when true, never out of the share.
+    pub follow_symlinks: bool,
+    /// Share is served at all; default true.
+    pub available: bool,
+}
+
+impl ShareConfig {
+    /// A share with every setting at its default.
+    pub fn new(name: &str, path: PathBuf) -> ShareConfig {
+        ShareConfig {
+            name: name.to_owned(),
+            path,
+            comment: String::new(),
+            read_only: true,
+            browseable: true,
+            valid_users: Vec::new(),
+            guest_ok: false,
+            follow_symlinks: false,
+            available: true,
+        }
+    }
+
+    /// Applies one parameter; `Err` holds the reason the value is rejected.
+    pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<(), String> {
+        match (key, value) {
+            (Key::Path, Value::Str(s)) => self.path = PathBuf::from(s),
+            (Key::Comment, Value::Str(s)) => self.comment = s,
+            (Key::ReadOnly, Value::Bool(b)) => self.read_only = b,
+            (Key::Browseable, Value::Bool(b)) => self.browseable = b,
+            (Key::ValidUsers, Value::List(l)) => self.valid_users = l,
+            (Key::GuestOk, Value::Bool(b)) => self.guest_ok = b,
+            (Key::FollowSymlinks, Value::Bool(b)) => self.follow_symlinks = b,
+            (Key::Available, Value::Bool(b)) => self.available = b,
+            (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let s = ShareConfig::new("data", PathBuf::from("/srv"));
+        assert!(s.read_only && s.browseable && s.available);
+        assert!(!s.guest_ok && !s.follow_symlinks);
+        assert!(s.valid_users.is_empty());
+    }
+
+    #[test]
+    fn values_applied() {
+        let mut s = ShareConfig::new("data", PathBuf::new());
+        s.apply(Key::Path, Value::Str("/srv/data".into())).unwrap();
+        s.apply(Key::ReadOnly, Value::Bool(false)).unwrap();
+        s.apply(Key::ValidUsers, Value::List(vec!["a".into()]))
+            .unwrap();
+        assert_eq!(s.path, PathBuf::from("/srv/data"));
+        assert!(!s.read_only);
+        assert_eq!(s.valid_users, ["a"]);
+        assert!(s.apply(Key::Workgroup, Value::Str("x".into())).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! `rsmbd serve`: turns the configuration (or the no-setup defaults) into server settings and shares,
+//! binds the listeners, and runs until SIGTERM or SIGINT.
+
+use config::{Config, MapToGuest, ShareConfig};
+use server::{ServerSettings, ServerState, ShareEntry};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The user created for the no-configuration quick start.
+const DEFAULT_USER: &str = "rsmbd";
+const DEFAULT_SHARE: &str = "share";
+
+pub fn run(
+    config_path: Option<&Path>,
+    port: Option<u16>,
+    share_dir: Option<PathBuf>,
+) -> Result<(), String> {
+    init_logging();
+    let (config, quick_start) = match config_path {
+        Some(p) => (load_config(p)?, None),
+        None => {
+            let (c, qs) = default_config(port, share_dir)?;
+            (c, Some(qs))
+        }
+    };
+    let passdb = config
+        .global
+        .passdb_path
+        .clone()
+        .unwrap_or_else(crate::user_cmd::default_passdb_path);
+    let settings = settings(&config, passdb)?;
+    let shares = open_shares(&config.shares)?;
+    let state = Arc::new(ServerState::new(settings, shares));
+    let addrs = listen_addrs(&config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listeners = bind_any(&addrs).await?;
+        if let Some(qs) = quick_start {
+            let port = listeners
+                .first()
+                .and_then(|l| l.local_addr().ok())
+                .map_or(445, |a| a.port());
+            print_quick_start(&qs, port);
+        }
+        server::serve(state, listeners, shutdown_signal()).await;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn init_logging() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("RSMBD_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_config(path: &Path) -> Result<Config, String> {
+    let config = Config::load(path).map_err(|e| format!("invalid configuration:\n{e}"))?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(config)
+}
+
+/// What the quick start prints.
+struct QuickStart {
+    share_dir: PathBuf,
+    password: String,
+}
+
+/// The no-setup configuration: one writable share, user `rsmbd` with a freshly generated password.
+fn default_config(
+    port: Option<u16>,
+    share_dir: Option<PathBuf>,
+) -> Result<(Config, QuickStart), String> {
+    let passdb = crate::user_cmd::default_passdb_path();
+    let state_dir = passdb
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let share_dir = share_dir.unwrap_or_else(|| state_dir.join("share"));
+    std::fs::create_dir_all(&share_dir)
+        .map_err(|e| format!("cannot create {}: {e}", share_dir.display()))?;
+    let password = generate_password()?;
+    crate::user_cmd::set_password(&passdb, DEFAULT_USER, &password)?;
+    let mut config = Config::parse_str("", "(defaults)").map_err(|e| e.to_string())?;
+    let is_root = rustix::process::geteuid().is_root();
+    config.global.smb_ports = vec![port.unwrap_or(if is_root { 445 } else { 4445 })];
+    config.global.passdb_path = Some(passdb);
+    let mut share = ShareConfig::new(DEFAULT_SHARE, share_dir.clone());
+    share.read_only = false;
+    config.shares.push(share);
+    Ok((
+        config,
+        QuickStart {
+            share_dir,
+            password,
+        },
+    ))
+}
+
+fn generate_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no system randomness: {e}"))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
+fn print_quick_start(qs: &QuickStart, port: u16) {
+    let port_opt = if port == 445 {
+        String::new()
+    } else {
+        format!(" -p {port}")
+    };
+    println!(
+        "rsmbd is serving {} as share '{DEFAULT_SHARE}' on port {port}",
+        qs.share_dir.display()
+    );
+    println!("  user:     {DEFAULT_USER}");
+    println!("  password: {}", qs.password);
+    println!("Connect with:");
+    println!(
+        "  smbclient //127.0.0.1/{DEFAULT_SHARE}{port_opt} -U {DEFAULT_USER}%{}",
+        qs.password
+    );
+    println!("Stop with Ctrl-C.");
+}
+
+fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, String> {
+    let g = &config.global;
+    let mut server_guid = [0u8; 16];
+    getrandom::fill(&mut server_guid).map_err(|e| format!("no system randomness: {e}"))?;
+    let guest_uid = vfs::Identity::lookup_name(&g.guest_account).map_or(65534, |i| i.uid);
+    Ok(ServerSettings {
+        min_dialect: g.server_min_protocol.dialect(),
+        max_dialect: g.server_max_protocol.dialect(),
+        server_guid,
+        start_time: 0,
+        netbios_name: g.netbios_name.clone(),
+        workgroup: g.workgroup.clone(),
+        dns_name: g.netbios_name.to_lowercase(),
+        max_credits: g.smb2_max_credits,
+        max_read: g.smb2_max_read,
+        max_write: g.smb2_max_write,
+        max_trans: g.smb2_max_trans,
+        max_frame_len: g.max_frame_len,
+        require_signing: false,
+        allow_anonymous: false,
+        map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
+        guest_uid,
+        passdb_path,
+    })
+}
+
+fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
+    shares
+        .iter()
+        .filter(|s| s.available)
+        .map(|s| {
+            let opts = vfs::ShareOptions {
+                follow_symlinks: s.follow_symlinks,
+                read_only: s.read_only,
+            };
+            let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
+                format!(
+                    "share [{}]: cannot open path {}: {e}",
+                    s.name,
+                    s.path.display()
+                )
+            })?;
+            Ok(ShareEntry {
+                name: s.name.clone(),
+                comment: s.comment.clone(),
+                vfs: Some(vfs),
+                read_only: s.read_only,
+                browseable: s.browseable,
+                guest_ok: s.guest_ok,
+                valid_users: s.valid_users.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `interfaces` with `bind interfaces only = yes` lists addresses (or `lo`/`localhost`); otherwise the
+/// server listens on every address.
+fn listen_addrs(config: &Config) -> Vec<SocketAddr> {
+    let g = &config.global;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    if g.bind_interfaces_only {
+        for i in &g.interfaces {
+            let host = i.split('/').next().unwrap_or(i);
+            match host {
+                "lo" | "localhost" => ips.extend([IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)]),
+                h => match h.trim_matches(['[', ']']).parse::<IpAddr>() {
+                    Ok(ip) => ips.push(ip),
+                    Err(_) => tracing::warn!("interfaces: '{i}' is not an address; only addresses and 'lo' are supported"),
+                },
+            }
+        }
+    }
+    if ips.is_empty() {
+        ips.push(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    }
+    ips.iter()
+        .flat_map(|ip| g.smb_ports.iter().map(move |p| SocketAddr::new(*ip, *p)))
+        .collect()
+}
+
+/// Bind all addresses; the IPv6 wildcard falls back to the IPv4 one where IPv6 is unavailable.
+async fn bind_any(addrs: &[SocketAddr]) -> Result<Vec<tokio::net::TcpListener>, String> {
+    let mut out = Vec::new();
+    for a in addrs {
+        let l = match server::bind(std::slice::from_ref(a)).await {
+            Ok(l) => l,
+            Err(e) if a.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED) => {
+                let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), a.port());
+                server::bind(&[v4]).await.map_err(|_| e.to_string())?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        for l in &l {
+            if let Ok(a) = l.local_addr() {
+                tracing::info!("listening on {a}");
+            }
+        }
+        out.extend(l);
+    }
+    Ok(out)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down");
+}

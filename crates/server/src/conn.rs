@@ -1,0 +1,207 @@
+//! One client connection (MS-SMB2 3.3.1.7 Connection): the reader loop, the writer task, and the
+//! per-connection tables of sessions and opens.
+
+use crate::credits::CreditWindow;
+use crate::dispatch::{process_frame, Outcome};
+use crate::open::Open;
+use crate::session::Session;
+use crate::state::ServerState;
+use bytes::{Bytes, BytesMut};
+use crypto::PreauthHash;
+use proto::frame::{decode_frame_header, encode_frame_header};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Notify};
+
+/// What NEGOTIATE settled (MS-SMB2 3.3.1.7 Connection.Dialect, ClientGuid, ClientCapabilities...).
+#[derive(Clone, Debug)]
+pub struct Negotiated {
+    pub dialect: u16,
+    pub client_guid: [u8; 16],
+    pub client_security_mode: u16,
+    pub client_capabilities: u32,
+    pub server_security_mode: u16,
+    pub server_capabilities: u32,
+    pub client_dialects: Vec<u16>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub struct Conn {
+    pub server: Arc<ServerState>,
+    pub peer: SocketAddr,
+    /// The server address the client connected to.
+    pub local: SocketAddr,
+    negotiated: Mutex<Option<Negotiated>>,
+    /// Set after an SMB1 multi-protocol negotiate answered with the 0x02FF wildcard.
+    pub smb1_wildcard: std::sync::atomic::AtomicBool,
+    /// Connection.PreauthIntegrityHashValue (3.1.1): NEGOTIATE request and response.
+    pub preauth: Mutex<PreauthHash>,
+    pub sessions: Mutex<HashMap<u64, Arc<Session>>>,
+    pub opens: Mutex<HashMap<u64, Arc<Open>>>,
+    pub credits: Mutex<CreditWindow>,
+    closing: Notify,
+}
+
+impl Conn {
+    pub fn new(server: Arc<ServerState>, peer: SocketAddr, local: SocketAddr) -> Conn {
+        let max = server.settings.max_credits;
+        Conn {
+            server,
+            peer,
+            local,
+            negotiated: Mutex::new(None),
+            smb1_wildcard: Default::default(),
+            preauth: Mutex::new(PreauthHash::new()),
+            sessions: Mutex::new(HashMap::new()),
+            opens: Mutex::new(HashMap::new()),
+            credits: Mutex::new(CreditWindow::new(max)),
+            closing: Notify::new(),
+        }
+    }
+
+    pub fn negotiated(&self) -> Option<Negotiated> {
+        lock(&self.negotiated).clone()
+    }
+
+    /// Record the negotiated dialect; false if one was already set (a second NEGOTIATE).
+    pub fn set_negotiated(&self, n: Negotiated) -> bool {
+        let mut g = lock(&self.negotiated);
+        if g.is_some() {
+            return false;
+        }
+        *g = Some(n);
+        true
+    }
+
+    pub fn session(&self, id: u64) -> Option<Arc<Session>> {
+        lock(&self.sessions).get(&id).cloned()
+    }
+
+    pub fn sessions(&self) -> MutexGuard<'_, HashMap<u64, Arc<Session>>> {
+        lock(&self.sessions)
+    }
+
+    pub fn open(&self, volatile: u64) -> Option<Arc<Open>> {
+        lock(&self.opens).get(&volatile).cloned()
+    }
+
+    pub fn opens(&self) -> MutexGuard<'_, HashMap<u64, Arc<Open>>> {
+        lock(&self.opens)
+    }
+
+    pub fn credits(&self) -> MutexGuard<'_, CreditWindow> {
+        lock(&self.credits)
+    }
+
+    pub fn preauth(&self) -> MutexGuard<'_, PreauthHash> {
+        lock(&self.preauth)
+    }
+
+    /// Ask the reader loop to drop the connection.
+    pub fn close(&self) {
+        self.closing.notify_one();
+    }
+}
+
+/// Serve one TCP connection until the client goes away, a protocol violation, or shutdown.
+pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    let (mut rd, wr) = stream.into_split();
+    let conn = Arc::new(Conn::new(server, peer, local));
+    let (tx, rx) = mpsc::channel::<Bytes>(1024);
+    let writer = tokio::spawn(write_loop(wr, rx));
+    let max = conn.server.settings.max_frame_len;
+    loop {
+        let frame = tokio::select! {
+            r = read_frame(&mut rd, max) => r,
+            () = conn.closing.notified() => break,
+        };
+        let frame = match frame {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::debug!(%peer, "connection ends: {e}");
+                break;
+            }
+        };
+        if must_run_in_order(&frame) {
+            if !respond(&conn, &tx, frame).await {
+                break;
+            }
+        } else {
+            let (conn, tx) = (Arc::clone(&conn), tx.clone());
+            tokio::spawn(async move {
+                if !respond(&conn, &tx, frame).await {
+                    conn.close();
+                }
+            });
+        }
+    }
+    drop(tx);
+    crate::handlers::close::close_all(&conn).await;
+    let _ = writer.await;
+}
+
+/// NEGOTIATE and SESSION_SETUP feed the pre-authentication hash and change connection state, so they
+/// are processed before the next frame is read; everything else runs as its own task.
+fn must_run_in_order(frame: &[u8]) -> bool {
+    let cmd = frame.get(12..14).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    !matches!(frame.get(0..4), Some([0xFE, b'S', b'M', b'B'])) || matches!(cmd, Some(0) | Some(1))
+}
+
+/// Process a frame and queue its response. False means the connection must close.
+async fn respond(conn: &Arc<Conn>, tx: &mpsc::Sender<Bytes>, frame: Bytes) -> bool {
+    match process_frame(conn, &frame).await {
+        Outcome::Reply(out) => tx.send(out.freeze()).await.is_ok(),
+        Outcome::ReplyThenClose(out) => {
+            let _ = tx.send(out.freeze()).await;
+            false
+        }
+        Outcome::NoReply => true,
+        Outcome::Disconnect => false,
+    }
+}
+
+/// Read one transport frame. `Ok(None)` for a NetBIOS keep-alive (type 0x85), which carries nothing.
+async fn read_frame(
+    rd: &mut (impl AsyncReadExt + Unpin),
+    max: usize,
+) -> std::io::Result<Option<Bytes>> {
+    let mut h = [0u8; 4];
+    rd.read_exact(&mut h).await?;
+    if h == [0x85, 0, 0, 0] {
+        return Ok(None);
+    }
+    let len = decode_frame_header(h, max)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    // Bounded by `max` (configuration), checked above.
+    let mut buf = BytesMut::zeroed(len);
+    rd.read_exact(&mut buf).await?;
+    Ok(Some(buf.freeze()))
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
+    while let Some(msg) = rx.recv().await {
+        let Ok(h) = encode_frame_header(msg.len()) else {
+            tracing::error!(
+                "response of {} bytes exceeds the transport limit",
+                msg.len()
+            );
+            break;
+        };
+        if wr.write_all(&h).await.is_err() || wr.write_all(&msg).await.is_err() {
+            break;
+        }
+    }
+    let _ = wr.shutdown().await;
+}

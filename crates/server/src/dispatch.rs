@@ -1,0 +1,388 @@
+//! Processing of one received frame (MS-SMB2 3.3.5.2): splitting compounds, message-id and credit checks,
+//! session/tree lookup, signature verification, running the command handler, and building the
+//! (compounded, signed) response.
+
+use crate::conn::Conn;
+use crate::handlers;
+use crate::open::Open;
+use crate::session::{AuthInfo, Session, Tree};
+use bytes::{BufMut, Bytes, BytesMut};
+use crypto::SigningKey;
+use proto::header::encode_error_body;
+use proto::smb1::SMB1_PROTOCOL_ID;
+use proto::writer::{pad_to, patch_u32};
+use proto::{Command, FileId, Header, HeaderFlags, NtStatus, HEADER_LEN};
+use std::sync::Arc;
+
+/// What the connection does with the result of a frame.
+pub enum Outcome {
+    Reply(BytesMut),
+    /// Send the reply, then close (e.g. refusing an SMB1-only client).
+    ReplyThenClose(BytesMut),
+    /// Nothing to send (CANCEL).
+    NoReply,
+    /// Drop the connection without a response (MS-SMB2 3.3.5.2.6 and friends).
+    Disconnect,
+}
+
+/// Identifiers carried from one operation of a related compound to the next (MS-SMB2 3.3.5.2.7.2).
+#[derive(Debug, Default)]
+pub struct Chain {
+    pub session_id: Option<u64>,
+    pub tree_id: Option<u32>,
+    pub file_id: Option<FileId>,
+    /// The error of the previous operation, if it failed.
+    pub failed: Option<NtStatus>,
+}
+
+/// Everything a command handler may use and set.
+pub struct Ctx<'a> {
+    pub conn: &'a Arc<Conn>,
+    pub hdr: &'a Header,
+    /// The whole received frame, so payloads can be shared without copying.
+    pub frame: &'a Bytes,
+    /// The request PDU, starting at its SMB2 header.
+    pub pdu: &'a [u8],
+    pub related: bool,
+    pub chain: &'a mut Chain,
+    pub session: Option<Arc<Session>>,
+    pub tree: Option<Arc<Tree>>,
+    /// Response header fields a handler may change (SESSION_SETUP creates the id, TREE_CONNECT too).
+    pub resp_session_id: u64,
+    pub resp_tree_id: u32,
+    /// SESSION_SETUP sets this to sign its final response with the new session's key.
+    pub sign_with: Option<SigningKey>,
+    /// Set by a handler whose response must be followed by closing the connection.
+    pub close_after: bool,
+    /// Position of this response's header in the output buffer.
+    pub resp_start: usize,
+}
+
+impl Ctx<'_> {
+    /// A reference-counted handle on part of this request (for WRITE data); `part` comes from `pdu`.
+    pub fn frame_slice(&self, part: &[u8]) -> Bytes {
+        if part.is_empty() {
+            Bytes::new()
+        } else {
+            self.frame.slice_ref(part)
+        }
+    }
+
+    pub fn session(&self) -> Result<&Arc<Session>, NtStatus> {
+        self.session.as_ref().ok_or(NtStatus::USER_SESSION_DELETED)
+    }
+
+    pub fn auth(&self) -> Result<Arc<AuthInfo>, NtStatus> {
+        self.session()?.auth().ok_or(NtStatus::USER_SESSION_DELETED)
+    }
+
+    pub fn tree(&self) -> Result<&Arc<Tree>, NtStatus> {
+        self.tree.as_ref().ok_or(NtStatus::NETWORK_NAME_DELETED)
+    }
+
+    /// Resolve a FileId from a request body: the all-ones id in a related compound means the previous
+    /// operation's file (MS-SMB2 3.3.5.2.7.2).
+    pub fn resolve_file_id(&mut self, fid: FileId) -> Result<FileId, NtStatus> {
+        let fid = if self.related && fid == FileId::COMPOUNDED {
+            if let Some(status) = self.chain.failed {
+                return Err(status);
+            }
+            self.chain.file_id.ok_or(NtStatus::INVALID_HANDLE)?
+        } else {
+            fid
+        };
+        self.chain.file_id = Some(fid);
+        Ok(fid)
+    }
+
+    /// Look up the open named by a request's FileId; it must belong to this session and tree.
+    pub fn open(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
+        let fid = self.resolve_file_id(fid)?;
+        let open = self.conn.open(fid.volatile).ok_or(NtStatus::FILE_CLOSED)?;
+        let same_session = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.id == open.session_id);
+        let same_tree = self
+            .tree
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(t, &open.tree));
+        if open.file_id != fid || !same_session || !same_tree {
+            return Err(NtStatus::FILE_CLOSED);
+        }
+        Ok(open)
+    }
+}
+
+/// Process one frame: an SMB1 negotiate, or one SMB2 request or compound chain.
+pub async fn process_frame(conn: &Arc<Conn>, frame: &Bytes) -> Outcome {
+    if frame.starts_with(&SMB1_PROTOCOL_ID) {
+        return handlers::negotiate::smb1(conn, frame);
+    }
+    let mut out = BytesMut::with_capacity(256);
+    let mut chain = Chain::default();
+    let mut signers: Vec<(usize, Option<SigningKey>)> = Vec::new();
+    let mut pos = 0usize;
+    let mut close_after = false;
+    loop {
+        let Some(rest) = frame.get(pos..) else {
+            return Outcome::Disconnect;
+        };
+        let Ok(hdr) = Header::decode(rest) else {
+            return Outcome::Disconnect;
+        };
+        let len = match hdr.next_command {
+            0 => rest.len(),
+            n => match usize::try_from(n) {
+                Ok(n) if n >= HEADER_LEN && n <= rest.len() && n % 8 == 0 => n,
+                _ => return Outcome::Disconnect,
+            },
+        };
+        let Some(pdu) = rest.get(..len) else {
+            return Outcome::Disconnect;
+        };
+        if pos == 0 && hdr.flags.has(HeaderFlags::RELATED_OPERATIONS) {
+            // MS-SMB2 3.3.5.2.7.2: the first operation of a chain cannot be related.
+            chain.failed = Some(NtStatus::INVALID_PARAMETER);
+        }
+        if let Some((prev, _)) = signers.last() {
+            let prev = *prev;
+            pad_to(&mut out, prev, 8);
+            let next = proto::writer::len_u32(out.len() - prev);
+            patch_u32(&mut out, prev + 20, next);
+        }
+        match process_pdu(conn, frame, &hdr, pdu, &mut chain, &mut out).await {
+            Step::Responded {
+                start,
+                signer,
+                close,
+            } => {
+                signers.push((start, signer));
+                close_after |= close;
+            }
+            Step::NoResponse => {}
+            Step::Disconnect => return Outcome::Disconnect,
+        }
+        if hdr.next_command == 0 {
+            break;
+        }
+        pos += len;
+    }
+    sign_all(&mut out, &signers);
+    match (out.is_empty(), close_after) {
+        (true, _) => Outcome::NoReply,
+        (false, false) => Outcome::Reply(out),
+        (false, true) => Outcome::ReplyThenClose(out),
+    }
+}
+
+fn sign_all(out: &mut BytesMut, signers: &[(usize, Option<SigningKey>)]) {
+    for (i, (start, signer)) in signers.iter().enumerate() {
+        let end = signers.get(i + 1).map_or(out.len(), |(next, _)| *next);
+        if let (Some(key), Some(pdu)) = (signer, out.get_mut(*start..end)) {
+            if let Some(flags) = pdu.get_mut(16..20) {
+                let f = u32::from_le_bytes([flags[0], flags[1], flags[2], flags[3]])
+                    | HeaderFlags::SIGNED;
+                flags.copy_from_slice(&f.to_le_bytes());
+            }
+            key.sign(pdu);
+        }
+    }
+}
+
+enum Step {
+    Responded {
+        start: usize,
+        signer: Option<SigningKey>,
+        close: bool,
+    },
+    NoResponse,
+    Disconnect,
+}
+
+/// Commands that operate on a tree connect (MS-SMB2 3.3.5.2.11).
+fn needs_tree(cmd: Command) -> bool {
+    !matches!(
+        cmd,
+        Command::Negotiate
+            | Command::SessionSetup
+            | Command::Logoff
+            | Command::TreeConnect
+            | Command::Echo
+            | Command::Cancel
+    )
+}
+
+async fn process_pdu(
+    conn: &Arc<Conn>,
+    frame: &Bytes,
+    hdr: &Header,
+    pdu: &[u8],
+    chain: &mut Chain,
+    out: &mut BytesMut,
+) -> Step {
+    let Some(cmd) = Command::from_u16(hdr.command) else {
+        return Step::Disconnect;
+    };
+    if hdr.is_response() {
+        return Step::Disconnect;
+    }
+    if cmd != Command::Negotiate && conn.negotiated().is_none() {
+        return Step::Disconnect;
+    }
+    if cmd == Command::Cancel {
+        handlers::cancel::handle(conn, hdr);
+        return Step::NoResponse;
+    }
+    if !conn.credits().consume(hdr.message_id, hdr.credit_charge) {
+        tracing::debug!(peer = %conn.peer, mid = hdr.message_id, "message id outside the credit window");
+        return Step::Disconnect;
+    }
+    let related = hdr.flags.has(HeaderFlags::RELATED_OPERATIONS);
+    let resp_start = out.len();
+    out.put_bytes(0, HEADER_LEN);
+    let session_id = if related {
+        chain.session_id.unwrap_or(u64::MAX)
+    } else {
+        hdr.session_id
+    };
+    let tree_id = if related {
+        chain.tree_id.unwrap_or(u32::MAX)
+    } else {
+        hdr.tree_id
+    };
+    let mut ctx = Ctx {
+        conn,
+        hdr,
+        frame,
+        pdu,
+        related,
+        chain,
+        session: None,
+        tree: None,
+        resp_session_id: session_id,
+        resp_tree_id: tree_id,
+        sign_with: None,
+        close_after: false,
+        resp_start,
+    };
+    let (result, signer) = match prepare(&mut ctx, cmd, session_id, tree_id) {
+        Ok(signer) => (handlers::run(cmd, &mut ctx, out).await, signer),
+        Err(status) => (Err(status), None),
+    };
+    let status = match result {
+        Ok(status) => status,
+        Err(status) => {
+            out.truncate(resp_start + HEADER_LEN);
+            encode_error_body(out, &[]);
+            status
+        }
+    };
+    let signer = if cmd == Command::SessionSetup {
+        ctx.sign_with.take().or(signer)
+    } else {
+        signer
+    };
+    ctx.chain.session_id = Some(ctx.resp_session_id);
+    ctx.chain.tree_id = Some(ctx.resp_tree_id);
+    ctx.chain.failed = status.is_error().then_some(status);
+    let credits = if cmd == Command::Negotiate && hdr.credits == 0 {
+        1
+    } else {
+        hdr.credits
+    };
+    let granted = conn.credits().grant(credits);
+    let resp = Header {
+        credit_charge: hdr.credit_charge,
+        status,
+        command: hdr.command,
+        credits: granted,
+        flags: HeaderFlags(
+            HeaderFlags::SERVER_TO_REDIR | (hdr.flags.0 & HeaderFlags::RELATED_OPERATIONS),
+        ),
+        next_command: 0,
+        message_id: hdr.message_id,
+        async_id: None,
+        process_id: hdr.process_id,
+        tree_id: ctx.resp_tree_id,
+        session_id: ctx.resp_session_id,
+        signature: [0; 16],
+    };
+    write_header(out, resp_start, &resp);
+    handlers::after_response(&mut ctx, cmd, status, out.get(resp_start..).unwrap_or(&[]));
+    Step::Responded {
+        start: resp_start,
+        signer,
+        close: ctx.close_after,
+    }
+}
+
+fn write_header(out: &mut BytesMut, at: usize, h: &Header) {
+    let mut tmp = BytesMut::with_capacity(HEADER_LEN);
+    h.encode(&mut tmp);
+    if let Some(dst) = out.get_mut(at..at + HEADER_LEN) {
+        dst.copy_from_slice(&tmp);
+    }
+}
+
+/// Look up the session and tree, check the chain and the signature. Returns the key to sign the response
+/// with, if it must be signed.
+fn prepare(
+    ctx: &mut Ctx<'_>,
+    cmd: Command,
+    session_id: u64,
+    tree_id: u32,
+) -> Result<Option<SigningKey>, NtStatus> {
+    if ctx.related {
+        if let Some(status) = ctx.chain.failed {
+            if cmd != Command::Create {
+                return Err(status);
+            }
+        }
+    }
+    if matches!(cmd, Command::Negotiate | Command::Echo) && session_id == 0 {
+        return Ok(None);
+    }
+    if cmd == Command::SessionSetup && session_id == 0 {
+        return Ok(None);
+    }
+    let session = ctx
+        .conn
+        .session(session_id)
+        .ok_or(NtStatus::USER_SESSION_DELETED)?;
+    let signer = check_signature(ctx, &session, cmd)?;
+    ctx.session = Some(Arc::clone(&session));
+    if needs_tree(cmd) {
+        let tree = session
+            .tree(tree_id)
+            .ok_or(NtStatus::NETWORK_NAME_DELETED)?;
+        ctx.tree = Some(tree);
+    }
+    Ok(signer)
+}
+
+/// MS-SMB2 3.3.5.2.4: verify a signed request; reject an unsigned one on a session that requires signing.
+fn check_signature(
+    ctx: &Ctx<'_>,
+    session: &Session,
+    cmd: Command,
+) -> Result<Option<SigningKey>, NtStatus> {
+    let inner = session.lock();
+    let in_setup = cmd == Command::SessionSetup && inner.acceptor.is_some();
+    if inner.auth.is_none() && cmd != Command::SessionSetup {
+        return Err(NtStatus::USER_SESSION_DELETED);
+    }
+    let Some(key) = inner.signing.clone() else {
+        return Ok(None);
+    };
+    let signed = ctx.hdr.flags.has(HeaderFlags::SIGNED);
+    if signed {
+        if !key.verify(ctx.pdu) {
+            tracing::warn!(peer = %ctx.conn.peer, "bad signature on {cmd:?}");
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+    } else if inner.signing_required && !in_setup && cmd != Command::Echo {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok((signed || inner.signing_required).then_some(key))
+}

@@ -1,0 +1,277 @@
+//! CREATE (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1): parameter validation, access and share-mode checks, the
+//! create dispositions through `vfs`, delete-on-close, and the MxAc and QFid create contexts.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use crate::open::Open;
+use bytes::BytesMut;
+use proto::create_context::{self as cc, OwnedCreateContext};
+use proto::messages::create::access::*;
+use proto::messages::create::{create_action, create_options as co, CreateRequest, CreateResponse};
+use proto::messages::Body;
+use proto::reader::utf16le_to_string;
+use proto::{FileId, NtStatus};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
+use std::sync::{Arc, Mutex};
+use vfs::{CreateAction, Disposition, Kind, SmbPath};
+
+/// Valid FileAttributes bits a client may set (MS-FSCC 2.6).
+const SETTABLE_ATTRIBUTES: u32 = 0x0000_7FB7;
+/// Access bits that modify a file or directory.
+const WRITE_ACCESS: u32 = FILE_WRITE_DATA
+    | FILE_APPEND_DATA
+    | FILE_WRITE_EA
+    | FILE_WRITE_ATTRIBUTES
+    | DELETE
+    | WRITE_DAC
+    | WRITE_OWNER
+    | FILE_DELETE_CHILD;
+const FILE_ATTRIBUTE_READONLY: u32 = 0x1;
+
+/// MS-SMB2 3.3.5.9 parameter checks, in the order the specification lists them.
+fn validate(req: &CreateRequest<'_>) -> Result<(), NtStatus> {
+    if req.impersonation_level > 3 {
+        return Err(NtStatus::BAD_IMPERSONATION_LEVEL);
+    }
+    if req.create_options & (co::DIRECTORY_FILE | co::NON_DIRECTORY_FILE)
+        == (co::DIRECTORY_FILE | co::NON_DIRECTORY_FILE)
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if req.create_options & 0xFF00_0000 != 0 || req.create_disposition > 5 || req.share_access > 7 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if req.file_attributes & !SETTABLE_ATTRIBUTES != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if req.desired_access & 0x0CE0_FE00 != 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if req.create_options & co::DIRECTORY_FILE != 0 && !matches!(req.create_disposition, 1..=3) {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    Ok(())
+}
+
+/// The access the open is granted: generic rights mapped, MAXIMUM_ALLOWED expanded to what the share
+/// allows, and nothing beyond the share's maximal access.
+fn granted_access(desired: u32, share_max: u32) -> Result<u32, NtStatus> {
+    let mut access = map_generic(desired);
+    if access & MAXIMUM_ALLOWED != 0 {
+        access = (access & !MAXIMUM_ALLOWED) | share_max;
+    }
+    access &= !ACCESS_SYSTEM_SECURITY;
+    if access == 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if access & !share_max != 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(access)
+}
+
+/// How the vfs opens the file: overwriting dispositions are done as open-then-truncate so the share
+/// mode check happens before any data is destroyed.
+fn vfs_disposition(d: u32) -> Disposition {
+    match d {
+        0 | 5 => Disposition::OpenIf,
+        1 | 4 => Disposition::Open,
+        2 => Disposition::Create,
+        _ => Disposition::OpenIf,
+    }
+}
+
+fn kind(options: u32) -> Kind {
+    if options & co::DIRECTORY_FILE != 0 {
+        Kind::Directory
+    } else if options & co::NON_DIRECTORY_FILE != 0 {
+        Kind::File
+    } else {
+        Kind::Any
+    }
+}
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = CreateRequest::decode(ctx.pdu).map_err(bad_request)?;
+    validate(&req)?;
+    let tree = ctx.tree()?.clone();
+    let Some(share) = tree.share.vfs.as_ref() else {
+        // Named pipes come with the RPC issue: no pipe exists yet.
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    };
+    let contexts = cc::parse_chain(req.contexts).map_err(bad_request)?;
+    let name = utf16le_to_string(req.name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
+    if name.starts_with('\\') {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let path = SmbPath::parse(&name)?;
+    let access = granted_access(req.desired_access, tree.maximal_access)?;
+    let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
+    if delete_on_close && access & DELETE == 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let creating = matches!(req.create_disposition, 0 | 2 | 3 | 4 | 5);
+    if share.options().read_only
+        && (access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3))
+    {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let auth = ctx.auth()?;
+    let vreq = vfs::CreateRequest {
+        disposition: vfs_disposition(req.create_disposition),
+        kind: kind(req.create_options),
+        read: access & (FILE_READ_DATA | FILE_EXECUTE) != 0,
+        write: access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
+            || matches!(req.create_disposition, 0 | 4 | 5),
+        mode: if req.file_attributes & FILE_ATTRIBUTE_READONLY != 0 {
+            0o444
+        } else {
+            0o644
+        },
+    };
+    let share_for_task = Arc::clone(&tree.share);
+    let p2 = path.clone();
+    let (file, action, stat) = run_as(&auth.unix, move || {
+        let share = share_for_task
+            .vfs
+            .as_ref()
+            .ok_or(NtStatus::INTERNAL_ERROR)?;
+        let (file, action) = share.create(&p2, &vreq)?;
+        let stat = file.stat()?;
+        Ok((file, action, stat))
+    })
+    .await?;
+    let file = Arc::new(file);
+    let id = ctx.conn.server.next_id();
+    let node = ctx
+        .conn
+        .server
+        .files
+        .attach((stat.dev, stat.ino), id, access, req.share_access)?;
+    let overwrite = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
+    let (action, stat) = if overwrite {
+        truncate(&auth.unix, &file, req.create_disposition)
+            .await
+            .inspect_err(|_| {
+                ctx.conn.server.files.detach(&node, id);
+            })?
+    } else {
+        (action.code(), stat)
+    };
+    let file_id = FileId {
+        persistent: id,
+        volatile: id,
+    };
+    let open = Arc::new(Open {
+        file_id,
+        session_id: ctx.session()?.id,
+        tree: Arc::clone(&tree),
+        unix: Arc::clone(&auth.unix),
+        is_dir: stat.is_dir,
+        file,
+        node,
+        path: Mutex::new(path.clone()),
+        granted_access: access,
+        delete_on_close: AtomicBool::new(delete_on_close),
+        position: AtomicU64::new(0),
+        mode: AtomicU32::new(0),
+        search: Mutex::new(None),
+    });
+    ctx.conn.opens().insert(id, Arc::clone(&open));
+    ctx.chain.file_id = Some(file_id);
+    let resp_contexts = answer_contexts(&contexts, tree.maximal_access, &stat);
+    CreateResponse {
+        oplock_level: 0,
+        flags: 0,
+        create_action: action,
+        creation_time: stat.creation_time,
+        last_access_time: stat.last_access_time,
+        last_write_time: stat.last_write_time,
+        change_time: stat.change_time,
+        allocation_size: stat.alloc_size,
+        end_of_file: if stat.is_dir { 0 } else { stat.size },
+        file_attributes: stat.file_attributes(path.file_name()),
+        file_id,
+        contexts: resp_contexts,
+    }
+    .encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+/// Overwrite or supersede an existing file after the share-mode check passed.
+async fn truncate(
+    id: &Arc<vfs::Identity>,
+    file: &Arc<vfs::OpenFile>,
+    disposition: u32,
+) -> Result<(u32, vfs::FileStat), NtStatus> {
+    let f = Arc::clone(file);
+    let stat = run_as(id, move || {
+        if f.is_dir() {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
+        f.set_len(0)?;
+        f.stat()
+    })
+    .await?;
+    let action = if disposition == 0 {
+        create_action::SUPERSEDED
+    } else {
+        create_action::OVERWRITTEN
+    };
+    Ok((action, stat))
+}
+
+/// Responses to the create contexts rsmbd acts on now: MxAc (MS-SMB2 2.2.14.2.5) and QFid (2.2.14.2.9).
+fn answer_contexts(
+    contexts: &[cc::CreateContext<'_>],
+    maximal_access: u32,
+    stat: &vfs::FileStat,
+) -> Vec<OwnedCreateContext> {
+    let mut out = Vec::new();
+    if cc::find(contexts, cc::name::QUERY_MAXIMAL_ACCESS).is_some() {
+        let data = cc::maximal_access_response(0, maximal_access);
+        out.push(OwnedCreateContext::new(
+            cc::name::QUERY_MAXIMAL_ACCESS,
+            &data,
+        ));
+    }
+    if cc::find(contexts, cc::name::QUERY_ON_DISK_ID).is_some() {
+        let data = cc::query_on_disk_id_response(stat.ino, stat.dev);
+        out.push(OwnedCreateContext::new(cc::name::QUERY_ON_DISK_ID, &data));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_is_limited_by_share() {
+        assert_eq!(
+            granted_access(GENERIC_READ, 0x001200A9).unwrap(),
+            FILE_GENERIC_READ
+        );
+        assert_eq!(
+            granted_access(GENERIC_WRITE, 0x001200A9),
+            Err(NtStatus::ACCESS_DENIED)
+        );
+        assert_eq!(
+            granted_access(MAXIMUM_ALLOWED, 0x001F01FF).unwrap(),
+            0x001F01FF
+        );
+        assert_eq!(granted_access(0, 0x001F01FF), Err(NtStatus::ACCESS_DENIED));
+    }
+
+    #[test]
+    fn directory_with_non_directory_is_invalid() {
+        let req = CreateRequest {
+            create_options: co::DIRECTORY_FILE | co::NON_DIRECTORY_FILE,
+            desired_access: 1,
+            create_disposition: 1,
+            ..Default::default()
+        };
+        assert_eq!(validate(&req), Err(NtStatus::INVALID_PARAMETER));
+    }
+}

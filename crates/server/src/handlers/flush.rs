@@ -1,0 +1,23 @@
+//! FLUSH (MS-SMB2 3.3.5.11): fsync of the open file.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use bytes::BytesMut;
+use proto::messages::create::access::{FILE_APPEND_DATA, FILE_WRITE_DATA};
+use proto::messages::flush::{FlushRequest, FlushResponse};
+use proto::messages::Body;
+use proto::NtStatus;
+use std::sync::Arc;
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = FlushRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let open = ctx.open(req.file_id)?;
+    if !open.has_any_access(FILE_WRITE_DATA | FILE_APPEND_DATA) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let file = Arc::clone(&open.file);
+    run_as(&open.unix, move || file.flush()).await?;
+    FlushResponse::default().encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}

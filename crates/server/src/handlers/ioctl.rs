@@ -1,0 +1,91 @@
+//! IOCTL (MS-SMB2 3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12) and
+//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11). Other control codes fail with the status Windows
+//! returns for a control code the file system does not implement.
+
+use super::{bad_request, HandlerResult};
+use crate::dispatch::Ctx;
+use bytes::BytesMut;
+use proto::messages::ioctl::*;
+use proto::messages::negotiate::{SMB3_0, SMB3_0_2};
+use proto::messages::Body;
+use proto::NtStatus;
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = IoctlRequest::decode(ctx.pdu).map_err(bad_request)?;
+    if req.flags & IOCTL_IS_FSCTL == 0 {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
+    if req.max_output_response > ctx.conn.server.settings.max_trans
+        || req.input.len() > ctx.conn.server.settings.max_trans as usize
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let output = match req.ctl_code {
+        fsctl::VALIDATE_NEGOTIATE_INFO => validate_negotiate(ctx, req.input)?,
+        fsctl::QUERY_NETWORK_INTERFACE_INFO => network_interfaces(ctx),
+        fsctl::DFS_GET_REFERRALS | fsctl::DFS_GET_REFERRALS_EX => {
+            return Err(NtStatus::FS_DRIVER_REQUIRED)
+        }
+        _ => {
+            ctx.open(req.file_id)?;
+            return Err(NtStatus::INVALID_DEVICE_REQUEST);
+        }
+    };
+    if output.len() > req.max_output_response as usize {
+        return Err(NtStatus::BUFFER_TOO_SMALL);
+    }
+    IoctlResponse {
+        ctl_code: req.ctl_code,
+        file_id: req.file_id,
+        input: &[],
+        output: &output,
+        flags: 0,
+    }
+    .encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+/// MS-SMB2 3.3.5.15.12: the client repeats what it sent in NEGOTIATE; any difference means the NEGOTIATE
+/// was tampered with, and the connection is dropped.
+fn validate_negotiate(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, NtStatus> {
+    let neg = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
+    if neg.dialect != SMB3_0 && neg.dialect != SMB3_0_2 {
+        ctx.close_after = true;
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let req =
+        ValidateNegotiateInfoRequest::decode(input).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    let server_pick = super::negotiate::pick_dialect(ctx.conn, &req.dialects);
+    let same = req.capabilities == neg.client_capabilities
+        && req.guid == neg.client_guid
+        && req.security_mode == neg.client_security_mode
+        && server_pick == Some(neg.dialect);
+    if !same {
+        tracing::warn!(peer = %ctx.conn.peer, "validate negotiate mismatch: dropping the connection");
+        ctx.close_after = true;
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(ValidateNegotiateInfoResponse {
+        capabilities: neg.server_capabilities,
+        guid: ctx.conn.server.settings.server_guid,
+        security_mode: neg.server_security_mode,
+        dialect: neg.dialect,
+    }
+    .encode())
+}
+
+/// The address this connection arrived on, as the one interface a client may use.
+fn network_interfaces(ctx: &Ctx<'_>) -> Vec<u8> {
+    let mut info = NetworkInterfaceInfo {
+        if_index: 1,
+        capability: 0,
+        link_speed: 10_000_000_000,
+        ipv4: None,
+        ipv6: None,
+    };
+    match ctx.conn.local.ip() {
+        std::net::IpAddr::V4(a) => info.ipv4 = Some(a.octets()),
+        std::net::IpAddr::V6(a) => info.ipv6 = Some(a.octets()),
+    }
+    encode_network_interfaces(&[info])
+}

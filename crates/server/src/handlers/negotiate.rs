@@ -1,0 +1,209 @@
+//! NEGOTIATE (MS-SMB2 3.3.5.3 and 3.3.5.4), including the SMB1 multi-protocol negotiate of 3.3.5.3.1.
+
+use super::{bad_request, HandlerResult};
+use crate::conn::{Conn, Negotiated};
+use crate::dispatch::{Ctx, Outcome};
+use bytes::BytesMut;
+use proto::messages::negotiate::*;
+use proto::messages::Body;
+use proto::negotiate_context::{self as nc, NegotiateContext};
+use proto::smb1::{self, Smb1Offer};
+use proto::{Command, Header, HeaderFlags, NtStatus};
+use std::sync::Arc;
+
+/// Dialects rsmbd implements, best first.
+const SUPPORTED: [u16; 5] = [SMB3_1_1, SMB3_0_2, SMB3_0, SMB2_1, SMB2_0_2];
+
+pub fn pick_dialect(conn: &Conn, offered: &[u16]) -> Option<u16> {
+    let s = &conn.server.settings;
+    SUPPORTED
+        .into_iter()
+        .find(|d| *d >= s.min_dialect && *d <= s.max_dialect && offered.contains(d))
+}
+
+fn now_filetime() -> u64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    vfs::unix_to_filetime(i64::try_from(d.as_secs()).unwrap_or(0), d.subsec_nanos())
+}
+
+fn security_mode(conn: &Conn) -> u16 {
+    SIGNING_ENABLED
+        | if conn.server.settings.require_signing {
+            SIGNING_REQUIRED
+        } else {
+            0
+        }
+}
+
+fn capabilities(dialect: u16) -> u32 {
+    if dialect >= SMB2_1 {
+        CAP_LARGE_MTU
+    } else {
+        0
+    }
+}
+
+/// Encode the response body for `dialect` with the given 3.1.1 contexts.
+fn encode_response(
+    conn: &Conn,
+    dialect: u16,
+    contexts: Vec<NegotiateContext<'_>>,
+    out: &mut BytesMut,
+    start: usize,
+) {
+    let s = &conn.server.settings;
+    let small = dialect == SMB2_0_2 || dialect == SMB2_WILDCARD;
+    let cap = |v: u32| if small { v.min(65536) } else { v };
+    let token = auth::negotiate_token();
+    NegotiateResponse {
+        security_mode: security_mode(conn),
+        dialect_revision: dialect,
+        server_guid: s.server_guid,
+        capabilities: capabilities(dialect),
+        max_transact_size: cap(s.max_trans),
+        max_read_size: cap(s.max_read),
+        max_write_size: cap(s.max_write),
+        system_time: now_filetime(),
+        server_start_time: 0,
+        security_buffer: &token,
+        contexts,
+    }
+    .encode(out, start);
+}
+
+/// The negotiate contexts of the response and the signing algorithm chosen (MS-SMB2 3.3.5.4).
+fn negotiate_contexts<'s>(
+    req: &NegotiateRequest<'_>,
+    salt: &'s [u8; 32],
+) -> Result<Vec<NegotiateContext<'s>>, NtStatus> {
+    let mut preauth_ok = false;
+    let mut out = Vec::new();
+    for c in &req.contexts {
+        match c {
+            NegotiateContext::PreauthIntegrity {
+                hash_algorithms, ..
+            } => {
+                if !hash_algorithms.contains(&nc::HASH_SHA512) {
+                    return Err(NtStatus::SMB_NO_PREAUTH_INTEGRITY_HASH_OVERLAP);
+                }
+                preauth_ok = true;
+            }
+            // No cipher yet (encryption is its own issue): answer "no common cipher" (CipherCount 1, 0).
+            NegotiateContext::Encryption { .. } => {
+                out.push(NegotiateContext::Encryption { ciphers: vec![0] })
+            }
+            // AES-CMAC is the 3.x signing algorithm rsmbd implements (AES-GMAC comes with the security
+            // issue); it is also what a server answers when no offered algorithm is common.
+            NegotiateContext::Signing { .. } => out.push(NegotiateContext::Signing {
+                algorithms: vec![nc::SIGNING_AES_CMAC],
+            }),
+            _ => {}
+        }
+    }
+    if !preauth_ok {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    out.insert(
+        0,
+        NegotiateContext::PreauthIntegrity {
+            hash_algorithms: vec![nc::HASH_SHA512],
+            salt,
+        },
+    );
+    Ok(out)
+}
+
+pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let conn = ctx.conn;
+    if conn.negotiated().is_some() {
+        // MS-SMB2 3.3.5.3: a second NEGOTIATE on a connection ends it.
+        ctx.close_after = true;
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let req = NegotiateRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let dialect = pick_dialect(conn, &req.dialects).ok_or(NtStatus::NOT_SUPPORTED)?;
+    let mut salt = [0u8; 32];
+    let contexts = if dialect == SMB3_1_1 {
+        getrandom::fill(&mut salt).map_err(|_| NtStatus::INTERNAL_ERROR)?;
+        negotiate_contexts(&req, &salt)?
+    } else {
+        Vec::new()
+    };
+    let negotiated = Negotiated {
+        dialect,
+        client_guid: req.client_guid,
+        client_security_mode: req.security_mode,
+        client_capabilities: req.capabilities,
+        client_dialects: req.dialects.clone(),
+        server_security_mode: security_mode(conn),
+        server_capabilities: capabilities(dialect),
+    };
+    if !conn.set_negotiated(negotiated) {
+        ctx.close_after = true;
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if dialect == SMB3_1_1 {
+        conn.preauth().update(ctx.pdu);
+    }
+    encode_response(conn, dialect, contexts, out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+pub fn after_response(ctx: &mut Ctx<'_>, status: NtStatus, resp: &[u8]) {
+    let is_311 = ctx.conn.negotiated().is_some_and(|n| n.dialect == SMB3_1_1);
+    if status.is_success() && is_311 {
+        ctx.conn.preauth().update(resp);
+    }
+}
+
+/// An SMB1 NEGOTIATE: answer with an SMB2 NEGOTIATE response if SMB2 is offered (MS-SMB2 3.3.5.3.1),
+/// otherwise refuse with an SMB1 "no dialect" reply and close.
+pub fn smb1(conn: &Arc<Conn>, frame: &[u8]) -> Outcome {
+    if conn.negotiated().is_some()
+        || conn
+            .smb1_wildcard
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        return Outcome::Disconnect;
+    }
+    let min = conn.server.settings.min_dialect;
+    let dialect = match smb1::parse_negotiate(frame) {
+        Err(_) => return Outcome::Disconnect,
+        Ok(Smb1Offer::Smb2Wildcard) => SMB2_WILDCARD,
+        Ok(Smb1Offer::Smb202Only) if min <= SMB2_0_2 => SMB2_0_2,
+        Ok(_) => {
+            tracing::info!(peer = %conn.peer, "refusing an SMB1-only client");
+            let mut out = BytesMut::new();
+            smb1::encode_no_dialect_response(&mut out);
+            return Outcome::ReplyThenClose(out);
+        }
+    };
+    if dialect == SMB2_0_2 {
+        let n = Negotiated {
+            dialect,
+            client_guid: [0; 16],
+            client_security_mode: 0,
+            client_capabilities: 0,
+            client_dialects: vec![SMB2_0_2],
+            server_security_mode: security_mode(conn),
+            server_capabilities: 0,
+        };
+        conn.set_negotiated(n);
+    }
+    let mut credits = conn.credits();
+    credits.consume(0, 1);
+    let granted = credits.grant(1);
+    drop(credits);
+    let mut out = BytesMut::new();
+    Header {
+        command: Command::Negotiate as u16,
+        credits: granted,
+        flags: HeaderFlags(HeaderFlags::SERVER_TO_REDIR),
+        ..Header::default()
+    }
+    .encode(&mut out);
+    encode_response(conn, dialect, Vec::new(), &mut out, 0);
+    Outcome::Reply(out)
+}

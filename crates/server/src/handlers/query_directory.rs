@@ -1,0 +1,149 @@
+//! QUERY_DIRECTORY (MS-SMB2 3.3.5.18): enumerates a directory handle in the requested information class,
+//! filtered by the search pattern, resuming where the previous call stopped. Entries stream from the
+//! directory one at a time; at most one read-ahead entry is kept between calls.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use crate::open::{DirSearch, Open};
+use crate::wildcard;
+use bytes::BytesMut;
+use proto::fscc::{self, encode_dir_entry, entry_len, DirEntryInfo};
+use proto::messages::create::access::FILE_LIST_DIRECTORY;
+use proto::messages::query_directory::*;
+use proto::messages::Body;
+use proto::reader::utf16le_to_string;
+use proto::writer::{len_u32, pad_to, patch_u32};
+use proto::NtStatus;
+use std::sync::Arc;
+
+const CLASSES: [u8; 7] = [
+    fscc::FILE_DIRECTORY_INFORMATION,
+    fscc::FILE_FULL_DIRECTORY_INFORMATION,
+    fscc::FILE_BOTH_DIRECTORY_INFORMATION,
+    fscc::FILE_ID_BOTH_DIRECTORY_INFORMATION,
+    fscc::FILE_ID_FULL_DIRECTORY_INFORMATION,
+    fscc::FILE_NAMES_INFORMATION,
+    fscc::FILE_ID_EXTD_DIRECTORY_INFORMATION,
+];
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = QueryDirectoryRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let open = ctx.open(req.file_id)?;
+    if !open.is_dir {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if !open.has_access(FILE_LIST_DIRECTORY) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if !CLASSES.contains(&req.file_information_class) {
+        return Err(NtStatus::INVALID_INFO_CLASS);
+    }
+    if req.output_buffer_length > ctx.conn.server.settings.max_trans {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let pattern = utf16le_to_string(req.file_name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
+    let params = Params {
+        class: req.file_information_class,
+        restart: req.flags & (RESTART_SCANS | REOPEN) != 0,
+        single: req.flags & RETURN_SINGLE_ENTRY != 0,
+        pattern: if pattern.is_empty() {
+            "*".to_owned()
+        } else {
+            pattern
+        },
+        max: usize::try_from(req.output_buffer_length).unwrap_or(0),
+    };
+    let o = Arc::clone(&open);
+    let buf = run_as(&open.unix, move || fill(&o, &params)).await?;
+    proto::messages::query_directory::QueryDirectoryResponse { buffer: &buf }
+        .encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+struct Params {
+    class: u8,
+    restart: bool,
+    single: bool,
+    pattern: String,
+    max: usize,
+}
+
+/// Fill one response buffer with entries (blocking; runs on the pool).
+fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
+    let mut guard = open.search();
+    if p.restart || guard.is_none() {
+        *guard = Some(DirSearch {
+            stream: open.file.read_dir()?,
+            pattern: wildcard::compile(&p.pattern),
+            pending: None,
+            index: 0,
+            returned_any: false,
+        });
+    }
+    let search = guard.as_mut().ok_or(NtStatus::INTERNAL_ERROR)?;
+    let mut w = BytesMut::new();
+    let mut prev: Option<usize> = None;
+    while let Some(entry) = next_match(search)? {
+        let Some(len) = entry_len(p.class, &entry.name) else {
+            return Err(NtStatus::INVALID_INFO_CLASS);
+        };
+        let start = w.len().next_multiple_of(8);
+        if start + len > p.max {
+            search.pending = Some(entry);
+            break;
+        }
+        if let Some(prev) = prev {
+            pad_to(&mut w, 0, 8);
+            patch_u32(&mut w, prev, len_u32(start - prev));
+        }
+        search.index = search.index.wrapping_add(1);
+        let info = entry_info(&entry, search.index);
+        encode_dir_entry(p.class, &info, &mut w).map_err(|_| NtStatus::INVALID_INFO_CLASS)?;
+        prev = Some(start);
+        if p.single {
+            break;
+        }
+    }
+    if prev.is_some() {
+        search.returned_any = true;
+        return Ok(w.to_vec());
+    }
+    Err(match (&search.pending, search.returned_any) {
+        (Some(_), _) => NtStatus::INFO_LENGTH_MISMATCH,
+        (None, false) => NtStatus::NO_SUCH_FILE,
+        (None, true) => NtStatus::NO_MORE_FILES,
+    })
+}
+
+/// The next entry matching the pattern: the read-ahead one first, then the directory stream.
+fn next_match(search: &mut DirSearch) -> Result<Option<vfs::DirEntry>, NtStatus> {
+    if let Some(e) = search.pending.take() {
+        return Ok(Some(e));
+    }
+    while let Some(entry) = search.stream.next_entry() {
+        let entry = entry?;
+        if wildcard::matches(&search.pattern, &entry.name) {
+            return Ok(Some(entry));
+        }
+    }
+    Ok(None)
+}
+
+fn entry_info(e: &vfs::DirEntry, index: u32) -> DirEntryInfo<'_> {
+    let s = &e.stat;
+    DirEntryInfo {
+        file_index: index,
+        creation_time: s.creation_time,
+        last_access_time: s.last_access_time,
+        last_write_time: s.last_write_time,
+        change_time: s.change_time,
+        end_of_file: if s.is_dir { 0 } else { s.size },
+        allocation_size: s.alloc_size,
+        file_attributes: s.file_attributes(&e.name),
+        ea_size: 0,
+        file_id: s.ino,
+        short_name: "",
+        name: &e.name,
+    }
+}

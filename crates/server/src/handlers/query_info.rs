@@ -1,0 +1,266 @@
+//! QUERY_INFO (MS-SMB2 3.3.5.20): file information classes (MS-FSCC 2.4) and file-system information
+//! classes (MS-FSCC 2.5) built from `vfs` stat results. Security and quota information come with later
+//! issues and fail with STATUS_NOT_SUPPORTED.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use crate::open::Open;
+use bytes::BytesMut;
+use proto::fscc::file_info::*;
+use proto::fscc::fs_info::*;
+use proto::fscc::*;
+use proto::messages::create::access::{FILE_READ_ATTRIBUTES, FILE_READ_EA};
+use proto::messages::query_info::{
+    QueryInfoRequest, QueryInfoResponse, INFO_FILE, INFO_FILESYSTEM,
+};
+use proto::messages::Body;
+use proto::NtStatus;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = QueryInfoRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let open = ctx.open(req.file_id)?;
+    if req.output_buffer_length > ctx.conn.server.settings.max_trans {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let (class, max) = (
+        req.file_info_class,
+        usize::try_from(req.output_buffer_length).unwrap_or(0),
+    );
+    let o = Arc::clone(&open);
+    let buf = match req.info_type {
+        INFO_FILE => run_as(&open.unix, move || file_info(&o, class)).await?,
+        INFO_FILESYSTEM => run_as(&open.unix, move || fs_info(&o, class)).await?,
+        _ => return Err(NtStatus::NOT_SUPPORTED),
+    };
+    let (data, status) = fit(&buf, max, class)?;
+    QueryInfoResponse { buffer: data }.encode(out, ctx.resp_start);
+    Ok(status)
+}
+
+/// Fixed-size classes fail with INFO_LENGTH_MISMATCH when the client's buffer is too small; classes with
+/// a variable tail are truncated with BUFFER_OVERFLOW (MS-SMB2 3.3.5.20.1).
+fn fit(buf: &[u8], max: usize, class: u8) -> Result<(&[u8], NtStatus), NtStatus> {
+    if buf.len() <= max {
+        return Ok((buf, NtStatus::SUCCESS));
+    }
+    let fixed = match class {
+        FILE_ALL_INFORMATION => FileAllInformation::FIXED_SIZE,
+        FILE_NAME_INFORMATION | FILE_NORMALIZED_NAME_INFORMATION => 4,
+        FILE_STREAM_INFORMATION => 24,
+        _ => buf.len(),
+    };
+    if max < fixed {
+        return Err(NtStatus::INFO_LENGTH_MISMATCH);
+    }
+    Ok((buf.get(..max).unwrap_or(buf), NtStatus::BUFFER_OVERFLOW))
+}
+
+fn basic(s: &vfs::FileStat, name: &str) -> FileBasicInformation {
+    FileBasicInformation {
+        creation_time: s.creation_time,
+        last_access_time: s.last_access_time,
+        last_write_time: s.last_write_time,
+        change_time: s.change_time,
+        file_attributes: s.file_attributes(name),
+    }
+}
+
+fn standard(o: &Open, s: &vfs::FileStat) -> FileStandardInformation {
+    FileStandardInformation {
+        allocation_size: s.alloc_size,
+        end_of_file: if s.is_dir { 0 } else { s.size },
+        number_of_links: u32::try_from(s.nlink).unwrap_or(u32::MAX),
+        delete_pending: o.node.delete_pending(),
+        directory: s.is_dir,
+    }
+}
+
+/// The path as Windows shows it: `\dir\file` from the share root.
+fn smb_name(o: &Open) -> String {
+    let p = o.path();
+    if p.is_root() {
+        "\\".to_owned()
+    } else {
+        format!("\\{}", p.as_unix().replace('/', "\\"))
+    }
+}
+
+fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
+    let needs_attr_access = !matches!(
+        class,
+        FILE_ACCESS_INFORMATION
+            | FILE_MODE_INFORMATION
+            | FILE_POSITION_INFORMATION
+            | FILE_ALIGNMENT_INFORMATION
+    );
+    if needs_attr_access && !o.has_any_access(FILE_READ_ATTRIBUTES | FILE_READ_EA) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let s = o.file.stat()?;
+    let path = o.path();
+    let name = path.file_name();
+    let mut w = BytesMut::new();
+    match class {
+        FILE_BASIC_INFORMATION => basic(&s, name).encode(&mut w),
+        FILE_STANDARD_INFORMATION => standard(o, &s).encode(&mut w),
+        FILE_INTERNAL_INFORMATION => FileInternalInformation {
+            index_number: s.ino,
+        }
+        .encode(&mut w),
+        FILE_EA_INFORMATION => FileEaInformation { ea_size: 0 }.encode(&mut w),
+        FILE_ACCESS_INFORMATION => FileAccessInformation {
+            access_flags: o.granted_access,
+        }
+        .encode(&mut w),
+        FILE_POSITION_INFORMATION => FilePositionInformation {
+            current_byte_offset: o.position.load(Ordering::Relaxed),
+        }
+        .encode(&mut w),
+        FILE_MODE_INFORMATION => FileModeInformation {
+            mode: o.mode.load(Ordering::Relaxed),
+        }
+        .encode(&mut w),
+        FILE_ALIGNMENT_INFORMATION => FileAlignmentInformation::default().encode(&mut w),
+        FILE_ALL_INFORMATION => FileAllInformation {
+            basic: basic(&s, name),
+            standard: standard(o, &s),
+            internal: FileInternalInformation {
+                index_number: s.ino,
+            },
+            ea: FileEaInformation { ea_size: 0 },
+            access: FileAccessInformation {
+                access_flags: o.granted_access,
+            },
+            position: FilePositionInformation {
+                current_byte_offset: o.position.load(Ordering::Relaxed),
+            },
+            mode: FileModeInformation {
+                mode: o.mode.load(Ordering::Relaxed),
+            },
+            alignment: FileAlignmentInformation::default(),
+            name: FileNameInformation {
+                file_name: smb_name(o),
+            },
+        }
+        .encode(&mut w),
+        FILE_NETWORK_OPEN_INFORMATION => FileNetworkOpenInformation {
+            creation_time: s.creation_time,
+            last_access_time: s.last_access_time,
+            last_write_time: s.last_write_time,
+            change_time: s.change_time,
+            allocation_size: s.alloc_size,
+            end_of_file: if s.is_dir { 0 } else { s.size },
+            file_attributes: s.file_attributes(name),
+        }
+        .encode(&mut w),
+        FILE_ATTRIBUTE_TAG_INFORMATION => FileAttributeTagInformation {
+            file_attributes: s.file_attributes(name),
+            reparse_tag: 0,
+        }
+        .encode(&mut w),
+        FILE_STREAM_INFORMATION if s.is_dir => {}
+        FILE_STREAM_INFORMATION => {
+            FileStreamInformation::data_stream(s.size, s.alloc_size).encode(&mut w)
+        }
+        FILE_COMPRESSION_INFORMATION => FileCompressionInformation {
+            compressed_file_size: s.size,
+            compression_format: 0,
+            compression_unit_shift: 0,
+            chunk_shift: 0,
+            cluster_shift: 0,
+        }
+        .encode(&mut w),
+        FILE_NORMALIZED_NAME_INFORMATION => {
+            let n = smb_name(o);
+            FileNameInformation {
+                file_name: n.trim_start_matches('\\').to_owned(),
+            }
+            .encode(&mut w)
+        }
+        // rsmbd generates no 8.3 short names.
+        FILE_ALTERNATE_NAME_INFORMATION => return Err(NtStatus::NOT_SUPPORTED),
+        FILE_FULL_EA_INFORMATION => return Err(NtStatus::NO_EAS_ON_FILE),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    }
+    Ok(w.to_vec())
+}
+
+fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
+    let share = o
+        .tree
+        .share
+        .vfs
+        .as_ref()
+        .ok_or(NtStatus::INVALID_PARAMETER)?;
+    let st = share.fs_stat()?;
+    let bytes_per_sector: u32 = 512;
+    let sectors_per_unit = u32::try_from(st.block_size / u64::from(bytes_per_sector))
+        .unwrap_or(1)
+        .max(1);
+    let root_stat = o.file.stat()?;
+    let mut w = BytesMut::new();
+    match class {
+        FILE_FS_VOLUME_INFORMATION => FileFsVolumeInformation {
+            volume_creation_time: root_stat.creation_time,
+            volume_serial_number: (st.fsid ^ (st.fsid >> 32)) as u32,
+            supports_objects: false,
+            volume_label: o.tree.share.name.clone(),
+        }
+        .encode(&mut w),
+        FILE_FS_SIZE_INFORMATION => FileFsSizeInformation {
+            total_allocation_units: st.total_blocks,
+            available_allocation_units: st.avail_blocks,
+            sectors_per_allocation_unit: sectors_per_unit,
+            bytes_per_sector,
+        }
+        .encode(&mut w),
+        FILE_FS_DEVICE_INFORMATION => FileFsDeviceInformation {
+            device_type: FILE_DEVICE_DISK,
+            characteristics: device_characteristics::DEVICE_IS_MOUNTED,
+        }
+        .encode(&mut w),
+        FILE_FS_ATTRIBUTE_INFORMATION => FileFsAttributeInformation {
+            file_system_attributes: fs_attributes::CASE_SENSITIVE_SEARCH
+                | fs_attributes::CASE_PRESERVED_NAMES
+                | fs_attributes::UNICODE_ON_DISK
+                | fs_attributes::SUPPORTS_SPARSE_FILES
+                | fs_attributes::SUPPORTS_HARD_LINKS,
+            maximum_component_name_length: st.name_max,
+            file_system_name: "NTFS".to_owned(),
+        }
+        .encode(&mut w),
+        FILE_FS_FULL_SIZE_INFORMATION => FileFsFullSizeInformation {
+            total_allocation_units: st.total_blocks,
+            caller_available_allocation_units: st.avail_blocks,
+            actual_available_allocation_units: st.free_blocks,
+            sectors_per_allocation_unit: sectors_per_unit,
+            bytes_per_sector,
+        }
+        .encode(&mut w),
+        FILE_FS_OBJECT_ID_INFORMATION => {
+            let mut object_id = [0u8; 16];
+            object_id[..8].copy_from_slice(&st.fsid.to_le_bytes());
+            FileFsObjectIdInformation {
+                object_id,
+                extended_info: [0; 48],
+            }
+            .encode(&mut w)
+        }
+        FILE_FS_SECTOR_SIZE_INFORMATION => FileFsSectorSizeInformation {
+            logical_bytes_per_sector: bytes_per_sector,
+            physical_bytes_per_sector_for_atomicity: bytes_per_sector,
+            physical_bytes_per_sector_for_performance: bytes_per_sector,
+            file_system_effective_physical_bytes_per_sector_for_atomicity: bytes_per_sector,
+            flags: sector_size_flags::ALIGNED_DEVICE
+                | sector_size_flags::PARTITION_ALIGNED_ON_DEVICE,
+            byte_offset_for_sector_alignment: 0,
+            byte_offset_for_partition_alignment: 0,
+        }
+        .encode(&mut w),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    }
+    Ok(w.to_vec())
+}

@@ -1,0 +1,75 @@
+//! READ (MS-SMB2 3.3.5.12). The data is read with `pread` straight into the response buffer behind the
+//! 16-byte READ response header (DESIGN.md decision 2): the buffer is moved to the blocking pool and back,
+//! so file data is never copied in user space. The one cost is zero-filling the buffer before `pread`,
+//! which safe Rust requires.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use bytes::BytesMut;
+use proto::messages::create::access::{FILE_EXECUTE, FILE_READ_DATA};
+use proto::messages::read::{encode_read_response_prefix, ReadRequest};
+use proto::messages::Body;
+use proto::writer::patch_u32;
+use proto::NtStatus;
+use std::sync::Arc;
+
+/// Offset of DataLength inside the READ response body.
+const DATA_LENGTH_FIELD: usize = 4;
+
+/// MS-SMB2 3.3.5.2.5: a request carrying `len` payload bytes must be charged ceil(len / 64 KiB) credits.
+pub fn check_credit_charge(ctx: &Ctx<'_>, len: u32) -> Result<(), NtStatus> {
+    let needed = len.saturating_sub(1) / 65536 + 1;
+    let charge = u32::from(ctx.hdr.credit_charge.max(1));
+    let multi = ctx
+        .conn
+        .negotiated()
+        .is_some_and(|n| n.dialect >= proto::messages::negotiate::SMB2_1);
+    if multi && len > 0 && charge < needed {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    Ok(())
+}
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = ReadRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let open = ctx.open(req.file_id)?;
+    if open.is_dir {
+        return Err(NtStatus::INVALID_DEVICE_REQUEST);
+    }
+    if !open.has_any_access(FILE_READ_DATA | FILE_EXECUTE) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if req.length > ctx.conn.server.settings.max_read {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    check_credit_charge(ctx, req.length)?;
+    let body_start = out.len();
+    encode_read_response_prefix(out, 0, 0);
+    let data_start = out.len();
+    let len = usize::try_from(req.length).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    let mut buf = std::mem::take(out);
+    buf.resize(data_start + len, 0);
+    let file = Arc::clone(&open.file);
+    let offset = req.offset;
+    let (buf, result) = run_as(&open.unix, move || {
+        let r = buf
+            .get_mut(data_start..)
+            .map_or(Ok(0), |dst| file.read_at(dst, offset));
+        Ok((buf, r))
+    })
+    .await
+    .unwrap_or_else(|status| (BytesMut::zeroed(data_start), Err(status)));
+    *out = buf;
+    let n = result?;
+    out.truncate(data_start + n);
+    if n == 0 && len > 0 || n < usize::try_from(req.minimum_count).unwrap_or(usize::MAX) {
+        return Err(NtStatus::END_OF_FILE);
+    }
+    patch_u32(
+        out,
+        body_start + DATA_LENGTH_FIELD,
+        proto::writer::len_u32(n),
+    );
+    Ok(NtStatus::SUCCESS)
+}

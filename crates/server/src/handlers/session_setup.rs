@@ -1,0 +1,192 @@
+//! SESSION_SETUP (MS-SMB2 3.3.5.5): SPNEGO/NTLMv2 authentication through the `auth` crate, session key
+//! derivation, the 3.1.1 pre-authentication hash, and re-authentication of an existing session.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use crate::session::{AuthInfo, Session};
+use auth::{Acceptor, AcceptorPolicy, AuthError, Identity, ServerNames, Step};
+use bytes::BytesMut;
+use crypto::{derive_session_keys, Dialect, PreauthHash};
+use proto::messages::negotiate::{SIGNING_REQUIRED, SMB3_1_1};
+use proto::messages::session_setup::*;
+use proto::messages::Body;
+use proto::NtStatus;
+use std::sync::Arc;
+
+fn acceptor(ctx: &Ctx<'_>) -> Acceptor {
+    let s = &ctx.conn.server.settings;
+    let names = ServerNames {
+        netbios_computer: s.netbios_name.clone(),
+        netbios_domain: s.workgroup.clone(),
+        dns_computer: s.dns_name.clone(),
+        dns_domain: String::new(),
+    };
+    let policy = AcceptorPolicy {
+        allow_anonymous: s.allow_anonymous,
+        map_unknown_user_to_guest: s.map_unknown_to_guest,
+    };
+    Acceptor::new(names, policy)
+}
+
+fn auth_status(e: AuthError) -> NtStatus {
+    match e {
+        AuthError::LogonFailure => NtStatus::LOGON_FAILURE,
+        AuthError::AccountDisabled => NtStatus::ACCOUNT_DISABLED,
+        AuthError::InvalidToken => NtStatus::INVALID_PARAMETER,
+        AuthError::Internal => NtStatus::INTERNAL_ERROR,
+    }
+}
+
+/// The session this request continues, or a new one.
+fn find_or_create(ctx: &mut Ctx<'_>) -> Arc<Session> {
+    if let Some(s) = ctx.session.clone() {
+        return s;
+    }
+    let s = Arc::new(Session::new(ctx.conn.server.next_id()));
+    ctx.conn.sessions().insert(s.id, Arc::clone(&s));
+    s
+}
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = SessionSetupRequest::decode(ctx.pdu).map_err(bad_request)?;
+    if req.flags & FLAG_BINDING != 0 {
+        // Multichannel binding comes with its own issue.
+        return Err(NtStatus::REQUEST_NOT_ACCEPTED);
+    }
+    let neg = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
+    let session = find_or_create(ctx);
+    ctx.resp_session_id = session.id;
+    let mut acc = {
+        let mut inner = session.lock();
+        if neg.dialect == SMB3_1_1 {
+            let base = ctx.conn.preauth().clone();
+            inner.preauth.get_or_insert(base).update(ctx.pdu);
+        }
+        inner.acceptor.take().unwrap_or_else(|| acceptor(ctx))
+    };
+    let token = req.security_buffer.to_vec();
+    let passdb = ctx.conn.server.settings.passdb_path.clone();
+    let root = Arc::new(vfs::Identity {
+        uid: 0,
+        gid: 0,
+        groups: Vec::new(),
+    });
+    let stepped = run_as(&root, move || {
+        let users = auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
+            tracing::error!(
+                "cannot read the password database {}: {e}",
+                passdb.display()
+            );
+            NtStatus::LOGON_FAILURE
+        })?;
+        Ok((acc.step(&token, &users), acc))
+    })
+    .await;
+    let (result, acc) = match stepped {
+        Ok(v) => v,
+        Err(status) => return fail(ctx, &session, status),
+    };
+    match result {
+        Ok(Step::Continue(token)) => {
+            session.lock().acceptor = Some(acc);
+            SessionSetupResponse {
+                session_flags: 0,
+                security_buffer: &token,
+            }
+            .encode(out, ctx.resp_start);
+            Ok(NtStatus::MORE_PROCESSING_REQUIRED)
+        }
+        Ok(Step::Done {
+            token,
+            identity,
+            session_key,
+        }) => {
+            let flags = complete(ctx, &session, &req, identity, session_key, neg.dialect)?;
+            SessionSetupResponse {
+                session_flags: flags,
+                security_buffer: &token,
+            }
+            .encode(out, ctx.resp_start);
+            Ok(NtStatus::SUCCESS)
+        }
+        Err(e) => {
+            tracing::info!(peer = %ctx.conn.peer, "session setup failed: {e}");
+            fail(ctx, &session, auth_status(e))
+        }
+    }
+}
+
+/// A failed authentication removes a session that was never established (MS-SMB2 3.3.5.5.3).
+fn fail(ctx: &Ctx<'_>, session: &Session, status: NtStatus) -> HandlerResult {
+    let established = session.lock().auth.is_some();
+    if !established {
+        ctx.conn.sessions().remove(&session.id);
+    }
+    Err(status)
+}
+
+fn unix_identity(ctx: &Ctx<'_>, identity: &Identity) -> Arc<vfs::Identity> {
+    let uid = match identity {
+        Identity::User { uid, .. } => *uid,
+        Identity::Guest | Identity::Anonymous => ctx.conn.server.settings.guest_uid,
+    };
+    Arc::new(vfs::Identity::lookup_unix(uid))
+}
+
+/// Record the authenticated identity and derive keys. Returns the SessionFlags of the response.
+fn complete(
+    ctx: &mut Ctx<'_>,
+    session: &Session,
+    req: &SessionSetupRequest<'_>,
+    identity: Identity,
+    session_key: Option<[u8; 16]>,
+    dialect: u16,
+) -> Result<u16, NtStatus> {
+    let unix = unix_identity(ctx, &identity);
+    let (user, domain) = match &identity {
+        Identity::User { name, domain, .. } => (Some(name.clone()), domain.clone()),
+        _ => (None, String::new()),
+    };
+    let is_guest = identity == Identity::Guest;
+    let is_anonymous = identity == Identity::Anonymous;
+    tracing::info!(peer = %ctx.conn.peer, user = user.as_deref().unwrap_or(if is_guest { "guest" } else { "anonymous" }), "session established");
+    let mut inner = session.lock();
+    let preauth = inner.preauth.take().unwrap_or_else(PreauthHash::new);
+    if let (Some(key), None) = (session_key, &inner.signing) {
+        let d = Dialect::from_u16(dialect).ok_or(NtStatus::INTERNAL_ERROR)?;
+        inner.signing = Some(derive_session_keys(d, &key, preauth.value()).signing);
+        inner.signing_required = ctx.conn.server.settings.require_signing
+            || u16::from(req.security_mode) & SIGNING_REQUIRED != 0;
+    }
+    let signed_request = ctx.hdr.flags.has(proto::HeaderFlags::SIGNED);
+    if dialect == SMB3_1_1 || inner.signing_required || signed_request {
+        ctx.sign_with = inner.signing.clone();
+    }
+    inner.auth = Some(Arc::new(AuthInfo {
+        user,
+        domain,
+        is_guest,
+        is_anonymous,
+        unix,
+    }));
+    Ok(if is_guest {
+        SESSION_FLAG_IS_GUEST
+    } else if is_anonymous {
+        SESSION_FLAG_IS_NULL
+    } else {
+        0
+    })
+}
+
+/// 3.1.1: every SESSION_SETUP response except the final successful one goes into the session's hash.
+pub fn after_response(ctx: &mut Ctx<'_>, status: NtStatus, resp: &[u8]) {
+    if status != NtStatus::MORE_PROCESSING_REQUIRED {
+        return;
+    }
+    if let Some(s) = ctx.conn.session(ctx.resp_session_id) {
+        if let Some(h) = s.lock().preauth.as_mut() {
+            h.update(resp);
+        }
+    }
+}

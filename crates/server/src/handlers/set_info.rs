@@ -1,0 +1,234 @@
+//! SET_INFO (MS-SMB2 3.3.5.21, MS-FSA 2.1.5.15): basic information (times, read-only attribute), end of
+//! file, allocation, disposition (delete pending), rename, hard link, position and mode.
+
+use super::{bad_request, HandlerResult};
+use crate::blocking::run_as;
+use crate::dispatch::Ctx;
+use crate::open::Open;
+use bytes::BytesMut;
+use proto::fscc::file_info::{FileBasicInformation, FileModeInformation, FilePositionInformation};
+use proto::fscc::set_info::*;
+use proto::fscc::*;
+use proto::messages::create::access::{DELETE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA};
+use proto::messages::query_info::INFO_FILE;
+use proto::messages::set_info::{SetInfoRequest, SetInfoResponse};
+use proto::messages::Body;
+use proto::reader::utf16le_to_string;
+use proto::{DecodeError, NtStatus};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use vfs::SmbPath;
+
+const FILE_ATTRIBUTE_READONLY: u32 = 0x1;
+const FILE_ATTRIBUTE_DIRECTORY: u32 = 0x10;
+
+/// A buffer too short for its class is INFO_LENGTH_MISMATCH (MS-SMB2 3.3.5.21.1).
+fn short(e: DecodeError) -> NtStatus {
+    match e {
+        DecodeError::Truncated => NtStatus::INFO_LENGTH_MISMATCH,
+        _ => NtStatus::INVALID_PARAMETER,
+    }
+}
+
+pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = SetInfoRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let open = ctx.open(req.file_id)?;
+    if req.info_type != INFO_FILE {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
+    if open
+        .tree
+        .share
+        .vfs
+        .as_ref()
+        .is_some_and(|s| s.options().read_only)
+    {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let buf = req.buffer.to_vec();
+    let o = Arc::clone(&open);
+    let class = req.file_info_class;
+    match class {
+        FILE_RENAME_INFORMATION | FILE_RENAME_INFORMATION_EX | FILE_LINK_INFORMATION => {
+            rename_or_link(ctx, &open, class, &buf).await?
+        }
+        _ => run_as(&open.unix, move || set_simple(&o, class, &buf)).await?,
+    }
+    SetInfoResponse.encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+fn require(o: &Open, access: u32) -> Result<(), NtStatus> {
+    if o.has_access(access) {
+        Ok(())
+    } else {
+        Err(NtStatus::ACCESS_DENIED)
+    }
+}
+
+/// A FILETIME field of FileBasicInformation: 0 and -1 mean "leave unchanged", -2 "resume updates".
+fn time_arg(t: u64) -> Option<u64> {
+    (t != 0 && t < u64::MAX - 1).then_some(t)
+}
+
+fn set_simple(o: &Open, class: u8, buf: &[u8]) -> Result<(), NtStatus> {
+    match class {
+        FILE_BASIC_INFORMATION => {
+            require(o, FILE_WRITE_ATTRIBUTES)?;
+            let b = FileBasicInformation::decode(buf).map_err(short)?;
+            set_basic(o, &b)
+        }
+        FILE_END_OF_FILE_INFORMATION => {
+            require(o, FILE_WRITE_DATA)?;
+            let e = FileEndOfFileInformation::decode(buf).map_err(short)?;
+            if o.is_dir || e.end_of_file > i64::MAX as u64 {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            o.file.set_len(e.end_of_file)
+        }
+        FILE_ALLOCATION_INFORMATION => {
+            require(o, FILE_WRITE_DATA)?;
+            let a = FileAllocationInformation::decode(buf).map_err(short)?;
+            if o.is_dir || a.allocation_size > i64::MAX as u64 {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            // MS-FSA 2.1.5.15.1: an allocation below end of file truncates the file.
+            if a.allocation_size < o.file.stat()?.size {
+                o.file.set_len(a.allocation_size)
+            } else {
+                o.file.allocate(a.allocation_size)
+            }
+        }
+        FILE_DISPOSITION_INFORMATION => {
+            let d = FileDispositionInformation::decode(buf).map_err(short)?;
+            set_delete_pending(o, d.delete_pending)
+        }
+        FILE_DISPOSITION_INFORMATION_EX => {
+            let d = FileDispositionInformationEx::decode(buf).map_err(short)?;
+            let delete = d.flags & disposition_flags::DELETE != 0;
+            if d.flags & disposition_flags::ON_CLOSE != 0 {
+                require(o, DELETE)?;
+                o.delete_on_close.store(delete, Ordering::Relaxed);
+                Ok(())
+            } else {
+                set_delete_pending(o, delete)
+            }
+        }
+        FILE_POSITION_INFORMATION => {
+            let p = FilePositionInformation::decode(buf).map_err(short)?;
+            o.position.store(p.current_byte_offset, Ordering::Relaxed);
+            Ok(())
+        }
+        FILE_MODE_INFORMATION => {
+            let m = FileModeInformation::decode(buf).map_err(short)?;
+            o.mode.store(m.mode, Ordering::Relaxed);
+            Ok(())
+        }
+        FILE_FULL_EA_INFORMATION => Err(NtStatus::EAS_NOT_SUPPORTED),
+        _ => Err(NtStatus::INVALID_INFO_CLASS),
+    }
+}
+
+fn set_basic(o: &Open, b: &FileBasicInformation) -> Result<(), NtStatus> {
+    if b.file_attributes & FILE_ATTRIBUTE_DIRECTORY != 0 && !o.is_dir {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let (atime, mtime) = (time_arg(b.last_access_time), time_arg(b.last_write_time));
+    if atime.is_some() || mtime.is_some() {
+        o.file.set_times(atime, mtime)?;
+    }
+    if b.file_attributes != 0 && !o.is_dir {
+        o.file
+            .set_readonly(b.file_attributes & FILE_ATTRIBUTE_READONLY != 0)?;
+    }
+    Ok(())
+}
+
+/// MS-FSA 2.1.5.15.3: set or clear delete-pending on the file; a non-empty directory or a read-only
+/// file cannot be marked.
+fn set_delete_pending(o: &Open, pending: bool) -> Result<(), NtStatus> {
+    require(o, DELETE)?;
+    if pending {
+        let stat = o.file.stat()?;
+        if o.is_dir {
+            let mut entries = o.file.read_dir()?;
+            while let Some(e) = entries.next_entry() {
+                let name = e?.name;
+                if name != "." && name != ".." {
+                    return Err(NtStatus::DIRECTORY_NOT_EMPTY);
+                }
+            }
+        } else if stat.file_attributes("") & FILE_ATTRIBUTE_READONLY != 0 {
+            return Err(NtStatus::CANNOT_DELETE);
+        }
+    }
+    o.node.set_delete_pending(pending);
+    Ok(())
+}
+
+/// The target of a rename or link: a path from the share root (MS-SMB2 2.2.39: RootDirectory must be 0).
+fn target_path(info: &FileRenameInformation<'_>) -> Result<SmbPath, NtStatus> {
+    if info.root_directory != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let name = utf16le_to_string(info.file_name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
+    let name = name.trim_start_matches('\\');
+    if name.is_empty() {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    SmbPath::parse(name)
+}
+
+async fn rename_or_link(
+    ctx: &Ctx<'_>,
+    open: &Arc<Open>,
+    class: u8,
+    buf: &[u8],
+) -> Result<(), NtStatus> {
+    let info = if class == FILE_RENAME_INFORMATION_EX {
+        FileRenameInformation::decode_ex(buf)
+    } else {
+        FileRenameInformation::decode(buf)
+    }
+    .map_err(short)?;
+    let to = target_path(&info)?;
+    let replace = info.flags & rename_flags::REPLACE_IF_EXISTS != 0;
+    let is_link = class == FILE_LINK_INFORMATION;
+    if !is_link {
+        require(open, DELETE)?;
+    }
+    let from = open.path();
+    if !is_link && from == to {
+        return Ok(());
+    }
+    let (server, o, to2) = (Arc::clone(&ctx.conn.server), Arc::clone(open), to.clone());
+    run_as(&open.unix, move || {
+        let share = o
+            .tree
+            .share
+            .vfs
+            .as_ref()
+            .ok_or(NtStatus::INVALID_PARAMETER)?;
+        if replace {
+            // Windows refuses to replace a file that is open (MS-FSA 2.1.5.15.12).
+            if let Ok(st) = share.stat(&to2) {
+                if server
+                    .files
+                    .is_open_elsewhere((st.dev, st.ino), o.file_id.volatile)
+                {
+                    return Err(NtStatus::ACCESS_DENIED);
+                }
+            }
+        }
+        if is_link {
+            share.link(&from, &to2, replace)
+        } else {
+            share.rename(&from, &to2, replace)
+        }
+    })
+    .await?;
+    if !is_link {
+        open.set_path(to);
+    }
+    Ok(())
+}

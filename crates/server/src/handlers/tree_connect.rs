@@ -1,0 +1,67 @@
+//! TREE_CONNECT (MS-SMB2 3.3.5.7): share lookup, access by `valid users` / `guest ok`, and the share
+//! type and maximal access returned to the client.
+
+use super::{bad_request, HandlerResult};
+use crate::dispatch::Ctx;
+use bytes::BytesMut;
+use proto::messages::tree_connect::*;
+use proto::messages::Body;
+use proto::reader::utf16le_to_string;
+use proto::NtStatus;
+
+/// FILE_ALL_ACCESS: what a writable share grants at most.
+pub const FULL_ACCESS: u32 = 0x001F_01FF;
+/// FILE_GENERIC_READ | FILE_GENERIC_EXECUTE: what a read-only share grants at most.
+pub const READ_ACCESS: u32 = 0x0012_00A9;
+
+/// The share name of a `\\server\share` path (MS-SMB2 2.2.9: the whole UNC path is sent).
+fn share_name(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("\\\\")?;
+    let (_server, share) = rest.split_once('\\')?;
+    (!share.is_empty() && !share.contains('\\')).then_some(share)
+}
+
+pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
+    let req = TreeConnectRequest::decode(ctx.pdu).map_err(bad_request)?;
+    let path = utf16le_to_string(req.path).map_err(bad_request)?;
+    let name = share_name(&path).ok_or(NtStatus::BAD_NETWORK_NAME)?;
+    let share = ctx
+        .conn
+        .server
+        .share(name)
+        .ok_or(NtStatus::BAD_NETWORK_NAME)?;
+    let auth = ctx.auth()?;
+    if !share.allows(auth.user.as_deref()) {
+        tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused");
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let (share_type, maximal_access) = match (&share.vfs, share.read_only) {
+        (None, _) => (SHARE_TYPE_PIPE, READ_ACCESS),
+        (Some(_), true) => (SHARE_TYPE_DISK, READ_ACCESS),
+        (Some(_), false) => (SHARE_TYPE_DISK, FULL_ACCESS),
+    };
+    let tree = ctx.session()?.lock().add_tree(share, maximal_access);
+    ctx.resp_tree_id = tree.id;
+    TreeConnectResponse {
+        share_type,
+        share_flags: SHAREFLAG_MANUAL_CACHING,
+        capabilities: 0,
+        maximal_access,
+    }
+    .encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_names() {
+        assert_eq!(share_name("\\\\host\\data"), Some("data"));
+        assert_eq!(share_name("\\\\127.0.0.1\\IPC$"), Some("IPC$"));
+        assert_eq!(share_name("\\\\host\\"), None);
+        assert_eq!(share_name("\\\\host\\a\\b"), None);
+        assert_eq!(share_name("host\\a"), None);
+    }
+}

@@ -1,0 +1,67 @@
+//! Opens (MS-SMB2 3.3.1.10 Open): a handle's file, granted access, position, delete-on-close flag and
+//! directory-search state.
+
+use crate::files::FileNode;
+use crate::session::Tree;
+use proto::FileId;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The state of a QUERY_DIRECTORY enumeration on a directory handle (MS-SMB2 3.3.1.10
+/// Open.EnumerationLocation and Open.EnumerationSearchPattern).
+pub struct DirSearch {
+    pub stream: vfs::DirStream,
+    pub pattern: Vec<char>,
+    /// An entry read from the directory that did not fit in the previous response.
+    pub pending: Option<vfs::DirEntry>,
+    /// Number of entries returned so far (FileIndex values).
+    pub index: u32,
+    pub returned_any: bool,
+}
+
+pub struct Open {
+    pub file_id: FileId,
+    pub session_id: u64,
+    pub tree: Arc<Tree>,
+    /// The credentials of the session that opened it, for work done on its behalf.
+    pub unix: Arc<vfs::Identity>,
+    pub file: Arc<vfs::OpenFile>,
+    pub node: Arc<FileNode>,
+    pub path: Mutex<vfs::SmbPath>,
+    pub granted_access: u32,
+    pub is_dir: bool,
+    pub delete_on_close: AtomicBool,
+    pub position: AtomicU64,
+    pub mode: AtomicU32,
+    pub search: Mutex<Option<DirSearch>>,
+}
+
+impl Open {
+    pub fn path(&self) -> vfs::SmbPath {
+        self.path
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_path(&self, p: vfs::SmbPath) {
+        *self.path.lock().unwrap_or_else(PoisonError::into_inner) = p;
+    }
+
+    pub fn search(&self) -> MutexGuard<'_, Option<DirSearch>> {
+        self.search.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether every bit of `needed` was granted at open time (MS-SMB2 3.3.5.x access checks).
+    pub fn has_access(&self, needed: u32) -> bool {
+        self.granted_access & needed == needed
+    }
+
+    pub fn has_any_access(&self, any_of: u32) -> bool {
+        self.granted_access & any_of != 0
+    }
+
+    pub fn delete_on_close(&self) -> bool {
+        self.delete_on_close.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,93 @@
+//! Sessions and tree connects (MS-SMB2 3.3.1.8 Session, 3.3.1.9 TreeConnect).
+
+use crate::state::ShareEntry;
+use crypto::{PreauthHash, SigningKey};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Who a session authenticated as.
+#[derive(Debug)]
+pub struct AuthInfo {
+    /// The account name; None for guest and anonymous sessions.
+    pub user: Option<String>,
+    pub domain: String,
+    pub is_guest: bool,
+    pub is_anonymous: bool,
+    /// The Unix credentials file operations run with.
+    pub unix: Arc<vfs::Identity>,
+}
+
+/// A tree connect: a session's use of one share.
+#[derive(Debug)]
+pub struct Tree {
+    pub id: u32,
+    pub share: Arc<ShareEntry>,
+    pub maximal_access: u32,
+}
+
+impl Tree {
+    pub fn is_ipc(&self) -> bool {
+        self.share.vfs.is_none()
+    }
+}
+
+impl std::fmt::Debug for ShareEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareEntry")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+pub struct SessionInner {
+    /// The authentication exchange in progress, if any (first setup or re-authentication).
+    pub acceptor: Option<auth::Acceptor>,
+    /// Session.PreauthIntegrityHashValue (3.1.1).
+    pub preauth: Option<PreauthHash>,
+    pub auth: Option<Arc<AuthInfo>>,
+    pub signing: Option<SigningKey>,
+    pub signing_required: bool,
+    pub trees: HashMap<u32, Arc<Tree>>,
+    next_tree_id: u32,
+}
+
+impl SessionInner {
+    pub fn add_tree(&mut self, share: Arc<ShareEntry>, maximal_access: u32) -> Arc<Tree> {
+        self.next_tree_id = self.next_tree_id.wrapping_add(1).max(1);
+        let tree = Arc::new(Tree {
+            id: self.next_tree_id,
+            share,
+            maximal_access,
+        });
+        self.trees.insert(tree.id, Arc::clone(&tree));
+        tree
+    }
+}
+
+pub struct Session {
+    pub id: u64,
+    inner: Mutex<SessionInner>,
+}
+
+impl Session {
+    pub fn new(id: u64) -> Session {
+        Session {
+            id,
+            inner: Mutex::new(SessionInner::default()),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, SessionInner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The authenticated identity, once SESSION_SETUP has completed.
+    pub fn auth(&self) -> Option<Arc<AuthInfo>> {
+        self.lock().auth.clone()
+    }
+
+    pub fn tree(&self, id: u32) -> Option<Arc<Tree>> {
+        self.lock().trees.get(&id).cloned()
+    }
+}

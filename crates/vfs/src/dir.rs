@@ -1,0 +1,176 @@
+//! Streaming directory enumeration for QUERY_DIRECTORY (MS-FSA 2.1.5.6.3): one entry at a time, never the
+//! whole directory in memory, "." and ".." included.
+
+use std::os::fd::OwnedFd;
+
+use rustix::fs::Dir;
+use rustix::io::Errno;
+
+use crate::errno::errno_to_status;
+use crate::stat::{stat_at, FileStat};
+use crate::VfsResult;
+
+/// One directory entry with its metadata (a final symlink is described, not followed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub stat: FileStat,
+}
+
+/// A position in a directory listing, independent of other streams over the same directory.
+#[derive(Debug)]
+pub struct DirStream {
+    dir: Dir,
+    /// At the share root, ".." is described as the root itself so nothing outside the share is revealed.
+    share_root: bool,
+}
+
+impl DirStream {
+    /// Starts a stream over the directory open as `fd` (with its own descriptor and position).
+    pub(crate) fn open(fd: &OwnedFd, share_root: bool) -> VfsResult<DirStream> {
+        let dir = Dir::read_from(fd).map_err(errno_to_status)?;
+        Ok(DirStream { dir, share_root })
+    }
+
+    /// The next entry, `None` at the end. Names that are not UTF-8 and entries removed since the
+    /// directory was read are skipped.
+    pub fn next_entry(&mut self) -> Option<VfsResult<DirEntry>> {
+        loop {
+            let name = match self.dir.read()? {
+                Ok(entry) => match entry.file_name().to_str() {
+                    Ok(name) => name.to_owned(),
+                    Err(_) => {
+                        tracing::debug!(name = ?entry.file_name(), "skipping non-UTF-8 directory entry");
+                        continue;
+                    }
+                },
+                Err(e) => return Some(Err(errno_to_status(e))),
+            };
+            match self.stat_entry(&name) {
+                Ok(stat) => return Some(Ok(DirEntry { name, stat })),
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Some(Err(errno_to_status(e))),
+            }
+        }
+    }
+
+    /// Restarts from the first entry.
+    pub fn rewind(&mut self) {
+        self.dir.rewind();
+    }
+
+    fn stat_entry(&self, name: &str) -> rustix::io::Result<FileStat> {
+        let target = if self.share_root && name == ".." {
+            "."
+        } else {
+            name
+        };
+        stat_at(self.dir.fd()?, target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use crate::create::{CreateRequest, Disposition, Kind};
+    use crate::path::SmbPath;
+    use crate::share::{Share, ShareOptions};
+
+    fn open_root(share: &Share) -> crate::OpenFile {
+        let req = CreateRequest {
+            disposition: Disposition::Open,
+            kind: Kind::Directory,
+            read: true,
+            write: false,
+            mode: 0,
+        };
+        share.create(&SmbPath::root(), &req).unwrap().0
+    }
+
+    #[test]
+    fn twenty_thousand_entries_each_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..20_000 {
+            std::fs::write(tmp.path().join(format!("f{i:05}")), b"").unwrap();
+        }
+        std::fs::create_dir(tmp.path().join("sub")).unwrap();
+        let share = Share::open(tmp.path(), ShareOptions::default()).unwrap();
+        let mut stream = open_root(&share).read_dir().unwrap();
+        let mut seen = HashSet::new();
+        while let Some(entry) = stream.next_entry() {
+            let entry = entry.unwrap();
+            if entry.name == "sub" || entry.name == "." || entry.name == ".." {
+                assert!(entry.stat.is_dir, "{}", entry.name);
+            } else {
+                assert!(!entry.stat.is_dir);
+            }
+            assert!(seen.insert(entry.name.clone()), "duplicate {}", entry.name);
+        }
+        assert_eq!(seen.len(), 20_003);
+        assert!(seen.contains(".") && seen.contains("..") && seen.contains("f19999"));
+
+        stream.rewind();
+        assert!(stream.next_entry().is_some());
+    }
+
+    #[test]
+    fn root_dotdot_describes_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let share = Share::open(tmp.path(), ShareOptions::default()).unwrap();
+        let root = open_root(&share);
+        let root_ino = root.stat().unwrap().ino;
+        let mut stream = root.read_dir().unwrap();
+        let mut names = Vec::new();
+        while let Some(entry) = stream.next_entry() {
+            let entry = entry.unwrap();
+            assert_eq!(entry.stat.ino, root_ino, "{}", entry.name);
+            names.push(entry.name);
+        }
+        names.sort();
+        assert_eq!(names, [".", ".."]);
+    }
+
+    #[test]
+    fn streams_are_independent_and_skip_vanished() {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::write(tmp.path().join(name), b"").unwrap();
+        }
+        let share = Share::open(tmp.path(), ShareOptions::default()).unwrap();
+        let root = open_root(&share);
+        let names = |s: &mut crate::DirStream| -> Vec<String> {
+            std::iter::from_fn(|| s.next_entry())
+                .map(|e| e.unwrap().name)
+                .collect()
+        };
+        let mut first = root.read_dir().unwrap();
+        let head = first.next_entry().unwrap().unwrap().name;
+        assert_eq!(names(&mut root.read_dir().unwrap()).len(), 5);
+        // The first stream has already fetched every name; the removed one is skipped when it comes up.
+        let gone = if head == "b" { "c" } else { "b" };
+        std::fs::remove_file(tmp.path().join(gone)).unwrap();
+        let rest = names(&mut first);
+        assert_eq!(rest.len(), 3, "{head} then {rest:?}");
+        assert!(!rest.iter().any(|n| n == gone || *n == head));
+    }
+
+    #[test]
+    fn file_is_not_enumerable() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), b"").unwrap();
+        let share = Share::open(tmp.path(), ShareOptions::default()).unwrap();
+        let req = CreateRequest {
+            disposition: Disposition::Open,
+            kind: Kind::Any,
+            read: true,
+            write: false,
+            mode: 0,
+        };
+        let (file, _) = share.create(&SmbPath::parse("f").unwrap(), &req).unwrap();
+        assert_eq!(
+            file.read_dir().err(),
+            Some(proto::NtStatus::INVALID_PARAMETER)
+        );
+    }
+}

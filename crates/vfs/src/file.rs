@@ -1,0 +1,248 @@
+//! An open file or directory: positional I/O, size and time changes, the DOS READONLY attribute
+//! (MS-FSA 2.1.5.2 read, 2.1.5.3 write, 2.1.5.14 set information; MS-FSCC 2.6).
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use proto::NtStatus;
+use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, Timespec, Timestamps, UTIME_OMIT};
+use rustix::io::{retry_on_intr, Errno};
+
+use crate::dir::DirStream;
+use crate::errno::errno_to_status;
+use crate::path::SmbPath;
+use crate::share::Share;
+use crate::stat::{stat_fd, FileStat};
+use crate::time::filetime_to_unix;
+use crate::VfsResult;
+
+/// All write permission bits.
+const WRITE_BITS: u32 = 0o222;
+/// Owner write permission bit.
+const OWNER_WRITE: u32 = 0o200;
+
+/// How the descriptor was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// `O_PATH`: metadata only (the caller lacks read permission).
+    Path,
+    Read,
+    Write,
+    ReadWrite,
+}
+
+impl Access {
+    /// The access for a data open; an open with neither read nor write is opened for reading.
+    pub(crate) fn for_request(read: bool, write: bool) -> Access {
+        match (read, write) {
+            (_, false) => Access::Read,
+            (false, true) => Access::Write,
+            (true, true) => Access::ReadWrite,
+        }
+    }
+
+    /// The matching `open` access mode.
+    pub(crate) fn flags(self) -> OFlags {
+        match self {
+            Access::Path => OFlags::PATH,
+            Access::Read => OFlags::RDONLY,
+            Access::Write => OFlags::WRONLY,
+            Access::ReadWrite => OFlags::RDWR,
+        }
+    }
+
+    fn can_read(self) -> bool {
+        matches!(self, Access::Read | Access::ReadWrite)
+    }
+
+    fn can_write(self) -> bool {
+        matches!(self, Access::Write | Access::ReadWrite)
+    }
+}
+
+/// An open object of a share; owns its descriptor.
+#[derive(Debug)]
+pub struct OpenFile {
+    fd: OwnedFd,
+    is_dir: bool,
+    access: Access,
+    read_only_share: bool,
+    share_root: bool,
+}
+
+impl OpenFile {
+    pub(crate) fn new(
+        fd: OwnedFd,
+        is_dir: bool,
+        access: Access,
+        share: &Share,
+        p: &SmbPath,
+    ) -> OpenFile {
+        OpenFile {
+            fd,
+            is_dir,
+            access,
+            read_only_share: share.options().read_only,
+            share_root: p.is_root(),
+        }
+    }
+
+    /// Current metadata.
+    pub fn stat(&self) -> VfsResult<FileStat> {
+        stat_fd(&self.fd)
+    }
+
+    /// Whether this is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.is_dir
+    }
+
+    /// Reads at `offset` until `buf` is full or end of file; returns the bytes read.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
+        self.check_data(self.access.can_read())?;
+        let mut done = 0;
+        while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+            let pos = offset_plus(offset, done)?;
+            let n = retry_on_intr(|| rustix::io::pread(&self.fd, &mut *rest, pos))
+                .map_err(errno_to_status)?;
+            if n == 0 {
+                break;
+            }
+            done = done.saturating_add(n);
+        }
+        Ok(done)
+    }
+
+    /// Writes all of `data` at `offset`; returns `data.len()`.
+    pub fn write_at(&self, data: &[u8], offset: u64) -> VfsResult<usize> {
+        self.check_data(self.access.can_write())?;
+        let mut done = 0;
+        while let Some(rest) = data.get(done..).filter(|rest| !rest.is_empty()) {
+            let pos = offset_plus(offset, done)?;
+            let n = retry_on_intr(|| rustix::io::pwrite(&self.fd, rest, pos))
+                .map_err(errno_to_status)?;
+            if n == 0 {
+                return Err(NtStatus::DISK_FULL);
+            }
+            done = done.saturating_add(n);
+        }
+        Ok(done)
+    }
+
+    /// Commits data and metadata to stable storage (`fsync`).
+    pub fn flush(&self) -> VfsResult<()> {
+        retry_on_intr(|| rustix::fs::fsync(&self.fd)).map_err(errno_to_status)
+    }
+
+    /// Sets the end of file (truncates or extends with zeros).
+    pub fn set_len(&self, len: u64) -> VfsResult<()> {
+        self.check_data(self.access.can_write())?;
+        retry_on_intr(|| rustix::fs::ftruncate(&self.fd, len)).map_err(errno_to_status)
+    }
+
+    /// Reserves space up to `len` bytes without changing the size; a no-op where the file system cannot.
+    pub fn allocate(&self, len: u64) -> VfsResult<()> {
+        self.check_data(self.access.can_write())?;
+        if len == 0 {
+            return Ok(());
+        }
+        match retry_on_intr(|| rustix::fs::fallocate(&self.fd, FallocateFlags::KEEP_SIZE, 0, len)) {
+            Ok(()) | Err(Errno::NOTSUP) => Ok(()),
+            Err(e) => Err(errno_to_status(e)),
+        }
+    }
+
+    /// Sets the last-access and last-write times (FILETIME values); `None` leaves a time unchanged.
+    pub fn set_times(&self, atime: Option<u64>, mtime: Option<u64>) -> VfsResult<()> {
+        self.check_metadata_writable()?;
+        if atime.is_none() && mtime.is_none() {
+            return Ok(());
+        }
+        let times = Timestamps {
+            last_access: timespec(atime),
+            last_modification: timespec(mtime),
+        };
+        rustix::fs::utimensat(&self.fd, "", &times, AtFlags::EMPTY_PATH).map_err(errno_to_status)
+    }
+
+    /// Maps the DOS READONLY attribute: set clears every write bit, clear gives the owner write permission back.
+    pub fn set_readonly(&self, ro: bool) -> VfsResult<()> {
+        self.check_metadata_writable()?;
+        if self.access == Access::Path {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        let perms = self.stat()?.mode & 0o7777;
+        let wanted = if ro {
+            perms & !WRITE_BITS
+        } else {
+            perms | OWNER_WRITE
+        };
+        if wanted == perms {
+            return Ok(());
+        }
+        rustix::fs::fchmod(&self.fd, Mode::from_bits_truncate(wanted)).map_err(errno_to_status)
+    }
+
+    /// A fresh directory stream from the first entry.
+    pub fn read_dir(&self) -> VfsResult<DirStream> {
+        if !self.is_dir {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
+        if self.access == Access::Path {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        DirStream::open(&self.fd, self.share_root)
+    }
+
+    /// Data I/O needs a non-directory opened with the right access.
+    fn check_data(&self, allowed: bool) -> VfsResult<()> {
+        if self.is_dir {
+            Err(NtStatus::INVALID_DEVICE_REQUEST)
+        } else if !allowed {
+            Err(NtStatus::ACCESS_DENIED)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_metadata_writable(&self) -> VfsResult<()> {
+        if self.read_only_share {
+            Err(NtStatus::MEDIA_WRITE_PROTECTED)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AsFd for OpenFile {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// `offset + done`, refusing positions past `u64`.
+fn offset_plus(offset: u64, done: usize) -> VfsResult<u64> {
+    u64::try_from(done)
+        .ok()
+        .and_then(|d| offset.checked_add(d))
+        .ok_or(NtStatus::INVALID_PARAMETER)
+}
+
+/// A FILETIME as a `utimensat` time, or "omit" for `None`.
+fn timespec(ft: Option<u64>) -> Timespec {
+    match ft {
+        Some(ft) => {
+            let (secs, nanos) = filetime_to_unix(ft);
+            Timespec {
+                tv_sec: secs,
+                tv_nsec: nanos.into(),
+            }
+        }
+        None => Timespec {
+            tv_sec: 0,
+            tv_nsec: UTIME_OMIT,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! A share: its root directory descriptor and confined name resolution (DESIGN.md decision 6), with the
+//! name-level operations of MS-FSA 2.1.5: stat, delete, rename (2.1.5.14.11) and hard link (2.1.5.14.6).
+//!
+//! Every lookup goes through `openat2(root_fd, path, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS
+//! [| RESOLVE_NO_SYMLINKS])`, so the kernel keeps it inside the share; no absolute path is ever built.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use proto::NtStatus;
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, ResolveFlags, StatVfsMountFlags};
+use rustix::io::Errno;
+
+use crate::errno::{errno_to_status, resolve_errno_to_status};
+use crate::path::SmbPath;
+use crate::stat::{fs_kind, stat_at, stat_fd, FileStat, FsStat};
+use crate::VfsResult;
+
+/// Per-share behaviour switches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShareOptions {
+    /// Follow symlinks that stay inside the share (`follow symlinks = yes`).
+    pub follow_symlinks: bool,
+    /// Refuse every modification (`read only = yes`).
+    pub read_only: bool,
+}
+
+/// An exported directory tree.
+#[derive(Debug)]
+pub struct Share {
+    root: OwnedFd,
+    root_path: PathBuf,
+    opts: ShareOptions,
+    kind: &'static str,
+}
+
+impl Share {
+    /// Opens the share root (configuration-time path, may be absolute).
+    pub fn open(root: &Path, opts: ShareOptions) -> std::io::Result<Share> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(root, flags, Mode::empty())?;
+        let magic = rustix::fs::fstatfs(&fd)?.f_type;
+        let kind = fs_kind(u64::try_from(magic).unwrap_or(0));
+        Ok(Share {
+            root: fd,
+            root_path: root.to_owned(),
+            opts,
+            kind,
+        })
+    }
+
+    /// The configured root path (for logs and status output only).
+    pub fn root_path(&self) -> &Path {
+        &self.root_path
+    }
+
+    /// The share's options.
+    pub fn options(&self) -> &ShareOptions {
+        &self.opts
+    }
+
+    /// Metadata of `p`, following a final symlink only when the share follows symlinks.
+    pub fn stat(&self, p: &SmbPath) -> VfsResult<FileStat> {
+        let fd = self
+            .open_at(p, OFlags::PATH, Mode::empty())
+            .map_err(|e| self.lookup_error(p, e))?;
+        stat_fd(&fd)
+    }
+
+    /// Deletes a file (`is_dir == false`) or an empty directory.
+    pub fn unlink(&self, p: &SmbPath, is_dir: bool) -> VfsResult<()> {
+        self.check_writable()?;
+        let (parent, name) = self.open_parent(p)?;
+        let flags = if is_dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        rustix::fs::unlinkat(&parent, name, flags).map_err(name_errno_to_status)
+    }
+
+    /// Renames `from` to `to`. Without `replace` an existing target gives `OBJECT_NAME_COLLISION`; with it, an
+    /// existing directory target gives `ACCESS_DENIED` (MS-FSA 2.1.5.14.11). Renaming a name onto itself succeeds.
+    pub fn rename(&self, from: &SmbPath, to: &SmbPath, replace: bool) -> VfsResult<()> {
+        self.check_writable()?;
+        let (from_dir, from_name) = self.open_parent(from)?;
+        if from == to {
+            return stat_at(&from_dir, from_name)
+                .map(drop)
+                .map_err(name_errno_to_status);
+        }
+        let (to_dir, to_name) = self.open_parent(to)?;
+        let flags = if replace {
+            refuse_directory_target(&to_dir, to_name)?;
+            RenameFlags::empty()
+        } else {
+            RenameFlags::NOREPLACE
+        };
+        rustix::fs::renameat_with(&from_dir, from_name, &to_dir, to_name, flags)
+            .map_err(name_errno_to_status)
+    }
+
+    /// Adds the hard link `new` for the file `existing` (MS-FSA 2.1.5.14.6). Directories cannot be linked.
+    /// With `replace`, an existing file at `new` is removed first (not atomically).
+    pub fn link(&self, existing: &SmbPath, new: &SmbPath, replace: bool) -> VfsResult<()> {
+        self.check_writable()?;
+        let (from_dir, from_name) = self.open_parent(existing)?;
+        if stat_at(&from_dir, from_name)
+            .map_err(name_errno_to_status)?
+            .is_dir
+        {
+            return Err(NtStatus::FILE_IS_A_DIRECTORY);
+        }
+        let (to_dir, to_name) = self.open_parent(new)?;
+        if replace {
+            refuse_directory_target(&to_dir, to_name)?;
+            match rustix::fs::unlinkat(&to_dir, to_name, AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(name_errno_to_status(e)),
+            }
+        }
+        rustix::fs::linkat(&from_dir, from_name, &to_dir, to_name, AtFlags::empty())
+            .map_err(name_errno_to_status)
+    }
+
+    /// File-system figures for the volume holding the share.
+    pub fn fs_stat(&self) -> VfsResult<FsStat> {
+        let st = rustix::fs::fstatvfs(&self.root).map_err(errno_to_status)?;
+        let block_size = if st.f_frsize == 0 {
+            st.f_bsize
+        } else {
+            st.f_frsize
+        };
+        Ok(FsStat {
+            block_size,
+            total_blocks: st.f_blocks,
+            free_blocks: st.f_bfree,
+            avail_blocks: st.f_bavail,
+            name_max: u32::try_from(st.f_namemax).unwrap_or(u32::MAX),
+            fsid: st.f_fsid,
+            read_only: st.f_flag.contains(StatVfsMountFlags::RDONLY),
+            kind: self.kind,
+        })
+    }
+
+    /// `MEDIA_WRITE_PROTECTED` on a read-only share.
+    pub(crate) fn check_writable(&self) -> VfsResult<()> {
+        if self.opts.read_only {
+            Err(NtStatus::MEDIA_WRITE_PROTECTED)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Confined `openat2` of `p` relative to the share root.
+    pub(crate) fn open_at(
+        &self,
+        p: &SmbPath,
+        flags: OFlags,
+        mode: Mode,
+    ) -> rustix::io::Result<OwnedFd> {
+        let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        if !self.opts.follow_symlinks {
+            resolve |= ResolveFlags::NO_SYMLINKS;
+        }
+        // openat2 rejects O_PATH combined with flags other than O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC.
+        let flags = if flags.contains(OFlags::PATH) {
+            flags | OFlags::CLOEXEC
+        } else {
+            flags | OFlags::CLOEXEC | OFlags::NOCTTY
+        };
+        rustix::io::retry_on_intr(|| {
+            rustix::fs::openat2(self.root.as_fd(), p.as_unix(), flags, mode, resolve)
+        })
+    }
+
+    /// Opens the directory holding the last component of `p` and returns it with that component's name.
+    /// The root has no parent: asking to change it is refused with `ACCESS_DENIED`.
+    pub(crate) fn open_parent<'p>(&self, p: &'p SmbPath) -> VfsResult<(OwnedFd, &'p str)> {
+        let (parent, name) = p.parent_and_name().ok_or(NtStatus::ACCESS_DENIED)?;
+        let fd = self
+            .open_at(&parent, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
+            .map_err(parent_errno_to_status)?;
+        Ok((fd, name))
+    }
+
+    /// Turns a failed lookup of `p` into the status Windows gives: a missing or non-directory *parent* is
+    /// `OBJECT_PATH_NOT_FOUND`; a missing last component `OBJECT_NAME_NOT_FOUND`, and a last component that is
+    /// not the directory asked for `NOT_A_DIRECTORY`.
+    pub(crate) fn lookup_error(&self, p: &SmbPath, e: Errno) -> NtStatus {
+        if e != Errno::NOENT && e != Errno::NOTDIR {
+            return resolve_errno_to_status(e);
+        }
+        let parent_ok = match p.parent_and_name() {
+            None => true,
+            Some((parent, _)) => self
+                .open_at(&parent, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
+                .is_ok(),
+        };
+        if parent_ok {
+            name_errno_to_status(e)
+        } else {
+            NtStatus::OBJECT_PATH_NOT_FOUND
+        }
+    }
+}
+
+/// Errors about a parent directory: anything missing or not a directory is `OBJECT_PATH_NOT_FOUND`.
+fn parent_errno_to_status(e: Errno) -> NtStatus {
+    match e {
+        Errno::NOENT | Errno::NOTDIR => NtStatus::OBJECT_PATH_NOT_FOUND,
+        other => resolve_errno_to_status(other),
+    }
+}
+
+/// Errors about the last component, whose parent is known to exist (from calls that resolve no path, so
+/// `EXDEV` here is a genuine cross-device rename or link).
+fn name_errno_to_status(e: Errno) -> NtStatus {
+    match e {
+        Errno::NOTDIR => NtStatus::NOT_A_DIRECTORY,
+        other => errno_to_status(other),
+    }
+}
+
+/// `ACCESS_DENIED` when `name` in `dir` is an existing directory (it cannot be replaced).
+fn refuse_directory_target(dir: &OwnedFd, name: &str) -> VfsResult<()> {
+    match stat_at(dir, name) {
+        Ok(st) if st.is_dir => Err(NtStatus::ACCESS_DENIED),
+        Ok(_) | Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(name_errno_to_status(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests;
