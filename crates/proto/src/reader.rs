@@ -143,12 +143,26 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The little-endian u16 at `pos` in `b`, if present.
+pub fn u16_at(b: &[u8], pos: usize) -> Option<u16> {
+    Reader::new_at(b, pos).ok()?.u16().ok()
+}
+
+/// The little-endian u32 at `pos` in `b`, if present.
+pub fn u32_at(b: &[u8], pos: usize) -> Option<u32> {
+    Reader::new_at(b, pos).ok()?.u32().ok()
+}
+
 /// Decode UTF-16LE bytes into a `String`. Odd lengths and unpaired surrogates are errors.
 pub fn utf16le_to_string(b: &[u8]) -> Result<String, DecodeError> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(DecodeError::BadValue);
     }
-    let units = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let units = b.chunks_exact(2).map(|c| {
+        c.iter()
+            .rev()
+            .fold(0u16, |acc, byte| (acc << 8) | u16::from(*byte))
+    });
     char::decode_utf16(units)
         .collect::<Result<String, _>>()
         .map_err(|_| DecodeError::BadValue)
@@ -187,7 +201,7 @@ mod tests {
     #[test]
     fn utf16_decoding() {
         assert_eq!(utf16le_to_string(&[b'a', 0, b'b', 0]).unwrap(), "ab");
-        assert!(utf16le_to_string(&[b'a']).is_err());
+        assert!(utf16le_to_string(b"a").is_err());
         assert!(utf16le_to_string(&[0x00, 0xd8]).is_err());
     }
 }

@@ -112,7 +112,11 @@ fn generate_password() -> Result<String, String> {
     getrandom::fill(&mut bytes).map_err(|e| format!("no system randomness: {e}"))?;
     Ok(bytes
         .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .filter_map(|b| {
+            ALPHABET
+                .get(usize::from(*b) % ALPHABET.len())
+                .map(|c| char::from(*c))
+        })
         .collect())
 }
 

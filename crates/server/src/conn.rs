@@ -155,7 +155,7 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
 /// NEGOTIATE and SESSION_SETUP feed the pre-authentication hash and change connection state, so they
 /// are processed before the next frame is read; everything else runs as its own task.
 fn must_run_in_order(frame: &[u8]) -> bool {
-    let cmd = frame.get(12..14).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let cmd = proto::reader::u16_at(frame, 12);
     !matches!(frame.get(0..4), Some([0xFE, b'S', b'M', b'B'])) || matches!(cmd, Some(0) | Some(1))
 }
 

@@ -178,13 +178,11 @@ pub async fn process_frame(conn: &Arc<Conn>, frame: &Bytes) -> Outcome {
 
 fn sign_all(out: &mut BytesMut, signers: &[(usize, Option<SigningKey>)]) {
     for (i, (start, signer)) in signers.iter().enumerate() {
+        let Some(key) = signer else { continue };
         let end = signers.get(i + 1).map_or(out.len(), |(next, _)| *next);
-        if let (Some(key), Some(pdu)) = (signer, out.get_mut(*start..end)) {
-            if let Some(flags) = pdu.get_mut(16..20) {
-                let f = u32::from_le_bytes([flags[0], flags[1], flags[2], flags[3]])
-                    | HeaderFlags::SIGNED;
-                flags.copy_from_slice(&f.to_le_bytes());
-            }
+        let flags = proto::reader::u32_at(out, *start + 16).unwrap_or(0) | HeaderFlags::SIGNED;
+        patch_u32(out, *start + 16, flags);
+        if let Some(pdu) = out.get_mut(*start..end) {
             key.sign(pdu);
         }
     }

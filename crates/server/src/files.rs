@@ -45,6 +45,11 @@ const WRITE_LIKE: u32 = FILE_WRITE_DATA | FILE_APPEND_DATA;
 
 /// MS-FSA 2.1.5.1.2: does an open with `access`/`share` conflict with an existing holder?
 fn conflicts(h: &Holder, access: u32, share: u32) -> bool {
+    // Opens that touch neither data nor existence take no part in sharing (MS-FSA 2.1.5.1.2).
+    let data = READ_LIKE | WRITE_LIKE | DELETE;
+    if access & data == 0 || h.access & data == 0 {
+        return false;
+    }
     let pairs = [
         (READ_LIKE, FILE_SHARE_READ),
         (WRITE_LIKE, FILE_SHARE_WRITE),

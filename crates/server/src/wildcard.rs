@@ -30,25 +30,29 @@ pub fn matches(pattern: &[char], name: &str) -> bool {
     // row[j]: does pattern[i..] match name[j..]? Computed from the last pattern character backwards.
     let mut next: Vec<bool> = (0..=n).map(|j| j == n).collect();
     for p in pattern.iter().rev() {
+        // Filled from the end, so `row` holds the values for positions after `j` when `j` is computed.
         let mut row = vec![false; n + 1];
         for j in (0..=n).rev() {
             let here = name.get(j).copied();
-            let consume = |row: &Vec<bool>| row.get(j + 1).copied().unwrap_or(false);
-            row[j] = match *p {
-                '*' => next[j] || (here.is_some() && consume(&row)),
-                '?' => here.is_some() && consume(&next),
-                '<' => next[j] || (here.is_some() && Some(j) != last_dot && consume(&row)),
+            let at = |v: &[bool], k: usize| v.get(k).copied().unwrap_or(false);
+            let value = match *p {
+                '*' => at(&next, j) || (here.is_some() && at(&row, j + 1)),
+                '?' => here.is_some() && at(&next, j + 1),
+                '<' => at(&next, j) || (here.is_some() && Some(j) != last_dot && at(&row, j + 1)),
                 '>' => match here {
-                    Some('.') | None => next[j],
-                    Some(_) => consume(&next),
+                    Some('.') | None => at(&next, j),
+                    Some(_) => at(&next, j + 1),
                 },
                 '"' => match here {
-                    Some('.') => consume(&next),
-                    None => next[j],
+                    Some('.') => at(&next, j + 1),
+                    None => at(&next, j),
                     Some(_) => false,
                 },
-                c => here == Some(c) && consume(&next),
+                c => here == Some(c) && at(&next, j + 1),
             };
+            if let Some(slot) = row.get_mut(j) {
+                *slot = value;
+            }
         }
         next = row;
     }

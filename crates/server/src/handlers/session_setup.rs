@@ -7,7 +7,7 @@ use crate::dispatch::Ctx;
 use crate::session::{AuthInfo, Session};
 use auth::{Acceptor, AcceptorPolicy, AuthError, Identity, ServerNames, Step};
 use bytes::BytesMut;
-use crypto::{derive_session_keys, Dialect, PreauthHash};
+use crypto::{derive_session_keys, Dialect};
 use proto::messages::negotiate::{SIGNING_REQUIRED, SMB3_1_1};
 use proto::messages::session_setup::*;
 use proto::messages::Body;
@@ -152,7 +152,7 @@ fn complete(
     let is_anonymous = identity == Identity::Anonymous;
     tracing::info!(peer = %ctx.conn.peer, user = user.as_deref().unwrap_or(if is_guest { "guest" } else { "anonymous" }), "session established");
     let mut inner = session.lock();
-    let preauth = inner.preauth.take().unwrap_or_else(PreauthHash::new);
+    let preauth = inner.preauth.take().unwrap_or_default();
     if let (Some(key), None) = (session_key, &inner.signing) {
         let d = Dialect::from_u16(dialect).ok_or(NtStatus::INTERNAL_ERROR)?;
         inner.signing = Some(derive_session_keys(d, &key, preauth.value()).signing);

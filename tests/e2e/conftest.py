@@ -1,0 +1,60 @@
+"""Fixtures for the end-to-end tests: a running rsmbd on a free 127.0.0.1 port, and an smbclient runner.
+
+The server log stays in the server's temporary directory; when a test fails its tail is attached to the test's
+report. On teardown the server must still be running (a crash is a failure) and must exit after SIGTERM.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from rsmbd_server import RsmbdServer  # noqa: E402
+
+LOG_TAIL_LINES = 300
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    server = getattr(item, "rsmbd_server", None)
+    if server is not None and report.failed:
+        tail = "\n".join(server.log().splitlines()[-LOG_TAIL_LINES:])
+        report.sections.append((f"rsmbd server log ({server.log_path}, last {LOG_TAIL_LINES} lines)", tail))
+
+
+@pytest.fixture
+def server(request, tmp_path_factory):
+    """A started RsmbdServer; attributes: host, port, user, password, share (Path), unc, tmp, log()."""
+    srv = RsmbdServer(tmp_root=tmp_path_factory.getbasetemp())
+    request.node.rsmbd_server = srv
+    srv.start()
+    yield srv
+    crashed = not srv.alive()
+    code = srv.stop()
+    assert not crashed, f"rsmbd died during the test (exit code {code})"
+    assert code is not None, "rsmbd did not exit after SIGTERM/SIGKILL"
+    assert code == 0, f"rsmbd exited with {code} after SIGTERM"
+    shutil.rmtree(srv.share, ignore_errors=True)
+
+
+@pytest.fixture
+def smbclient(server):
+    """run(commands, *extra_args, user=..., password=..., protocol=..., share=...) -> CompletedProcess."""
+
+    def run(commands=None, *extra, user=None, password=None, protocol="SMB3_11", share=None, timeout=300):
+        cred = f"{user or server.user}%{server.password if password is None else password}"
+        args = ["smbclient", f"//{server.host}/{share or server.share_name}", "-p", str(server.port), "-U", cred]
+        if protocol:
+            args += ["-m", protocol]
+        args += list(extra)
+        if commands is not None:
+            args += ["-c", commands]
+        return subprocess.run(args, capture_output=True, text=True, timeout=timeout, errors="replace")
+
+    return run
