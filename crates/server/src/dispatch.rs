@@ -271,6 +271,7 @@ async fn process_pdu(
     let status = match result {
         Ok(status) => status,
         Err(status) => {
+            tracing::debug!(peer = %conn.peer, mid = hdr.message_id, "{cmd:?} failed: {status}");
             out.truncate(resp_start + HEADER_LEN);
             encode_error_body(out, &[]);
             status

@@ -130,7 +130,11 @@ fn strip_default_stream(name: &str) -> &str {
 
 /// Checks one component against the MS-FSCC 2.1.5.2 rules this server enforces.
 fn check_component(component: &str) -> VfsResult<()> {
-    if component.is_empty() || component == "." || component == ".." {
+    if component == ".." {
+        // Windows answers a parent-directory component with OBJECT_PATH_SYNTAX_BAD.
+        return Err(NtStatus::OBJECT_PATH_SYNTAX_BAD);
+    }
+    if component.is_empty() || component == "." {
         return Err(NtStatus::OBJECT_NAME_INVALID);
     }
     if component
@@ -164,9 +168,9 @@ mod tests {
             ("a\\b:$DATA", Ok("a/b")),
             ("a::$data", Ok("a")),
             ("::$DATA", Ok(".")),
-            ("..", Err(NtStatus::OBJECT_NAME_INVALID)),
+            ("..", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
             (".", Err(NtStatus::OBJECT_NAME_INVALID)),
-            ("a\\..\\b", Err(NtStatus::OBJECT_NAME_INVALID)),
+            ("a\\..\\b", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
             ("a\\.\\b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\\\\b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\\", Err(NtStatus::OBJECT_NAME_INVALID)),
@@ -227,7 +231,7 @@ mod tests {
         );
         assert_eq!(
             SmbPath::parse("a").unwrap().join(".."),
-            Err(NtStatus::OBJECT_NAME_INVALID)
+            Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)
         );
     }
 }

@@ -105,7 +105,8 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     if name.starts_with('\\') {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let path = SmbPath::parse(&name)?;
+    let path = SmbPath::parse(&name)
+        .inspect_err(|e| tracing::debug!(name, "create: invalid name: {e}"))?;
     let access = granted_access(req.desired_access, tree.maximal_access)?;
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
     if delete_on_close && access & DELETE == 0 {

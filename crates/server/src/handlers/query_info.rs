@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use proto::fscc::file_info::*;
 use proto::fscc::fs_info::*;
 use proto::fscc::*;
-use proto::messages::create::access::{FILE_READ_ATTRIBUTES, FILE_READ_EA};
+use proto::messages::create::access::FILE_READ_ATTRIBUTES;
 use proto::messages::query_info::{
     QueryInfoRequest, QueryInfoResponse, INFO_FILE, INFO_FILESYSTEM,
 };
@@ -35,23 +35,30 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         INFO_FILESYSTEM => run_as(&open.unix, move || fs_info(&o, class)).await?,
         _ => return Err(NtStatus::NOT_SUPPORTED),
     };
-    let (data, status) = fit(&buf, max, class)?;
+    let (data, status) = fit(&buf, max, variable_tail_offset(req.info_type, class))?;
     QueryInfoResponse { buffer: data }.encode(out, ctx.resp_start);
     Ok(status)
 }
 
+/// Where the variable-length tail of a class starts (its fixed part's size); None for fixed-size classes.
+fn variable_tail_offset(info_type: u8, class: u8) -> Option<usize> {
+    match (info_type, class) {
+        (INFO_FILE, FILE_ALL_INFORMATION) => Some(FileAllInformation::FIXED_SIZE),
+        (INFO_FILE, FILE_NAME_INFORMATION | FILE_NORMALIZED_NAME_INFORMATION) => Some(4),
+        (INFO_FILE, FILE_STREAM_INFORMATION) => Some(24),
+        (INFO_FILESYSTEM, FILE_FS_VOLUME_INFORMATION) => Some(18),
+        (INFO_FILESYSTEM, FILE_FS_ATTRIBUTE_INFORMATION) => Some(12),
+        _ => None,
+    }
+}
+
 /// Fixed-size classes fail with INFO_LENGTH_MISMATCH when the client's buffer is too small; classes with
-/// a variable tail are truncated with BUFFER_OVERFLOW (MS-SMB2 3.3.5.20.1).
-fn fit(buf: &[u8], max: usize, class: u8) -> Result<(&[u8], NtStatus), NtStatus> {
+/// a variable tail are truncated with BUFFER_OVERFLOW once the fixed part fits (MS-SMB2 3.3.5.20.1).
+fn fit(buf: &[u8], max: usize, tail: Option<usize>) -> Result<(&[u8], NtStatus), NtStatus> {
     if buf.len() <= max {
         return Ok((buf, NtStatus::SUCCESS));
     }
-    let fixed = match class {
-        FILE_ALL_INFORMATION => FileAllInformation::FIXED_SIZE,
-        FILE_NAME_INFORMATION | FILE_NORMALIZED_NAME_INFORMATION => 4,
-        FILE_STREAM_INFORMATION => 24,
-        _ => buf.len(),
-    };
+    let fixed = tail.unwrap_or(buf.len());
     if max < fixed {
         return Err(NtStatus::INFO_LENGTH_MISMATCH);
     }
@@ -89,14 +96,15 @@ fn smb_name(o: &Open) -> String {
 }
 
 fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
-    let needs_attr_access = !matches!(
+    // MS-FSA 2.1.5.12: only these classes require FILE_READ_ATTRIBUTES on the handle.
+    let needs_attr_access = matches!(
         class,
-        FILE_ACCESS_INFORMATION
-            | FILE_MODE_INFORMATION
-            | FILE_POSITION_INFORMATION
-            | FILE_ALIGNMENT_INFORMATION
+        FILE_BASIC_INFORMATION
+            | FILE_ALL_INFORMATION
+            | FILE_NETWORK_OPEN_INFORMATION
+            | FILE_ATTRIBUTE_TAG_INFORMATION
     );
-    if needs_attr_access && !o.has_any_access(FILE_READ_ATTRIBUTES | FILE_READ_EA) {
+    if needs_attr_access && !o.has_access(FILE_READ_ATTRIBUTES) {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let s = o.file.stat()?;
@@ -249,6 +257,8 @@ fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             }
             .encode(&mut w)
         }
+        // No quotas: FileFsControlInformation (MS-FSCC 2.5.2) with every limit at zero and no flags.
+        FILE_FS_CONTROL_INFORMATION => w.extend_from_slice(&[0u8; 48]),
         FILE_FS_SECTOR_SIZE_INFORMATION => FileFsSectorSizeInformation {
             logical_bytes_per_sector: bytes_per_sector,
             physical_bytes_per_sector_for_atomicity: bytes_per_sector,
