@@ -6,7 +6,7 @@ use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
 use proto::messages::ioctl::*;
-use proto::messages::negotiate::{SMB3_0, SMB3_0_2};
+use proto::messages::negotiate::SMB3_1_1;
 use proto::messages::Body;
 use proto::NtStatus;
 
@@ -49,7 +49,8 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
 /// was tampered with, and the connection is dropped.
 fn validate_negotiate(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, NtStatus> {
     let neg = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
-    if neg.dialect != SMB3_0 && neg.dialect != SMB3_0_2 {
+    if neg.dialect == SMB3_1_1 {
+        // 3.1.1 protects NEGOTIATE with the preauth hash; a validate request there is an attack or a bug.
         ctx.close_after = true;
         return Err(NtStatus::ACCESS_DENIED);
     }
