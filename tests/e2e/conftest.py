@@ -1,7 +1,8 @@
 """Fixtures for the end-to-end tests: a running rsmbd on a free 127.0.0.1 port, and an smbclient runner.
 
 The server log stays in the server's temporary directory; when a test fails its tail is attached to the test's
-report. On teardown the server must still be running (a crash is a failure) and must exit after SIGTERM.
+report. On teardown the server must still be running (a crash is a failure), must not have logged a panic, and must
+exit with status 0 after SIGTERM.
 """
 
 import shutil
@@ -40,6 +41,7 @@ def server(request, tmp_path_factory):
     assert not crashed, f"rsmbd died during the test (exit code {code})"
     assert code is not None, "rsmbd did not exit after SIGTERM/SIGKILL"
     assert code == 0, f"rsmbd exited with {code} after SIGTERM"
+    assert "panicked at" not in srv.log(), "rsmbd logged a panic"
     shutil.rmtree(srv.share, ignore_errors=True)
 
 

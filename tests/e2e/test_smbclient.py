@@ -90,6 +90,6 @@ def test_list_many_files(server, smbclient, dialect):
     for i in range(MANY_FILES):
         (many / f"file-{i:05d}.txt").touch()
 
-    names = ls_names(ok(smbclient("ls many\\*", protocol=dialect, timeout=600)))
+    names = ls_names(ok(smbclient("ls many/*", protocol=dialect, timeout=600)))
     assert len(names) == MANY_FILES
     assert set(names) == {f"file-{i:05d}.txt" for i in range(MANY_FILES)}

@@ -28,6 +28,8 @@ const WRITE_ACCESS: u32 = FILE_WRITE_DATA
     | WRITE_OWNER
     | FILE_DELETE_CHILD;
 const FILE_ATTRIBUTE_READONLY: u32 = 0x1;
+/// FILE_CREATE_TREE_CONNECTION (MS-FSCC 2.4 create options): reserved for the redirector.
+const CREATE_TREE_CONNECTION: u32 = 0x0000_0080;
 
 /// MS-SMB2 3.3.5.9 parameter checks, in the order the specification lists them.
 fn validate(req: &CreateRequest<'_>) -> Result<(), NtStatus> {
@@ -42,11 +44,19 @@ fn validate(req: &CreateRequest<'_>) -> Result<(), NtStatus> {
     if req.create_options & 0xFF00_0000 != 0 || req.create_disposition > 5 || req.share_access > 7 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    if req.file_attributes & !SETTABLE_ATTRIBUTES != 0 {
-        return Err(NtStatus::INVALID_PARAMETER);
+    // Opening by file id, FILE_RESERVE_OPFILTER and tree-connection opens are not implemented (3.3.5.9).
+    if req.create_options & (co::OPEN_BY_FILE_ID | co::RESERVE_OPFILTER | CREATE_TREE_CONNECTION) != 0 {
+        return Err(NtStatus::NOT_SUPPORTED);
     }
     if req.desired_access & 0x0CE0_FE00 != 0 {
         return Err(NtStatus::ACCESS_DENIED);
+    }
+    // SACL access needs SeSecurityPrivilege, which no SMB user of rsmbd holds.
+    if req.desired_access & ACCESS_SYSTEM_SECURITY != 0 {
+        return Err(NtStatus::PRIVILEGE_NOT_HELD);
+    }
+    if req.file_attributes & !SETTABLE_ATTRIBUTES != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
     }
     if req.create_options & co::DIRECTORY_FILE != 0 && !matches!(req.create_disposition, 1..=3) {
         return Err(NtStatus::INVALID_PARAMETER);
@@ -61,7 +71,6 @@ fn granted_access(desired: u32, share_max: u32) -> Result<u32, NtStatus> {
     if access & MAXIMUM_ALLOWED != 0 {
         access = (access & !MAXIMUM_ALLOWED) | share_max;
     }
-    access &= !ACCESS_SYSTEM_SECURITY;
     if access == 0 {
         return Err(NtStatus::ACCESS_DENIED);
     }
@@ -94,13 +103,14 @@ fn kind(options: u32) -> Kind {
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = CreateRequest::decode(ctx.pdu).map_err(bad_request)?;
-    validate(&req)?;
+    validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
     let tree = ctx.tree()?.clone();
     let Some(share) = tree.share.vfs.as_ref() else {
         // Named pipes come with the RPC issue: no pipe exists yet.
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     };
     let contexts = cc::parse_chain(req.contexts).map_err(bad_request)?;
+    check_contexts(&contexts)?;
     let name = utf16le_to_string(req.name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
     if name.starts_with('\\') {
         return Err(NtStatus::INVALID_PARAMETER);
@@ -151,15 +161,11 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         .files
         .attach((stat.dev, stat.ino), id, access, req.share_access)?;
     let overwrite = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
-    let (action, stat) = if overwrite {
-        truncate(&auth.unix, &file, req.create_disposition)
-            .await
-            .inspect_err(|_| {
-                ctx.conn.server.files.detach(&node, id);
-            })?
-    } else {
-        (action.code(), stat)
-    };
+    let allocation = requested_allocation(&contexts);
+    let finished = finish_data(&auth.unix, &file, overwrite, req.create_disposition, action, stat, allocation).await;
+    let (action, stat) = finished.inspect_err(|_| {
+        ctx.conn.server.files.detach(&node, id);
+    })?;
     let file_id = FileId {
         persistent: id,
         volatile: id,
@@ -200,27 +206,61 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     Ok(NtStatus::SUCCESS)
 }
 
-/// Overwrite or supersede an existing file after the share-mode check passed.
-async fn truncate(
+/// After the share-mode check passed: overwrite or supersede an existing file, and apply a requested
+/// allocation size to a new or overwritten one. Returns the CreateAction code and the file's final stat.
+async fn finish_data(
     id: &Arc<vfs::Identity>,
     file: &Arc<vfs::OpenFile>,
+    overwrite: bool,
     disposition: u32,
+    action: CreateAction,
+    stat: vfs::FileStat,
+    allocation: Result<Option<u64>, NtStatus>,
 ) -> Result<(u32, vfs::FileStat), NtStatus> {
+    let allocation = allocation?.filter(|_| !stat.is_dir && (overwrite || action != CreateAction::Opened));
+    if !overwrite && allocation.is_none() {
+        return Ok((action.code(), stat));
+    }
     let f = Arc::clone(file);
     let stat = run_as(id, move || {
-        if f.is_dir() {
-            return Err(NtStatus::INVALID_PARAMETER);
+        if overwrite {
+            if f.is_dir() {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            f.set_len(0)?;
         }
-        f.set_len(0)?;
+        if let Some(size) = allocation {
+            f.allocate(size)?;
+        }
         f.stat()
     })
     .await?;
-    let action = if disposition == 0 {
-        create_action::SUPERSEDED
-    } else {
-        create_action::OVERWRITTEN
+    let code = match (overwrite, disposition) {
+        (false, _) => action.code(),
+        (true, 0) => create_action::SUPERSEDED,
+        (true, _) => create_action::OVERWRITTEN,
     };
-    Ok((action, stat))
+    Ok((code, stat))
+}
+
+/// MS-SMB2 3.3.5.9: context names are at least 4 bytes; a previous-version (TWrp) open finds nothing
+/// because rsmbd exposes no snapshots yet.
+fn check_contexts(contexts: &[cc::CreateContext<'_>]) -> Result<(), NtStatus> {
+    if contexts.iter().any(|c| c.name.len() < 4) {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if cc::find(contexts, cc::name::TIMEWARP_TOKEN).is_some() {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    }
+    Ok(())
+}
+
+/// The AlSi context (MS-SMB2 2.2.13.2.6): the allocation size for a created or overwritten file.
+fn requested_allocation(contexts: &[cc::CreateContext<'_>]) -> Result<Option<u64>, NtStatus> {
+    match cc::find(contexts, cc::name::ALLOCATION_SIZE) {
+        None => Ok(None),
+        Some(c) => proto::reader::Reader::new(c.data).u64().map(Some).map_err(|_| NtStatus::INVALID_PARAMETER),
+    }
 }
 
 /// Responses to the create contexts rsmbd acts on now: MxAc (MS-SMB2 2.2.14.2.5) and QFid (2.2.14.2.9).
