@@ -2,6 +2,7 @@
 //! state): share-access checks (MS-FSA 2.1.5.1.2 "check sharing access") and delete-pending state that
 //! must be the same for every open of one file, across connections.
 
+use crate::locks::ByteRangeLock;
 use proto::messages::create::access::{
     DELETE, FILE_APPEND_DATA, FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA,
 };
@@ -34,6 +35,8 @@ struct NodeState {
 pub struct FileNode {
     key: FileKey,
     state: Mutex<NodeState>,
+    /// Byte-range locks held through any open of the file.
+    locks: Mutex<Vec<ByteRangeLock>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -70,6 +73,11 @@ impl FileNode {
         lock(&self.state).delete_pending = pending;
     }
 
+    /// The byte-range lock list, for the functions of [`crate::locks`].
+    pub fn locks(&self) -> MutexGuard<'_, Vec<ByteRangeLock>> {
+        lock(&self.locks)
+    }
+
     /// Number of opens of this file.
     pub fn open_count(&self) -> usize {
         lock(&self.state).holders.len()
@@ -97,6 +105,7 @@ impl FileTable {
                 Arc::new(FileNode {
                     key,
                     state: Mutex::new(NodeState::default()),
+                    locks: Mutex::new(Vec::new()),
                 })
             })
             .clone();
@@ -120,6 +129,7 @@ impl FileTable {
     /// must then delete the file.
     pub fn detach(&self, node: &FileNode, open_id: u64) -> bool {
         let mut nodes = lock(&self.nodes);
+        lock(&node.locks).retain(|l| l.open_id != open_id);
         let mut st = lock(&node.state);
         st.holders.retain(|h| h.open_id != open_id);
         let last = st.holders.is_empty();

@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod files;
 pub mod handlers;
 pub mod listener;
+pub mod locks;
 pub mod open;
 pub mod session;
 pub mod state;

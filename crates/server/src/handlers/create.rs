@@ -45,7 +45,9 @@ fn validate(req: &CreateRequest<'_>) -> Result<(), NtStatus> {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     // Opening by file id, FILE_RESERVE_OPFILTER and tree-connection opens are not implemented (3.3.5.9).
-    if req.create_options & (co::OPEN_BY_FILE_ID | co::RESERVE_OPFILTER | CREATE_TREE_CONNECTION) != 0 {
+    if req.create_options & (co::OPEN_BY_FILE_ID | co::RESERVE_OPFILTER | CREATE_TREE_CONNECTION)
+        != 0
+    {
         return Err(NtStatus::NOT_SUPPORTED);
     }
     if req.desired_access & 0x0CE0_FE00 != 0 {
@@ -162,7 +164,16 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         .attach((stat.dev, stat.ino), id, access, req.share_access)?;
     let overwrite = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
     let allocation = requested_allocation(&contexts);
-    let finished = finish_data(&auth.unix, &file, overwrite, req.create_disposition, action, stat, allocation).await;
+    let finished = finish_data(
+        &auth.unix,
+        &file,
+        overwrite,
+        req.create_disposition,
+        action,
+        stat,
+        allocation,
+    )
+    .await;
     let (action, stat) = finished.inspect_err(|_| {
         ctx.conn.server.files.detach(&node, id);
     })?;
@@ -217,7 +228,8 @@ async fn finish_data(
     stat: vfs::FileStat,
     allocation: Result<Option<u64>, NtStatus>,
 ) -> Result<(u32, vfs::FileStat), NtStatus> {
-    let allocation = allocation?.filter(|_| !stat.is_dir && (overwrite || action != CreateAction::Opened));
+    let allocation =
+        allocation?.filter(|_| !stat.is_dir && (overwrite || action != CreateAction::Opened));
     if !overwrite && allocation.is_none() {
         return Ok((action.code(), stat));
     }
@@ -259,7 +271,10 @@ fn check_contexts(contexts: &[cc::CreateContext<'_>]) -> Result<(), NtStatus> {
 fn requested_allocation(contexts: &[cc::CreateContext<'_>]) -> Result<Option<u64>, NtStatus> {
     match cc::find(contexts, cc::name::ALLOCATION_SIZE) {
         None => Ok(None),
-        Some(c) => proto::reader::Reader::new(c.data).u64().map(Some).map_err(|_| NtStatus::INVALID_PARAMETER),
+        Some(c) => proto::reader::Reader::new(c.data)
+            .u64()
+            .map(Some)
+            .map_err(|_| NtStatus::INVALID_PARAMETER),
     }
 }
 

@@ -44,6 +44,15 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     check_credit_charge(ctx, req.length)?;
+    if crate::locks::io_conflicts(
+        &open.node.locks(),
+        open.file_id.volatile,
+        req.offset,
+        u64::from(req.length),
+        false,
+    ) {
+        return Err(NtStatus::FILE_LOCK_CONFLICT);
+    }
     let body_start = out.len();
     encode_read_response_prefix(out, 0, 0);
     let data_start = out.len();

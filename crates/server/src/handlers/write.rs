@@ -42,6 +42,17 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    if !append
+        && crate::locks::io_conflicts(
+            &open.node.locks(),
+            open.file_id.volatile,
+            req.offset,
+            u64::from(len),
+            true,
+        )
+    {
+        return Err(NtStatus::FILE_LOCK_CONFLICT);
+    }
     let data = ctx.frame_slice(req.data);
     let file = Arc::clone(&open.file);
     let written = run_as(&open.unix, move || {
