@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// What NEGOTIATE settled (MS-SMB2 3.3.1.7 Connection.Dialect, ClientGuid, ClientCapabilities...).
 #[derive(Clone, Debug)]
@@ -118,15 +118,16 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
     };
     let (mut rd, wr) = stream.into_split();
     let conn = Arc::new(Conn::new(server, peer, local));
-    let (tx, rx) = mpsc::channel::<Bytes>(1024);
+    let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
     let writer = tokio::spawn(write_loop(wr, rx));
     let max = conn.server.settings.max_frame_len;
+    let budget = Arc::new(Semaphore::new(BUDGET_UNITS));
     loop {
         let frame = tokio::select! {
-            r = read_frame(&mut rd, max) => r,
+            r = read_frame(&mut rd, max, &budget) => r,
             () = conn.closing.notified() => break,
         };
-        let frame = match frame {
+        let (frame, permit) = match frame {
             Ok(Some(f)) => f,
             Ok(None) => continue,
             Err(e) => {
@@ -135,13 +136,13 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
             }
         };
         if must_run_in_order(&frame) {
-            if !respond(&conn, &tx, frame).await {
+            if !respond(&conn, &tx, frame, permit).await {
                 break;
             }
         } else {
             let (conn, tx) = (Arc::clone(&conn), tx.clone());
             tokio::spawn(async move {
-                if !respond(&conn, &tx, frame).await {
+                if !respond(&conn, &tx, frame, permit).await {
                     conn.close();
                 }
             });
@@ -159,12 +160,20 @@ fn must_run_in_order(frame: &[u8]) -> bool {
     !matches!(frame.get(0..4), Some([0xFE, b'S', b'M', b'B'])) || matches!(cmd, Some(0) | Some(1))
 }
 
+/// A response frame and the budget it holds until it is on the wire.
+type Outgoing = (Bytes, OwnedSemaphorePermit);
+
 /// Process a frame and queue its response. False means the connection must close.
-async fn respond(conn: &Arc<Conn>, tx: &mpsc::Sender<Bytes>, frame: Bytes) -> bool {
+async fn respond(
+    conn: &Arc<Conn>,
+    tx: &mpsc::Sender<Outgoing>,
+    frame: Bytes,
+    permit: OwnedSemaphorePermit,
+) -> bool {
     match process_frame(conn, &frame).await {
-        Outcome::Reply(out) => tx.send(out.freeze()).await.is_ok(),
+        Outcome::Reply(out) => tx.send((out.freeze(), permit)).await.is_ok(),
         Outcome::ReplyThenClose(out) => {
-            let _ = tx.send(out.freeze()).await;
+            let _ = tx.send((out.freeze(), permit)).await;
             false
         }
         Outcome::NoReply => true,
@@ -172,11 +181,20 @@ async fn respond(conn: &Arc<Conn>, tx: &mpsc::Sender<Bytes>, frame: Bytes) -> bo
     }
 }
 
-/// Read one transport frame. `Ok(None)` for a NetBIOS keep-alive (type 0x85), which carries nothing.
+/// Memory a connection may tie up in requests being processed and their responses, in 64 KiB units
+/// (one unit per credit): 32 MiB. When it is used up the reader stops reading, and TCP flow control
+/// holds the client back.
+const BUDGET_UNITS: usize = 512;
+const UNIT: usize = 65536;
+
+/// Read one transport frame and reserve its share of the connection's memory budget: the larger of its
+/// own size and the CreditCharge of its first request (a READ's response is as large as its charge).
+/// `Ok(None)` for a NetBIOS keep-alive (type 0x85), which carries nothing.
 async fn read_frame(
     rd: &mut (impl AsyncReadExt + Unpin),
     max: usize,
-) -> std::io::Result<Option<Bytes>> {
+    budget: &Arc<Semaphore>,
+) -> std::io::Result<Option<(Bytes, OwnedSemaphorePermit)>> {
     let mut h = [0u8; 4];
     rd.read_exact(&mut h).await?;
     if h == [0x85, 0, 0, 0] {
@@ -184,14 +202,30 @@ async fn read_frame(
     }
     let len = decode_frame_header(h, max)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    // Bounded by `max` (configuration), checked above.
+    let units = len.div_ceil(UNIT).clamp(1, BUDGET_UNITS);
+    let mut permit = acquire(budget, units).await?;
+    // Bounded by `max` (configuration), checked above, and by the budget just reserved.
     let mut buf = BytesMut::zeroed(len);
     rd.read_exact(&mut buf).await?;
-    Ok(Some(buf.freeze()))
+    let charge = proto::reader::u16_at(&buf, 6)
+        .map_or(1, usize::from)
+        .clamp(1, BUDGET_UNITS);
+    if charge > units {
+        permit.merge(acquire(budget, charge - units).await?);
+    }
+    Ok(Some((buf.freeze(), permit)))
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
-    while let Some(msg) = rx.recv().await {
+async fn acquire(budget: &Arc<Semaphore>, units: usize) -> std::io::Result<OwnedSemaphorePermit> {
+    let n = u32::try_from(units).unwrap_or(u32::MAX);
+    Arc::clone(budget)
+        .acquire_many_owned(n)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
+    while let Some((msg, _permit)) = rx.recv().await {
         let Ok(h) = encode_frame_header(msg.len()) else {
             tracing::error!(
                 "response of {} bytes exceeds the transport limit",

@@ -38,14 +38,22 @@ fn auth_status(e: AuthError) -> NtStatus {
     }
 }
 
+/// Sessions one connection may hold, established or in setup (bounds memory a client can pin; the
+/// hostile-input issue makes it configurable).
+const MAX_SESSIONS_PER_CONNECTION: usize = 64;
+
 /// The session this request continues, or a new one.
-fn find_or_create(ctx: &mut Ctx<'_>) -> Arc<Session> {
+fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
     if let Some(s) = ctx.session.clone() {
-        return s;
+        return Ok(s);
+    }
+    let mut sessions = ctx.conn.sessions();
+    if sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
+        return Err(NtStatus::REQUEST_NOT_ACCEPTED);
     }
     let s = Arc::new(Session::new(ctx.conn.server.next_id()));
-    ctx.conn.sessions().insert(s.id, Arc::clone(&s));
-    s
+    sessions.insert(s.id, Arc::clone(&s));
+    Ok(s)
 }
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
@@ -55,7 +63,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         return Err(NtStatus::REQUEST_NOT_ACCEPTED);
     }
     let neg = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
-    let session = find_or_create(ctx);
+    let session = find_or_create(ctx)?;
     ctx.resp_session_id = session.id;
     let mut acc = {
         let mut inner = session.lock();
