@@ -139,6 +139,18 @@ impl FileTable {
         last && st.delete_pending
     }
 
+    /// Whether an open with `access` and `share` would conflict with the opens of `key`, without
+    /// registering it (used for the implicit open of a rename's destination directory).
+    pub fn would_conflict(&self, key: FileKey, access: u32, share: u32) -> bool {
+        let nodes = lock(&self.nodes);
+        nodes.get(&key).is_some_and(|n| {
+            lock(&n.state)
+                .holders
+                .iter()
+                .any(|h| conflicts(h, access, share))
+        })
+    }
+
     /// Whether another open than `open_id` holds the file.
     pub fn is_open_elsewhere(&self, key: FileKey, open_id: u64) -> bool {
         let nodes = lock(&self.nodes);

@@ -220,6 +220,21 @@ async fn rename_or_link(
                 }
             }
         }
+        // Adding a name to the destination directory is an implicit open of it for FILE_ADD_FILE,
+        // which fails with SHARING_VIOLATION against its conflicting opens (MS-FSA 2.1.5.15.12).
+        let parent = to2
+            .parent_and_name()
+            .map(|(p, _)| p)
+            .unwrap_or_else(SmbPath::root);
+        if let Ok(st) = share.stat(&parent) {
+            let share_rw = crate::files::FILE_SHARE_READ | crate::files::FILE_SHARE_WRITE;
+            if server
+                .files
+                .would_conflict((st.dev, st.ino), FILE_WRITE_DATA, share_rw)
+            {
+                return Err(NtStatus::SHARING_VIOLATION);
+            }
+        }
         if is_link {
             share.link(&from, &to2, replace)
         } else {
