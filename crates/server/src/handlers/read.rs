@@ -14,6 +14,9 @@ use proto::writer::patch_u32;
 use proto::NtStatus;
 use std::sync::Arc;
 
+/// The largest byte offset a file can have (MS-FSA: offsets are signed 64-bit).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
 /// Offset of DataLength inside the READ response body.
 const DATA_LENGTH_FIELD: usize = 4;
 
@@ -44,6 +47,14 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     check_credit_charge(ctx, req.length)?;
+    // MS-FSA 2.1.5.2: the range must stay within the signed 64-bit file offsets.
+    if req
+        .offset
+        .checked_add(u64::from(req.length))
+        .is_none_or(|end| end > MAX_OFFSET)
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
     if crate::locks::io_conflicts(
         &open.node.locks(),
         open.file_id.volatile,

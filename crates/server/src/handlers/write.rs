@@ -11,6 +11,10 @@ use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::Arc;
 
+/// The largest file size Windows accepts writes up to (NTFS's limit, 16 TiB - 64 KiB); beyond it a write
+/// is STATUS_INVALID_PARAMETER, as Windows answers.
+const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
+
 /// The offset meaning "at the end of file" for handles with append access (MS-SMB2 2.2.21).
 const APPEND_OFFSET: u64 = u64::MAX;
 
@@ -20,9 +24,11 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     if open.is_dir {
         return Err(NtStatus::INVALID_DEVICE_REQUEST);
     }
-    let append = req.offset == APPEND_OFFSET;
+    // Writing at "end of file" is how append-only handles write (MS-SMB2 3.3.5.13); a handle with write
+    // access must name a real offset.
+    let append = req.offset == APPEND_OFFSET && !open.has_access(FILE_WRITE_DATA);
     let allowed = if append {
-        open.has_any_access(FILE_APPEND_DATA | FILE_WRITE_DATA)
+        open.has_access(FILE_APPEND_DATA)
     } else {
         open.has_access(FILE_WRITE_DATA)
     };
@@ -34,12 +40,13 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     super::read::check_credit_charge(ctx, len)?;
-    if !append
-        && req
-            .offset
-            .checked_add(u64::from(len))
-            .is_none_or(|end| end > i64::MAX as u64)
-    {
+    let beyond_limit = req.offset > super::read::MAX_OFFSET
+        || (len > 0
+            && req
+                .offset
+                .checked_add(u64::from(len))
+                .is_none_or(|end| end > MAX_FILE_SIZE));
+    if !append && beyond_limit {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     if !append
