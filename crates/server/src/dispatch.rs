@@ -28,6 +28,9 @@ pub enum Outcome {
 /// Identifiers carried from one operation of a related compound to the next (MS-SMB2 3.3.5.2.7.2).
 #[derive(Debug, Default)]
 pub struct Chain {
+    /// Whether the previous operation found (or created) its session; a related operation after one that
+    /// did not fails with STATUS_INVALID_PARAMETER.
+    pub session_ok: bool,
     pub session_id: Option<u64>,
     pub tree_id: Option<u32>,
     pub file_id: Option<FileId>,
@@ -141,10 +144,6 @@ pub async fn process_frame(conn: &Arc<Conn>, frame: &Bytes) -> Outcome {
         let Some(pdu) = rest.get(..len) else {
             return Outcome::Disconnect;
         };
-        if pos == 0 && hdr.flags.has(HeaderFlags::RELATED_OPERATIONS) {
-            // MS-SMB2 3.3.5.2.7.2: the first operation of a chain cannot be related.
-            chain.failed = Some(NtStatus::INVALID_PARAMETER);
-        }
         if let Some((prev, _)) = signers.last() {
             let prev = *prev;
             pad_to(&mut out, prev, 8);
@@ -282,6 +281,7 @@ async fn process_pdu(
     } else {
         signer
     };
+    ctx.chain.session_ok = ctx.session.is_some() || cmd == Command::SessionSetup;
     ctx.chain.session_id = Some(ctx.resp_session_id);
     ctx.chain.tree_id = Some(ctx.resp_tree_id);
     ctx.chain.failed = status.is_error().then_some(status);
@@ -333,8 +333,15 @@ fn prepare(
     tree_id: u32,
 ) -> Result<Option<SigningKey>, NtStatus> {
     if ctx.related {
+        // MS-SMB2 3.3.5.2.7.2: no session from the previous operation (or no previous operation at all)
+        // is INVALID_PARAMETER; a failed previous operation's status carries over to what follows.
+        if !ctx.chain.session_ok {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
         if let Some(status) = ctx.chain.failed {
             if cmd != Command::Create {
+                // The session stays known to the rest of the chain.
+                ctx.session = ctx.conn.session(session_id);
                 return Err(status);
             }
         }

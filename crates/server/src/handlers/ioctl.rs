@@ -23,6 +23,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let output = match req.ctl_code {
         fsctl::VALIDATE_NEGOTIATE_INFO => validate_negotiate(ctx, req.input)?,
         fsctl::QUERY_NETWORK_INTERFACE_INFO => network_interfaces(ctx),
+        fsctl::CREATE_OR_GET_OBJECT_ID | fsctl::GET_OBJECT_ID => {
+            object_id(ctx, req.file_id).await?
+        }
         fsctl::DFS_GET_REFERRALS | fsctl::DFS_GET_REFERRALS_EX => {
             return Err(NtStatus::FS_DRIVER_REQUIRED)
         }
@@ -73,6 +76,25 @@ fn validate_negotiate(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, NtStat
         dialect: neg.dialect,
     }
     .encode())
+}
+
+/// FSCTL_CREATE_OR_GET_OBJECT_ID / FSCTL_GET_OBJECT_ID (MS-FSCC 2.3.9, 2.1.3.1 FILE_OBJECTID_BUFFER): the
+/// object id is derived from the inode and device numbers, so it is stable for the file's lifetime and
+/// needs no storage.
+async fn object_id(ctx: &mut Ctx<'_>, file_id: proto::FileId) -> Result<Vec<u8>, NtStatus> {
+    let open = ctx.open(file_id)?;
+    let file = std::sync::Arc::clone(&open.file);
+    let st = crate::blocking::run_as(&open.unix, move || file.stat()).await?;
+    let mut object_id = [0u8; 16];
+    object_id[..8].copy_from_slice(&st.ino.to_le_bytes());
+    object_id[8..].copy_from_slice(&st.dev.to_le_bytes());
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(&object_id); // ObjectId
+    out.extend_from_slice(&[0u8; 8]); // BirthVolumeId: the device number below
+    out.extend_from_slice(&st.dev.to_le_bytes());
+    out.extend_from_slice(&object_id); // BirthObjectId
+    out.extend_from_slice(&[0u8; 16]); // DomainId
+    Ok(out)
 }
 
 /// The address this connection arrived on, as the one interface a client may use.
