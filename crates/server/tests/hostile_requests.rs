@@ -1,0 +1,247 @@
+//! Hostile input through the whole request path: arbitrary request bodies for every command, sent on an
+//! authenticated session with a tree connect and an open file, must end in a response or a disconnect,
+//! never a panic, and must leave the connection able to answer ECHO.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+use proto::messages::create::CreateRequest;
+use proto::messages::Body;
+use proto::{Command, FileId, Header, HEADER_LEN};
+use rsmbd_server::conn::{Conn, Negotiated};
+use rsmbd_server::dispatch::{process_frame, Outcome};
+use rsmbd_server::session::{AuthInfo, Session};
+use rsmbd_server::{ServerSettings, ServerState, ShareEntry};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+const SESSION: u64 = 77;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    conn: Arc<Conn>,
+    tree_id: u32,
+    next_mid: AtomicU64,
+}
+
+fn settings(dir: &std::path::Path) -> ServerSettings {
+    ServerSettings {
+        min_dialect: 0x0210,
+        max_dialect: 0x0311,
+        server_guid: [1; 16],
+        start_time: 0,
+        netbios_name: "TEST".into(),
+        workgroup: "WORKGROUP".into(),
+        dns_name: "test".into(),
+        max_credits: 8192,
+        max_read: 1 << 20,
+        max_write: 1 << 20,
+        max_trans: 1 << 20,
+        max_frame_len: 2 << 20,
+        require_signing: false,
+        allow_anonymous: false,
+        map_unknown_to_guest: false,
+        guest_uid: 65534,
+        passdb_path: dir.join("smbpasswd"),
+    }
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("share");
+    std::fs::create_dir_all(root.join("d")).unwrap();
+    std::fs::write(root.join("f"), b"hello world").unwrap();
+    let share = ShareEntry {
+        name: "data".into(),
+        comment: String::new(),
+        vfs: Some(
+            vfs::Share::open(
+                &root,
+                vfs::ShareOptions {
+                    follow_symlinks: false,
+                    read_only: false,
+                },
+            )
+            .unwrap(),
+        ),
+        read_only: false,
+        browseable: true,
+        guest_ok: false,
+        valid_users: Vec::new(),
+    };
+    let state = Arc::new(ServerState::new(settings(dir.path()), vec![share]));
+    let addr = "127.0.0.1:445".parse().unwrap();
+    let conn = Arc::new(Conn::new(Arc::clone(&state), addr, addr));
+    conn.set_negotiated(Negotiated {
+        dialect: 0x0311,
+        client_guid: [2; 16],
+        client_security_mode: 1,
+        client_capabilities: 0,
+        client_dialects: vec![0x0311],
+        server_security_mode: 1,
+        server_capabilities: 0,
+    });
+    let session = Arc::new(Session::new(SESSION));
+    let uid = rustix::process::geteuid().as_raw();
+    let tree_id = {
+        let mut inner = session.lock();
+        inner.auth = Some(Arc::new(AuthInfo {
+            user: Some("t".into()),
+            domain: String::new(),
+            is_guest: false,
+            is_anonymous: false,
+            unix: Arc::new(vfs::Identity::lookup_unix(uid)),
+        }));
+        inner.add_tree(state.share("data").unwrap(), 0x001F_01FF).id
+    };
+    conn.sessions().insert(SESSION, session);
+    // Message id 0 is the only one granted at first; each request asks for more credits.
+    Fixture {
+        _dir: dir,
+        conn,
+        tree_id,
+        next_mid: AtomicU64::new(0),
+    }
+}
+
+impl Fixture {
+    fn frame(&self, cmd: Command, body: &[u8]) -> Bytes {
+        self.frame_in(cmd, body, SESSION)
+    }
+
+    fn frame_in(&self, cmd: Command, body: &[u8], session_id: u64) -> Bytes {
+        let mut w = BytesMut::new();
+        Header {
+            credit_charge: 1,
+            command: cmd as u16,
+            credits: 64,
+            message_id: self.next_mid.fetch_add(1, Ordering::Relaxed),
+            tree_id: self.tree_id,
+            session_id,
+            ..Header::default()
+        }
+        .encode(&mut w);
+        w.extend_from_slice(body);
+        w.freeze()
+    }
+
+    async fn send(&self, cmd: Command, body: &[u8]) -> Outcome {
+        process_frame(&self.conn, &self.frame(cmd, body)).await
+    }
+
+    /// Open `f` for everything and return its FileId.
+    async fn open_file(&self) -> FileId {
+        let name: Vec<u8> = "f".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let req = CreateRequest {
+            impersonation_level: 2,
+            desired_access: 0x001F_01FF,
+            share_access: 7,
+            create_disposition: 1,
+            name: &name,
+            ..Default::default()
+        };
+        let mut w = BytesMut::new();
+        Header::default().encode(&mut w);
+        req.encode(&mut w, 0);
+        let Outcome::Reply(resp) = self.send(Command::Create, &w[HEADER_LEN..]).await else {
+            panic!("create failed")
+        };
+        let h = Header::decode(&resp).unwrap();
+        assert_eq!(h.status, proto::NtStatus::SUCCESS);
+        let mut r = proto::Reader::new_at(&resp, HEADER_LEN + 64).unwrap();
+        FileId::decode(&mut r).unwrap()
+    }
+}
+
+/// Where each command's FileId sits in its request body (MS-SMB2 2.2.x).
+fn file_id_offset(cmd: Command) -> Option<usize> {
+    use Command::*;
+    match cmd {
+        Close | Flush | Lock | Ioctl | QueryDirectory | ChangeNotify | OplockBreak => Some(8),
+        Read | Write | SetInfo => Some(16),
+        QueryInfo => Some(24),
+        _ => None,
+    }
+}
+
+fn structure_size(cmd: Command) -> u16 {
+    use Command::*;
+    match cmd {
+        Negotiate => 36,
+        SessionSetup => 25,
+        TreeConnect => 9,
+        Create => 57,
+        Close | Flush | Lock => 24,
+        Read => 49,
+        Write => 49,
+        Ioctl => 57,
+        QueryDirectory => 33,
+        ChangeNotify => 32,
+        QueryInfo => 41,
+        SetInfo => 33,
+        OplockBreak => 24,
+        _ => 4,
+    }
+}
+
+fn run(cmd: Command, mut body: Vec<u8>, patch_size: bool, patch_fid: bool) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let f = fixture();
+        let fid = f.open_file().await;
+        if patch_size && body.len() >= 2 {
+            body[..2].copy_from_slice(&structure_size(cmd).to_le_bytes());
+        }
+        if let (true, Some(off)) = (patch_fid, file_id_offset(cmd)) {
+            if body.len() >= off + 16 {
+                body[off..off + 8].copy_from_slice(&fid.persistent.to_le_bytes());
+                body[off + 8..off + 16].copy_from_slice(&fid.volatile.to_le_bytes());
+            }
+        }
+        match f.send(cmd, &body).await {
+            Outcome::Disconnect => return,
+            Outcome::Reply(r) | Outcome::ReplyThenClose(r) => assert!(r.len() >= HEADER_LEN),
+            Outcome::NoReply => assert_eq!(cmd, Command::Cancel),
+        }
+        // ECHO outside any session: the request above may legitimately have ended the session (LOGOFF).
+        let echo_frame = f.frame_in(Command::Echo, &[4, 0, 0, 0], 0);
+        let Outcome::Reply(echo) = process_frame(&f.conn, &echo_frame).await else {
+            panic!("no echo")
+        };
+        let st = Header::decode(&echo).unwrap().status;
+        assert_eq!(st, proto::NtStatus::SUCCESS, "echo after {cmd:?}");
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bodies_never_panic(
+        code in 0u16..19,
+        body in proptest::collection::vec(any::<u8>(), 0..160),
+        patch_size in any::<bool>(),
+        patch_fid in any::<bool>(),
+    ) {
+        let cmd = Command::from_u16(code).unwrap();
+        run(cmd, body, patch_size, patch_fid);
+    }
+}
+
+#[test]
+fn oversized_and_empty_bodies() {
+    for code in 0..19u16 {
+        let cmd = Command::from_u16(code).unwrap();
+        run(cmd, Vec::new(), false, false);
+        run(cmd, vec![0xFF; 4096], true, true);
+    }
+}
