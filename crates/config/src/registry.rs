@@ -38,6 +38,7 @@ pub enum Key {
     ValidUsers,
     GuestOk,
     FollowSymlinks,
+    StoreDosAttributes,
     Available,
 }
 
@@ -137,6 +138,7 @@ pub static PARAMETERS: &[Parameter] = &[
     share("valid users", List, Key::ValidUsers),
     share("guest ok", Bool, Key::GuestOk).synonyms(&["public"]),
     share("follow symlinks", Bool, Key::FollowSymlinks),
+    share("store dos attributes", Bool, Key::StoreDosAttributes),
     share("available", Bool, Key::Available),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
@@ -216,7 +218,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_share("printing", Text),
     ignored_share("read list", List),
     ignored_share("short preserve case", Bool),
-    ignored_share("store dos attributes", Bool),
     ignored_share("strict locking", Text),
     ignored_share("veto files", Text),
     ignored_share("vfs objects", List).synonyms(&["vfs object"]),

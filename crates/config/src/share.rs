@@ -25,6 +25,8 @@ pub struct ShareConfig {
     /// Follow symbolic links inside the share; default **false**, unlike Samba's yes, so that a link cannot
     /// lead a client anywhere unless the administrator asks for it. Even when true, never out of the share.
     pub follow_symlinks: bool,
+    /// Keep DOS attributes and creation times in the `user.DOSATTRIB` xattr (`store dos attributes`, default yes).
+    pub store_dos_attributes: bool,
     /// Share is served at all; default true.
     pub available: bool,
 }
@@ -41,6 +43,7 @@ impl ShareConfig {
             valid_users: Vec::new(),
             guest_ok: false,
             follow_symlinks: false,
+            store_dos_attributes: true,
             available: true,
         }
     }
@@ -55,6 +58,7 @@ impl ShareConfig {
             (Key::ValidUsers, Value::List(l)) => self.valid_users = l,
             (Key::GuestOk, Value::Bool(b)) => self.guest_ok = b,
             (Key::FollowSymlinks, Value::Bool(b)) => self.follow_symlinks = b,
+            (Key::StoreDosAttributes, Value::Bool(b)) => self.store_dos_attributes = b,
             (Key::Available, Value::Bool(b)) => self.available = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),
         }

@@ -174,6 +174,7 @@ fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
             let opts = vfs::ShareOptions {
                 follow_symlinks: s.follow_symlinks,
                 read_only: s.read_only,
+                store_dos_attributes: s.store_dos_attributes,
             };
             let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
                 format!(

@@ -65,6 +65,7 @@ fn fixture() -> Fixture {
                 vfs::ShareOptions {
                     follow_symlinks: false,
                     read_only: false,
+                    store_dos_attributes: true,
                 },
             )
             .unwrap(),

@@ -86,6 +86,9 @@ pub struct CreateRequest {
     pub write: bool,
     /// Permission bits for a newly created file or directory (the process umask still applies).
     pub mode: u32,
+    /// FileAttributes asked for a newly created file or directory (MS-FSCC 2.6; 0 = none). Only the settable
+    /// ones are stored, with ARCHIVE added for files and DIRECTORY for directories.
+    pub attributes: u32,
 }
 
 /// CreateAction (MS-SMB2 2.2.14 values).
@@ -130,7 +133,10 @@ impl Share {
             }
             self.check_writable()?;
             match self.create_new(p, req)? {
-                Some(file) => return Ok((file, CreateAction::Created)),
+                Some(file) => {
+                    file.store_initial_dos(req.attributes);
+                    return Ok((file, CreateAction::Created));
+                }
                 None if req.disposition == Disposition::Create => {
                     return Err(NtStatus::OBJECT_NAME_COLLISION)
                 }

@@ -1,11 +1,12 @@
 //! Streaming directory enumeration for QUERY_DIRECTORY (MS-FSA 2.1.5.6.3): one entry at a time, never the
-//! whole directory in memory, "." and ".." included.
+//! whole directory in memory, "." and ".." included, each with its stored DOS information.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
-use rustix::fs::Dir;
+use rustix::fs::{Dir, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::dosattrib::{self, DosInfo};
 use crate::errno::errno_to_status;
 use crate::stat::{stat_at, FileStat};
 use crate::VfsResult;
@@ -23,13 +24,19 @@ pub struct DirStream {
     dir: Dir,
     /// At the share root, ".." is described as the root itself so nothing outside the share is revealed.
     share_root: bool,
+    /// Read each entry's `user.DOSATTRIB`.
+    dos: bool,
 }
 
 impl DirStream {
     /// Starts a stream over the directory open as `fd` (with its own descriptor and position).
-    pub(crate) fn open(fd: &OwnedFd, share_root: bool) -> VfsResult<DirStream> {
+    pub(crate) fn open(fd: &OwnedFd, share_root: bool, dos: bool) -> VfsResult<DirStream> {
         let dir = Dir::read_from(fd).map_err(errno_to_status)?;
-        Ok(DirStream { dir, share_root })
+        Ok(DirStream {
+            dir,
+            share_root,
+            dos,
+        })
     }
 
     /// The next entry, `None` at the end. Names that are not UTF-8 and entries removed since the
@@ -65,7 +72,33 @@ impl DirStream {
         } else {
             name
         };
-        stat_at(self.dir.fd()?, target)
+        let dir = self.dir.fd()?;
+        let stat = stat_at(dir, target)?;
+        let dos = if self.dos && (stat.is_dir || stat.is_regular()) {
+            read_dos_at(dir, target)
+        } else {
+            None
+        };
+        Ok(stat.with_dos(dos))
+    }
+}
+
+/// The stored DOS information of the regular file or directory `name` in `dir`, `None` on any failure.
+///
+/// Extended attributes cannot be read through an `O_PATH` descriptor, so this costs three system calls per
+/// entry (open, fgetxattr, close) on top of the statx. The open never follows a symlink, never blocks (a
+/// FIFO swapped in since the statx), never becomes a controlling terminal, and is only attempted for names
+/// the statx showed to be regular files or directories, so device nodes, FIFOs and sockets are not opened
+/// (short of a name being replaced by one between the statx and the open).
+fn read_dos_at(dir: impl AsFd, name: &str) -> Option<DosInfo> {
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => dosattrib::read(&fd),
+        Err(e) => {
+            tracing::debug!(name, errno = %e, "cannot open entry to read user.DOSATTRIB");
+            None
+        }
     }
 }
 
@@ -84,6 +117,7 @@ mod tests {
             read: true,
             write: false,
             mode: 0,
+            attributes: 0,
         };
         share.create(&SmbPath::root(), &req).unwrap().0
     }
@@ -166,6 +200,7 @@ mod tests {
             read: true,
             write: false,
             mode: 0,
+            attributes: 0,
         };
         let (file, _) = share.create(&SmbPath::parse("f").unwrap(), &req).unwrap();
         assert_eq!(

@@ -1,5 +1,6 @@
-//! An open file or directory: positional I/O, size and time changes, the DOS READONLY attribute
-//! (MS-FSA 2.1.5.2 read, 2.1.5.3 write, 2.1.5.14 set information; MS-FSCC 2.6).
+//! An open file or directory: positional I/O, size and time changes, the DOS READONLY attribute and the
+//! stored DOS attributes and creation time (MS-FSA 2.1.5.2 read, 2.1.5.3 write, 2.1.5.14 set information;
+//! MS-FSCC 2.6).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -8,10 +9,15 @@ use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, Timespec, Timestamps, UT
 use rustix::io::{retry_on_intr, Errno};
 
 use crate::dir::DirStream;
+use crate::dosattrib::{self, DosInfo};
 use crate::errno::errno_to_status;
+use crate::identity::as_daemon_briefly;
 use crate::path::SmbPath;
 use crate::share::Share;
-use crate::stat::{stat_fd, FileStat};
+use crate::stat::{
+    stat_fd, FileStat, FILE_ATTRIBUTE_ARCHIVE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_NORMAL,
+    SETTABLE_ATTRIBUTES,
+};
 use crate::time::filetime_to_unix;
 use crate::VfsResult;
 
@@ -67,6 +73,8 @@ pub struct OpenFile {
     access: Access,
     read_only_share: bool,
     share_root: bool,
+    /// The share keeps `user.DOSATTRIB`.
+    store_dos: bool,
 }
 
 impl OpenFile {
@@ -83,12 +91,19 @@ impl OpenFile {
             access,
             read_only_share: share.options().read_only,
             share_root: p.is_root(),
+            store_dos: share.options().store_dos_attributes,
         }
     }
 
-    /// Current metadata.
+    /// Current metadata, with the stored DOS information (not read through attribute-only opens, which
+    /// cannot read extended attributes).
     pub fn stat(&self) -> VfsResult<FileStat> {
-        stat_fd(&self.fd)
+        let dos = if self.store_dos && self.access != Access::Path {
+            dosattrib::read(&self.fd)
+        } else {
+            None
+        };
+        Ok(stat_fd(&self.fd)?.with_dos(dos))
     }
 
     /// Whether this is a directory.
@@ -182,6 +197,84 @@ impl OpenFile {
         rustix::fs::fchmod(&self.fd, Mode::from_bits_truncate(wanted)).map_err(errno_to_status)
     }
 
+    /// Stores DOS attributes and the creation time in `user.DOSATTRIB` (FileBasicInformation, MS-FSA
+    /// 2.1.5.14.2). Only settable attributes are kept, and DIRECTORY follows the object's type. A `None`
+    /// creation time stores the current one, so it stays stable from then on. READONLY is *also* kept in the
+    /// permission bits: callers change it with [`OpenFile::set_readonly`] as well.
+    ///
+    /// Nothing is stored, without error, when the share has `store dos attributes` off, when the file system
+    /// has no user extended attributes, or through an attribute-only (`O_PATH`) open.
+    pub fn set_dos_info(&self, info: &DosInfo) -> VfsResult<()> {
+        self.check_metadata_writable()?;
+        if !self.store_dos {
+            return Ok(());
+        }
+        if self.access == Access::Path {
+            tracing::debug!("attribute-only open: DOS attributes not stored");
+            return Ok(());
+        }
+        let creation_time = match info.creation_time {
+            Some(t) => t,
+            None => self.stat()?.creation_time,
+        };
+        self.write_dos(&DosInfo {
+            attributes: self.storable(info.attributes),
+            creation_time: Some(creation_time),
+        })
+    }
+
+    /// Stores the DOS information of a newly created object: ARCHIVE for a file (DIRECTORY for a directory)
+    /// plus the `requested` settable attributes, and its birth time. Failures are only logged, since the
+    /// object exists by now.
+    pub(crate) fn store_initial_dos(&self, requested: u32) {
+        if !self.store_dos || self.access == Access::Path {
+            return;
+        }
+        let base = if self.is_dir {
+            0
+        } else {
+            FILE_ATTRIBUTE_ARCHIVE
+        };
+        let result = stat_fd(&self.fd).and_then(|st| {
+            self.write_dos(&DosInfo {
+                attributes: self.storable(base | requested),
+                creation_time: Some(st.creation_time),
+            })
+        });
+        if let Err(status) = result {
+            tracing::warn!(?status, "cannot store the DOS attributes of a new object");
+        }
+    }
+
+    /// The settable bits of `attributes` (without NORMAL, which means "none"), DIRECTORY for a directory.
+    fn storable(&self, attributes: u32) -> u32 {
+        let settable = attributes & SETTABLE_ATTRIBUTES & !FILE_ATTRIBUTE_NORMAL;
+        if self.is_dir {
+            settable | FILE_ATTRIBUTE_DIRECTORY
+        } else {
+            settable
+        }
+    }
+
+    /// Writes `user.DOSATTRIB`. The kernel wants write permission on the inode for a user extended
+    /// attribute, so the owner of a file without write bits (DOS READONLY) could not change its other
+    /// attributes; since the owner may change the permission bits anyway, that one write is retried with the
+    /// daemon's credentials for the owner, which grants nothing new.
+    fn write_dos(&self, info: &DosInfo) -> VfsResult<()> {
+        match dosattrib::write(&self.fd, info) {
+            Err(Errno::ACCESS | Errno::PERM) if self.owned_by_caller() => {
+                as_daemon_briefly(|| dosattrib::write(&self.fd, info))
+            }
+            other => other,
+        }
+        .map_err(errno_to_status)
+    }
+
+    /// Whether the calling thread's effective user owns the object.
+    fn owned_by_caller(&self) -> bool {
+        stat_fd(&self.fd).is_ok_and(|st| st.uid == rustix::process::geteuid().as_raw())
+    }
+
     /// A fresh directory stream from the first entry.
     pub fn read_dir(&self) -> VfsResult<DirStream> {
         if !self.is_dir {
@@ -190,7 +283,7 @@ impl OpenFile {
         if self.access == Access::Path {
             return Err(NtStatus::ACCESS_DENIED);
         }
-        DirStream::open(&self.fd, self.share_root)
+        DirStream::open(&self.fd, self.share_root, self.store_dos)
     }
 
     /// Data I/O needs a non-directory opened with the right access.

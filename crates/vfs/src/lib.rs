@@ -6,6 +6,7 @@
 
 mod create;
 mod dir;
+mod dosattrib;
 mod errno;
 mod file;
 mod identity;
@@ -19,6 +20,7 @@ mod testutil;
 
 pub use create::{CreateAction, CreateRequest, Disposition, Kind};
 pub use dir::{DirEntry, DirStream};
+pub use dosattrib::{decode_dosattrib, encode_dosattrib, DosInfo, DOSATTRIB_XATTR};
 pub use errno::{errno_to_status, io_error_to_status, resolve_errno_to_status};
 pub use file::OpenFile;
 pub use identity::{as_daemon, as_identity, try_as_identity, Identity};
@@ -27,7 +29,9 @@ pub use proto::NtStatus;
 pub use share::{Share, ShareOptions};
 pub use stat::{
     FileStat, FsStat, FILE_ATTRIBUTE_ARCHIVE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_HIDDEN,
-    FILE_ATTRIBUTE_NORMAL, FILE_ATTRIBUTE_READONLY, FS_NAME_FOR_CLIENTS,
+    FILE_ATTRIBUTE_NORMAL, FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, FILE_ATTRIBUTE_OFFLINE,
+    FILE_ATTRIBUTE_READONLY, FILE_ATTRIBUTE_SYSTEM, FILE_ATTRIBUTE_TEMPORARY, FS_NAME_FOR_CLIENTS,
+    SETTABLE_ATTRIBUTES,
 };
 pub use time::{filetime_to_unix, unix_to_filetime};
 

@@ -17,12 +17,25 @@ use crate::stat::{fs_kind, stat_at, stat_fd, FileStat, FsStat};
 use crate::VfsResult;
 
 /// Per-share behaviour switches.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShareOptions {
     /// Follow symlinks that stay inside the share (`follow symlinks = yes`).
     pub follow_symlinks: bool,
     /// Refuse every modification (`read only = yes`).
     pub read_only: bool,
+    /// Keep DOS attributes and creation times in `user.DOSATTRIB` (`store dos attributes`, default yes);
+    /// when off, the extended attribute is never read or written.
+    pub store_dos_attributes: bool,
+}
+
+impl Default for ShareOptions {
+    fn default() -> ShareOptions {
+        ShareOptions {
+            follow_symlinks: false,
+            read_only: false,
+            store_dos_attributes: true,
+        }
+    }
 }
 
 /// An exported directory tree.

@@ -1,10 +1,14 @@
 //! File and file-system metadata as SMB needs it: FILETIME stamps, sizes and DOS attributes
 //! (MS-FSCC 2.4 information classes, 2.6 file attributes, 2.5 file-system information).
+//!
+//! DOS attributes and the creation time come from `user.DOSATTRIB` when it is stored (see
+//! [`crate::dosattrib`]), else they are derived from the POSIX metadata and the name.
 
 use std::os::fd::AsFd;
 
 use rustix::fs::{AtFlags, FileType, Statx, StatxFlags, StatxTimestamp};
 
+use crate::dosattrib::DosInfo;
 use crate::errno::errno_to_status;
 use crate::time::unix_to_filetime;
 use crate::VfsResult;
@@ -13,13 +17,24 @@ use crate::VfsResult;
 pub const FILE_ATTRIBUTE_READONLY: u32 = 0x0000_0001;
 /// FILE_ATTRIBUTE_HIDDEN.
 pub const FILE_ATTRIBUTE_HIDDEN: u32 = 0x0000_0002;
+/// FILE_ATTRIBUTE_SYSTEM.
+pub const FILE_ATTRIBUTE_SYSTEM: u32 = 0x0000_0004;
 /// FILE_ATTRIBUTE_DIRECTORY.
 pub const FILE_ATTRIBUTE_DIRECTORY: u32 = 0x0000_0010;
 /// FILE_ATTRIBUTE_ARCHIVE.
 pub const FILE_ATTRIBUTE_ARCHIVE: u32 = 0x0000_0020;
-/// FILE_ATTRIBUTE_NORMAL: only valid when no other attribute is set. Never derived here, since every file
-/// carries ARCHIVE and every directory DIRECTORY.
+/// FILE_ATTRIBUTE_NORMAL: only valid when no other attribute is set. Never derived from POSIX metadata,
+/// since every file then carries ARCHIVE and every directory DIRECTORY; reported for a stored value of 0.
 pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x0000_0080;
+/// FILE_ATTRIBUTE_TEMPORARY.
+pub const FILE_ATTRIBUTE_TEMPORARY: u32 = 0x0000_0100;
+/// FILE_ATTRIBUTE_OFFLINE.
+pub const FILE_ATTRIBUTE_OFFLINE: u32 = 0x0000_1000;
+/// FILE_ATTRIBUTE_NOT_CONTENT_INDEXED.
+pub const FILE_ATTRIBUTE_NOT_CONTENT_INDEXED: u32 = 0x0000_2000;
+/// The attributes a client may set and this server stores (READONLY, HIDDEN, SYSTEM, ARCHIVE, NORMAL,
+/// TEMPORARY, OFFLINE, NOT_CONTENT_INDEXED).
+pub const SETTABLE_ATTRIBUTES: u32 = 0x0000_31A7;
 
 /// Owner write permission bit.
 const S_IWUSR: u32 = 0o200;
@@ -40,28 +55,53 @@ pub struct FileStat {
     pub gid: u32,
     pub is_dir: bool,
     pub is_symlink: bool,
-    /// Birth time when the file system records it, else the older of mtime and ctime.
+    /// The stored creation time when there is one, else the birth time when the file system records it,
+    /// else the older of mtime and ctime.
     pub creation_time: u64,
     pub last_access_time: u64,
     pub last_write_time: u64,
     pub change_time: u64,
+    /// The stored `user.DOSATTRIB` value, when there is one and it was read.
+    pub dos: Option<DosInfo>,
 }
 
 impl FileStat {
-    /// The DOS attributes this server derives from POSIX metadata and the name (MS-FSCC 2.6).
+    /// The DOS attributes (MS-FSCC 2.6): the stored settable ones when there are any, else ARCHIVE for files
+    /// and HIDDEN for names starting with a dot. DIRECTORY always follows the file type, and a missing owner
+    /// write permission always adds READONLY. NORMAL is reported only when nothing else is set.
     pub fn file_attributes(&self, name: &str) -> u32 {
-        let mut attrs = if self.is_dir {
-            FILE_ATTRIBUTE_DIRECTORY
-        } else {
-            FILE_ATTRIBUTE_ARCHIVE
+        let mut attrs = match self.dos {
+            Some(dos) => dos.attributes & SETTABLE_ATTRIBUTES,
+            None if self.is_dir => 0,
+            None => FILE_ATTRIBUTE_ARCHIVE,
         };
+        if self.dos.is_none() && name.starts_with('.') && name != "." && name != ".." {
+            attrs |= FILE_ATTRIBUTE_HIDDEN;
+        }
+        if self.is_dir {
+            attrs |= FILE_ATTRIBUTE_DIRECTORY;
+        }
         if self.mode & S_IWUSR == 0 {
             attrs |= FILE_ATTRIBUTE_READONLY;
         }
-        if name.starts_with('.') && name != "." && name != ".." {
-            attrs |= FILE_ATTRIBUTE_HIDDEN;
+        match attrs & !FILE_ATTRIBUTE_NORMAL {
+            0 => FILE_ATTRIBUTE_NORMAL,
+            others => others,
         }
-        attrs
+    }
+
+    /// A regular file (not a directory, symlink, device, FIFO or socket).
+    pub(crate) fn is_regular(&self) -> bool {
+        FileType::from_raw_mode(self.mode) == FileType::RegularFile
+    }
+
+    /// Takes the stored DOS information into account: its creation time replaces the derived one.
+    pub(crate) fn with_dos(mut self, dos: Option<DosInfo>) -> FileStat {
+        if let Some(t) = dos.and_then(|d| d.creation_time) {
+            self.creation_time = t;
+        }
+        self.dos = dos;
+        self
     }
 
     /// Builds a `FileStat` from `statx` output.
@@ -90,6 +130,7 @@ impl FileStat {
             last_access_time: filetime(&st.stx_atime),
             last_write_time: mtime,
             change_time: ctime,
+            dos: None,
         }
     }
 }
@@ -180,6 +221,7 @@ mod tests {
             last_access_time: 0,
             last_write_time: 0,
             change_time: 0,
+            dos: None,
         }
     }
 
@@ -205,6 +247,84 @@ mod tests {
             FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_HIDDEN
         );
         assert_eq!(dir.file_attributes(""), FILE_ATTRIBUTE_DIRECTORY);
+    }
+
+    #[test]
+    fn stored_attributes() {
+        let stored = |st: FileStat, attributes: u32| FileStat {
+            dos: Some(DosInfo {
+                attributes,
+                creation_time: Some(42),
+            }),
+            ..st
+        };
+        let file = stored(
+            sample(0o100644, false),
+            FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM,
+        );
+        assert_eq!(
+            file.file_attributes("a"),
+            FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
+        );
+        // No dot-file rule with a stored value; DIRECTORY and unknown bits are not taken from it.
+        assert_eq!(
+            stored(
+                sample(0o100644, false),
+                FILE_ATTRIBUTE_DIRECTORY | 0x0004_0000
+            )
+            .file_attributes(".x"),
+            FILE_ATTRIBUTE_NORMAL
+        );
+        assert_eq!(
+            stored(sample(0o100644, false), 0).file_attributes("a"),
+            FILE_ATTRIBUTE_NORMAL
+        );
+        assert_eq!(
+            stored(
+                sample(0o100644, false),
+                FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_ARCHIVE
+            )
+            .file_attributes("a"),
+            FILE_ATTRIBUTE_ARCHIVE
+        );
+        assert_eq!(
+            stored(sample(0o100444, false), FILE_ATTRIBUTE_ARCHIVE).file_attributes("a"),
+            FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_READONLY
+        );
+        let all = FILE_ATTRIBUTE_READONLY
+            | FILE_ATTRIBUTE_TEMPORARY
+            | FILE_ATTRIBUTE_OFFLINE
+            | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED;
+        assert_eq!(
+            stored(sample(0o100644, false), all).file_attributes("a"),
+            all
+        );
+        assert_eq!(
+            stored(sample(0o040755, true), FILE_ATTRIBUTE_NORMAL).file_attributes("d"),
+            FILE_ATTRIBUTE_DIRECTORY
+        );
+        assert_eq!(
+            stored(sample(0o040755, true), FILE_ATTRIBUTE_HIDDEN).file_attributes("d"),
+            FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_HIDDEN
+        );
+    }
+
+    #[test]
+    fn stored_creation_time_wins() {
+        let st = sample(0o100644, false).with_dos(Some(DosInfo {
+            attributes: 0,
+            creation_time: Some(7),
+        }));
+        assert_eq!(st.creation_time, 7);
+        let st = FileStat {
+            creation_time: 9,
+            ..sample(0o100644, false)
+        }
+        .with_dos(Some(DosInfo {
+            attributes: 0,
+            creation_time: None,
+        }));
+        assert_eq!(st.creation_time, 9);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub fn req(disposition: Disposition, kind: Kind, read: bool, write: bool) -> Cre
         read,
         write,
         mode: 0o644,
+        attributes: 0,
     }
 }
 

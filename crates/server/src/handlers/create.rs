@@ -137,6 +137,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         read: access & (FILE_READ_DATA | FILE_EXECUTE) != 0,
         write: access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
             || matches!(req.create_disposition, 0 | 4 | 5),
+        attributes: req.file_attributes & vfs::SETTABLE_ATTRIBUTES,
         mode: if req.file_attributes & FILE_ATTRIBUTE_READONLY != 0 {
             0o444
         } else {

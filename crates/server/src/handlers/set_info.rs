@@ -21,6 +21,7 @@ use vfs::SmbPath;
 
 const FILE_ATTRIBUTE_READONLY: u32 = 0x1;
 const FILE_ATTRIBUTE_DIRECTORY: u32 = 0x10;
+const FILE_ATTRIBUTE_TEMPORARY: u32 = 0x100;
 
 /// A buffer too short for its class is INFO_LENGTH_MISMATCH (MS-SMB2 3.3.5.21.1).
 fn short(e: DecodeError) -> NtStatus {
@@ -133,13 +134,31 @@ fn set_basic(o: &Open, b: &FileBasicInformation) -> Result<(), NtStatus> {
     if b.file_attributes & FILE_ATTRIBUTE_DIRECTORY != 0 && !o.is_dir {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    // MS-FSA 2.1.5.15.2: TEMPORARY is not valid on a directory.
+    if b.file_attributes & FILE_ATTRIBUTE_TEMPORARY != 0 && o.is_dir {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
     let (atime, mtime) = (time_arg(b.last_access_time), time_arg(b.last_write_time));
     if atime.is_some() || mtime.is_some() {
         o.file.set_times(atime, mtime)?;
     }
+    let creation = time_arg(b.creation_time);
+    if b.file_attributes == 0 && creation.is_none() {
+        return Ok(());
+    }
+    let current = o.file.stat()?;
+    let attributes = match b.file_attributes {
+        0 => current.file_attributes(""),
+        a => a,
+    };
+    // The xattr first: removing the write bits for READONLY could otherwise stop it being written.
+    o.file.set_dos_info(&vfs::DosInfo {
+        attributes,
+        creation_time: creation.or(Some(current.creation_time)),
+    })?;
     if b.file_attributes != 0 && !o.is_dir {
         o.file
-            .set_readonly(b.file_attributes & FILE_ATTRIBUTE_READONLY != 0)?;
+            .set_readonly(attributes & FILE_ATTRIBUTE_READONLY != 0)?;
     }
     Ok(())
 }

@@ -100,6 +100,7 @@ fn disposition_matrix() {
                 read,
                 write,
                 mode: 0o640,
+                attributes: 0,
             };
             let got = share.create(&path("x"), &r).map(|(file, action)| {
                 let st = file.stat().unwrap();
@@ -174,6 +175,7 @@ fn new_file_gets_requested_mode() {
         read: true,
         write: true,
         mode: 0o600,
+        attributes: 0,
     };
     let (file, _) = share.create(&path("m"), &r).unwrap();
     assert_eq!(file.stat().unwrap().mode & 0o777, 0o600);
@@ -183,6 +185,7 @@ fn new_file_gets_requested_mode() {
         read: true,
         write: false,
         mode: 0o700,
+        attributes: 0,
     };
     let (dir, _) = share.create(&path("d"), &r).unwrap();
     assert_eq!(dir.stat().unwrap().mode & 0o777, 0o700);

@@ -8,7 +8,7 @@ use crate::{CreateAction, Disposition, Kind, OpenFile};
 fn layout(follow_symlinks: bool) -> (tempfile::TempDir, tempfile::TempDir, Share) {
     let (tmp, share) = share(ShareOptions {
         follow_symlinks,
-        read_only: false,
+        ..ShareOptions::default()
     });
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret"), b"secret").unwrap();
@@ -108,7 +108,7 @@ fn dotdot_never_parses() {
     for name in ["..", "..\\etc\\passwd", "sub\\..\\..\\x"] {
         assert_eq!(
             SmbPath::parse(name).err(),
-            Some(NtStatus::OBJECT_NAME_INVALID)
+            Some(NtStatus::OBJECT_PATH_SYNTAX_BAD)
         );
     }
 }
@@ -239,8 +239,8 @@ fn link_cases() {
 #[test]
 fn read_only_share() {
     let (tmp, share) = share(ShareOptions {
-        follow_symlinks: false,
         read_only: true,
+        ..ShareOptions::default()
     });
     std::fs::write(tmp.path().join("f"), b"data").unwrap();
     let wp = Some(NtStatus::MEDIA_WRITE_PROTECTED);
