@@ -40,14 +40,21 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     Ok(status)
 }
 
-/// Where the variable-length tail of a class starts (its fixed part's size); None for fixed-size classes.
+/// The smallest buffer a class with a variable-length tail accepts (below it: INFO_LENGTH_MISMATCH;
+/// above it but short of the whole answer: BUFFER_OVERFLOW). These are the sizes Windows enforces: the
+/// fixed part rounded up to 8 bytes. None for fixed-size classes.
 fn variable_tail_offset(info_type: u8, class: u8) -> Option<usize> {
     match (info_type, class) {
-        (INFO_FILE, FILE_ALL_INFORMATION) => Some(FileAllInformation::FIXED_SIZE),
-        (INFO_FILE, FILE_NAME_INFORMATION | FILE_NORMALIZED_NAME_INFORMATION) => Some(4),
-        (INFO_FILE, FILE_STREAM_INFORMATION) => Some(24),
-        (INFO_FILESYSTEM, FILE_FS_VOLUME_INFORMATION) => Some(18),
-        (INFO_FILESYSTEM, FILE_FS_ATTRIBUTE_INFORMATION) => Some(12),
+        (INFO_FILE, FILE_ALL_INFORMATION) => Some(104),
+        (
+            INFO_FILE,
+            FILE_NAME_INFORMATION
+            | FILE_NORMALIZED_NAME_INFORMATION
+            | FILE_ALTERNATE_NAME_INFORMATION,
+        ) => Some(8),
+        (INFO_FILE, FILE_STREAM_INFORMATION) => Some(32),
+        (INFO_FILESYSTEM, FILE_FS_VOLUME_INFORMATION) => Some(24),
+        (INFO_FILESYSTEM, FILE_FS_ATTRIBUTE_INFORMATION) => Some(16),
         _ => None,
     }
 }
@@ -93,6 +100,19 @@ fn smb_name(o: &Open) -> String {
     } else {
         format!("\\{}", p.as_unix().replace('/', "\\"))
     }
+}
+
+/// The 8.3 name of a file whose name already is a valid 8.3 name (it is its own short name, as on
+/// Windows). rsmbd generates no mangled short names, so other names have none.
+fn short_name(name: &str) -> Option<String> {
+    let (base, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let valid = |s: &str, max: usize| {
+        s.len() <= max
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c))
+    };
+    (!base.is_empty() && valid(base, 8) && valid(ext, 3) && (name.contains('.') != ext.is_empty()))
+        .then(|| name.to_ascii_uppercase())
 }
 
 fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
@@ -189,7 +209,10 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             .encode(&mut w)
         }
         // rsmbd generates no 8.3 short names.
-        FILE_ALTERNATE_NAME_INFORMATION => return Err(NtStatus::NOT_SUPPORTED),
+        FILE_ALTERNATE_NAME_INFORMATION => FileNameInformation {
+            file_name: short_name(name).ok_or(NtStatus::NOT_SUPPORTED)?,
+        }
+        .encode(&mut w),
         FILE_FULL_EA_INFORMATION => return Err(NtStatus::NO_EAS_ON_FILE),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
@@ -273,4 +296,30 @@ fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
     Ok(w.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(short_name("readme.txt").as_deref(), Some("README.TXT"));
+        assert_eq!(short_name("A").as_deref(), Some("A"));
+        assert_eq!(short_name("longfilename.txt"), None);
+        assert_eq!(short_name("a.text"), None);
+        assert_eq!(short_name("a b.txt"), None);
+        assert_eq!(short_name(".hidden"), None);
+        assert_eq!(short_name("x."), None);
+    }
+
+    #[test]
+    fn buffer_fit() {
+        let buf = [0u8; 40];
+        assert_eq!(fit(&buf, 39, None), Err(NtStatus::INFO_LENGTH_MISMATCH));
+        assert_eq!(fit(&buf, 40, None).unwrap().1, NtStatus::SUCCESS);
+        assert_eq!(fit(&buf, 20, Some(24)), Err(NtStatus::INFO_LENGTH_MISMATCH));
+        let (data, status) = fit(&buf, 30, Some(24)).unwrap();
+        assert_eq!((data.len(), status), (30, NtStatus::BUFFER_OVERFLOW));
+    }
 }
