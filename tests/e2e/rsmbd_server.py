@@ -6,6 +6,7 @@ temporary directory holding its share, smb.conf, smbpasswd and log, listens on a
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -146,4 +147,6 @@ class RsmbdServer:
         return self.start()
 
     def __exit__(self, *exc):
+        """Stop the server and delete its directory (read log() before leaving the `with` block)."""
         self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
