@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Notify, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 /// What NEGOTIATE settled (MS-SMB2 3.3.1.7 Connection.Dialect, ClientGuid, ClientCapabilities...).
 #[derive(Clone, Debug)]
@@ -46,6 +46,8 @@ pub struct Conn {
     pub sessions: Mutex<HashMap<u64, Arc<Session>>>,
     pub opens: Mutex<HashMap<u64, Arc<Open>>>,
     pub credits: Mutex<CreditWindow>,
+    /// Admission of requests in arrival order (see the reader loop in [`run`]).
+    pub admission: Arc<tokio::sync::Mutex<()>>,
     closing: Notify,
 }
 
@@ -62,6 +64,7 @@ impl Conn {
             sessions: Mutex::new(HashMap::new()),
             opens: Mutex::new(HashMap::new()),
             credits: Mutex::new(CreditWindow::new(max)),
+            admission: Arc::new(tokio::sync::Mutex::new(())),
             closing: Notify::new(),
         }
     }
@@ -136,13 +139,17 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
             }
         };
         if must_run_in_order(&frame) {
-            if !respond(&conn, &tx, frame, permit).await {
+            if !respond(&conn, &tx, frame, permit, None).await {
                 break;
             }
         } else {
+            // Requests are admitted one at a time in arrival order; each gives its ticket up once it has
+            // taken hold of its open (see `dispatch::Ctx::open`), so work on different handles overlaps
+            // while a CLOSE can never overtake an earlier request on the same handle.
+            let ticket = Arc::clone(&conn.admission).lock_owned().await;
             let (conn, tx) = (Arc::clone(&conn), tx.clone());
             tokio::spawn(async move {
-                if !respond(&conn, &tx, frame, permit).await {
+                if !respond(&conn, &tx, frame, permit, Some(ticket)).await {
                     conn.close();
                 }
             });
@@ -169,8 +176,9 @@ async fn respond(
     tx: &mpsc::Sender<Outgoing>,
     frame: Bytes,
     permit: OwnedSemaphorePermit,
+    ticket: Option<OwnedMutexGuard<()>>,
 ) -> bool {
-    match process_frame(conn, &frame).await {
+    match process_frame(conn, &frame, ticket).await {
         Outcome::Reply(out) => tx.send((out.freeze(), permit)).await.is_ok(),
         Outcome::ReplyThenClose(out) => {
             let _ = tx.send((out.freeze(), permit)).await;

@@ -13,6 +13,7 @@ use proto::smb1::SMB1_PROTOCOL_ID;
 use proto::writer::{pad_to, patch_u32};
 use proto::{Command, FileId, Header, HeaderFlags, NtStatus, HEADER_LEN};
 use std::sync::Arc;
+use tokio::sync::{OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 /// What the connection does with the result of a frame.
 pub enum Outcome {
@@ -59,6 +60,12 @@ pub struct Ctx<'a> {
     pub close_after: bool,
     /// Position of this response's header in the output buffer.
     pub resp_start: usize,
+    /// The frame's admission ticket (see `conn::run`), given up once a lone request holds its open.
+    pub admission: &'a mut Option<OwnedMutexGuard<()>>,
+    /// Whether this PDU is the whole frame (a compound keeps its ticket to the end).
+    pub alone: bool,
+    /// Shared holds on the opens this request works on, released when it completes.
+    pub in_flight: Vec<OwnedRwLockReadGuard<()>>,
 }
 
 impl Ctx<'_> {
@@ -98,8 +105,40 @@ impl Ctx<'_> {
         Ok(fid)
     }
 
-    /// Look up the open named by a request's FileId; it must belong to this session and tree.
+    /// Look up the open named by a request's FileId and hold it for the rest of the request; it must
+    /// belong to this session and tree.
     pub fn open(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
+        let open = self.lookup_open(fid)?;
+        let hold = Arc::clone(&open.busy)
+            .try_read_owned()
+            .map_err(|_| NtStatus::FILE_CLOSED)?;
+        self.in_flight.push(hold);
+        self.release_admission();
+        Ok(open)
+    }
+
+    /// For CLOSE: take the open out of the table, then wait until the requests admitted before this one
+    /// have finished with it.
+    pub async fn open_for_close(
+        &mut self,
+        fid: FileId,
+    ) -> Result<(Arc<Open>, OwnedRwLockWriteGuard<()>), NtStatus> {
+        let open = self.lookup_open(fid)?;
+        if self.conn.opens().remove(&open.file_id.volatile).is_none() {
+            return Err(NtStatus::FILE_CLOSED);
+        }
+        self.release_admission();
+        let exclusive = Arc::clone(&open.busy).write_owned().await;
+        Ok((open, exclusive))
+    }
+
+    fn release_admission(&mut self) {
+        if self.alone {
+            *self.admission = None;
+        }
+    }
+
+    fn lookup_open(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
         let fid = self.resolve_file_id(fid)?;
         let open = self.conn.open(fid.volatile).ok_or(NtStatus::FILE_CLOSED)?;
         let same_session = self
@@ -118,7 +157,12 @@ impl Ctx<'_> {
 }
 
 /// Process one frame: an SMB1 negotiate, or one SMB2 request or compound chain.
-pub async fn process_frame(conn: &Arc<Conn>, frame: &Bytes) -> Outcome {
+pub async fn process_frame(
+    conn: &Arc<Conn>,
+    frame: &Bytes,
+    admission: Option<OwnedMutexGuard<()>>,
+) -> Outcome {
+    let mut admission = admission;
     if frame.starts_with(&SMB1_PROTOCOL_ID) {
         return handlers::negotiate::smb1(conn, frame);
     }
@@ -150,7 +194,13 @@ pub async fn process_frame(conn: &Arc<Conn>, frame: &Bytes) -> Outcome {
             let next = proto::writer::len_u32(out.len() - prev);
             patch_u32(&mut out, prev + 20, next);
         }
-        match process_pdu(conn, frame, &hdr, pdu, &mut chain, &mut out).await {
+        let request = Request {
+            frame,
+            hdr: &hdr,
+            pdu,
+            alone: pos == 0 && hdr.next_command == 0,
+        };
+        match process_pdu(conn, request, &mut chain, &mut out, &mut admission).await {
             Step::Responded {
                 start,
                 signer,
@@ -210,14 +260,28 @@ fn needs_tree(cmd: Command) -> bool {
     )
 }
 
+/// One request PDU of a frame.
+struct Request<'a> {
+    frame: &'a Bytes,
+    hdr: &'a Header,
+    pdu: &'a [u8],
+    /// The PDU is the whole frame (not part of a compound).
+    alone: bool,
+}
+
 async fn process_pdu(
     conn: &Arc<Conn>,
-    frame: &Bytes,
-    hdr: &Header,
-    pdu: &[u8],
+    request: Request<'_>,
     chain: &mut Chain,
     out: &mut BytesMut,
+    admission: &mut Option<OwnedMutexGuard<()>>,
 ) -> Step {
+    let Request {
+        frame,
+        hdr,
+        pdu,
+        alone,
+    } = request;
     let Some(cmd) = Command::from_u16(hdr.command) else {
         return Step::Disconnect;
     };
@@ -262,6 +326,9 @@ async fn process_pdu(
         sign_with: None,
         close_after: false,
         resp_start,
+        admission,
+        alone,
+        in_flight: Vec::new(),
     };
     let (result, signer) = match prepare(&mut ctx, cmd, session_id, tree_id) {
         Ok(signer) => (handlers::run(cmd, &mut ctx, out).await, signer),

@@ -34,6 +34,9 @@ pub struct Open {
     pub position: AtomicU64,
     pub mode: AtomicU32,
     pub search: Mutex<Option<DirSearch>>,
+    /// Requests working on this handle hold it shared; CLOSE (and teardown) takes it exclusively, so the
+    /// handle goes away only after the requests that came before have finished.
+    pub busy: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Open {

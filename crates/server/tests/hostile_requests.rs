@@ -132,7 +132,7 @@ impl Fixture {
     }
 
     async fn send(&self, cmd: Command, body: &[u8]) -> Outcome {
-        process_frame(&self.conn, &self.frame(cmd, body)).await
+        process_frame(&self.conn, &self.frame(cmd, body), None).await
     }
 
     /// Open `f` for everything and return its FileId.
@@ -215,7 +215,7 @@ fn run(cmd: Command, mut body: Vec<u8>, patch_size: bool, patch_fid: bool) {
         }
         // ECHO outside any session: the request above may legitimately have ended the session (LOGOFF).
         let echo_frame = f.frame_in(Command::Echo, &[4, 0, 0, 0], 0);
-        let Outcome::Reply(echo) = process_frame(&f.conn, &echo_frame).await else {
+        let Outcome::Reply(echo) = process_frame(&f.conn, &echo_frame, None).await else {
             panic!("no echo")
         };
         let st = Header::decode(&echo).unwrap().status;

@@ -14,10 +14,7 @@ use std::sync::Arc;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = CloseRequest::decode(ctx.pdu).map_err(bad_request)?;
-    let open = ctx.open(req.file_id)?;
-    if ctx.conn.opens().remove(&open.file_id.volatile).is_none() {
-        return Err(NtStatus::FILE_CLOSED);
-    }
+    let (open, _exclusive) = ctx.open_for_close(req.file_id).await?;
     let stat = if req.flags & POSTQUERY_ATTRIB != 0 {
         let f = Arc::clone(&open.file);
         run_as(&open.unix, move || f.stat()).await.ok()
@@ -76,6 +73,8 @@ pub async fn close_matching(conn: &Conn, pred: impl Fn(&Open) -> bool) {
         ids.iter().filter_map(|id| opens.remove(id)).collect()
     };
     for open in victims {
+        // Let requests still working on the handle finish first.
+        let _exclusive = Arc::clone(&open.busy).write_owned().await;
         release(conn, &open).await;
     }
 }

@@ -196,6 +196,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         position: AtomicU64::new(0),
         mode: AtomicU32::new(0),
         search: Mutex::new(None),
+        busy: Arc::new(tokio::sync::RwLock::new(())),
     });
     ctx.conn.opens().insert(id, Arc::clone(&open));
     ctx.chain.file_id = Some(file_id);
