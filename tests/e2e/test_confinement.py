@@ -89,3 +89,13 @@ def test_symlinks_not_in_listing_targets(server, smbclient, outside):
     assert "inside.txt" in res.stdout
     assert "secret.txt" not in res.stdout
     assert_no_leak(res)
+
+
+def test_unfollowable_symlinks_not_listed(server, smbclient, outside):
+    """With `follow symlinks = no` (the default) links cannot be opened, so listings leave them out."""
+    res = smbclient("ls")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    assert "inside.txt" in out
+    for link in ("dirlink", "filelink", "abslink"):
+        assert link not in out

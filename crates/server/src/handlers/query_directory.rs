@@ -84,7 +84,7 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
     let search = guard.as_mut().ok_or(NtStatus::INTERNAL_ERROR)?;
     let mut w = BytesMut::new();
     let mut prev: Option<usize> = None;
-    while let Some(entry) = next_match(search)? {
+    while let Some(entry) = next_match(open, search)? {
         let Some(len) = entry_len(p.class, &entry.name) else {
             return Err(NtStatus::INVALID_INFO_CLASS);
         };
@@ -117,17 +117,39 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
 }
 
 /// The next entry matching the pattern: the read-ahead one first, then the directory stream.
-fn next_match(search: &mut DirSearch) -> Result<Option<vfs::DirEntry>, NtStatus> {
+fn next_match(open: &Open, search: &mut DirSearch) -> Result<Option<vfs::DirEntry>, NtStatus> {
     if let Some(e) = search.pending.take() {
         return Ok(Some(e));
     }
     while let Some(entry) = search.stream.next_entry() {
         let entry = entry?;
-        if wildcard::matches(&search.pattern, &entry.name) {
+        if !wildcard::matches(&search.pattern, &entry.name) {
+            continue;
+        }
+        if !entry.stat.is_symlink {
             return Ok(Some(entry));
+        }
+        if let Some(target) = followed(open, &entry) {
+            return Ok(Some(target));
         }
     }
     Ok(None)
+}
+
+/// A symbolic link is listed as what it points to when the share follows links and the target lies
+/// inside the share (resolved by the kernel beneath the share root); otherwise it is not listed at all,
+/// since a client could not open it.
+fn followed(open: &Open, entry: &vfs::DirEntry) -> Option<vfs::DirEntry> {
+    let share = open.tree.share.vfs.as_ref()?;
+    if !share.options().follow_symlinks {
+        return None;
+    }
+    let path = open.path().join(&entry.name).ok()?;
+    let stat = share.stat(&path).ok()?;
+    Some(vfs::DirEntry {
+        name: entry.name.clone(),
+        stat,
+    })
 }
 
 fn entry_info(e: &vfs::DirEntry, index: u32) -> DirEntryInfo<'_> {
