@@ -29,6 +29,14 @@ impl Tree {
     pub fn is_ipc(&self) -> bool {
         self.share.vfs.is_none()
     }
+
+    /// The disk share behind this tree; IPC$ has none.
+    pub fn vfs(&self) -> Result<&vfs::Share, proto::NtStatus> {
+        self.share
+            .vfs
+            .as_ref()
+            .ok_or(proto::NtStatus::INVALID_PARAMETER)
+    }
 }
 
 impl std::fmt::Debug for ShareEntry {

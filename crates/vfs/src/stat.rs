@@ -69,6 +69,15 @@ impl FileStat {
     /// The DOS attributes (MS-FSCC 2.6): the stored settable ones when there are any, else ARCHIVE for files
     /// and HIDDEN for names starting with a dot. DIRECTORY always follows the file type, and a missing owner
     /// write permission always adds READONLY. NORMAL is reported only when nothing else is set.
+    /// The end of file as SMB reports it: the size of a file, 0 for a directory (MS-FSCC 2.4.41).
+    pub fn end_of_file(&self) -> u64 {
+        if self.is_dir {
+            0
+        } else {
+            self.size
+        }
+    }
+
     pub fn file_attributes(&self, name: &str) -> u32 {
         let mut attrs = match self.dos {
             Some(dos) => dos.attributes & SETTABLE_ATTRIBUTES,

@@ -30,7 +30,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             last_write_time: s.last_write_time,
             change_time: s.change_time,
             allocation_size: s.alloc_size,
-            end_of_file: if s.is_dir { 0 } else { s.size },
+            end_of_file: s.end_of_file(),
             file_attributes: s.file_attributes(open.path().file_name()),
         },
         None => CloseResponse::default(),

@@ -144,14 +144,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             0o644
         },
     };
-    let share_for_task = Arc::clone(&tree.share);
-    let p2 = path.clone();
+    let (tree2, p2) = (Arc::clone(&tree), path.clone());
     let (file, action, stat) = run_as(&auth.unix, move || {
-        let share = share_for_task
-            .vfs
-            .as_ref()
-            .ok_or(NtStatus::INTERNAL_ERROR)?;
-        let (file, action) = share.create(&p2, &vreq)?;
+        let (file, action) = tree2.vfs()?.create(&p2, &vreq)?;
         let stat = file.stat()?;
         Ok((file, action, stat))
     })
@@ -210,7 +205,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         last_write_time: stat.last_write_time,
         change_time: stat.change_time,
         allocation_size: stat.alloc_size,
-        end_of_file: if stat.is_dir { 0 } else { stat.size },
+        end_of_file: stat.end_of_file(),
         file_attributes: stat.file_attributes(path.file_name()),
         file_id,
         contexts: resp_contexts,

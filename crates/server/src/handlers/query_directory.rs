@@ -160,7 +160,7 @@ fn entry_info(e: &vfs::DirEntry, index: u32) -> DirEntryInfo<'_> {
         last_access_time: s.last_access_time,
         last_write_time: s.last_write_time,
         change_time: s.change_time,
-        end_of_file: if s.is_dir { 0 } else { s.size },
+        end_of_file: s.end_of_file(),
         allocation_size: s.alloc_size,
         file_attributes: s.file_attributes(&e.name),
         ea_size: 0,

@@ -85,7 +85,7 @@ fn basic(s: &vfs::FileStat, name: &str) -> FileBasicInformation {
 fn standard(o: &Open, s: &vfs::FileStat) -> FileStandardInformation {
     FileStandardInformation {
         allocation_size: s.alloc_size,
-        end_of_file: if s.is_dir { 0 } else { s.size },
+        end_of_file: s.end_of_file(),
         number_of_links: u32::try_from(s.nlink).unwrap_or(u32::MAX),
         delete_pending: o.node.delete_pending(),
         directory: s.is_dir,
@@ -180,7 +180,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             last_write_time: s.last_write_time,
             change_time: s.change_time,
             allocation_size: s.alloc_size,
-            end_of_file: if s.is_dir { 0 } else { s.size },
+            end_of_file: s.end_of_file(),
             file_attributes: s.file_attributes(name),
         }
         .encode(&mut w),
@@ -220,12 +220,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
 }
 
 fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
-    let share = o
-        .tree
-        .share
-        .vfs
-        .as_ref()
-        .ok_or(NtStatus::INVALID_PARAMETER)?;
+    let share = o.tree.vfs()?;
     let st = share.fs_stat()?;
     let bytes_per_sector: u32 = 512;
     let sectors_per_unit = u32::try_from(st.block_size / u64::from(bytes_per_sector))

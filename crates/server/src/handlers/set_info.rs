@@ -37,13 +37,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     if req.info_type != INFO_FILE {
         return Err(NtStatus::NOT_SUPPORTED);
     }
-    if open
-        .tree
-        .share
-        .vfs
-        .as_ref()
-        .is_some_and(|s| s.options().read_only)
-    {
+    if open.tree.vfs().is_ok_and(|s| s.options().read_only) {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let buf = req.buffer.to_vec();
@@ -222,12 +216,7 @@ async fn rename_or_link(
     }
     let (server, o, to2) = (Arc::clone(&ctx.conn.server), Arc::clone(open), to.clone());
     run_as(&open.unix, move || {
-        let share = o
-            .tree
-            .share
-            .vfs
-            .as_ref()
-            .ok_or(NtStatus::INVALID_PARAMETER)?;
+        let share = o.tree.vfs()?;
         if replace {
             // Windows refuses to replace a file that is open (MS-FSA 2.1.5.15.12).
             if let Ok(st) = share.stat(&to2) {
