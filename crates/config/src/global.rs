@@ -15,6 +15,28 @@ pub enum MapToGuest {
     BadUser,
 }
 
+/// `server signing` (Samba and ksmbd spellings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerSigning {
+    /// Sign when the client asks (`auto`, `default`, `if_required`, `desired`).
+    Auto,
+    /// Every session must sign (`mandatory`, `required`, `yes`).
+    Mandatory,
+    /// Signing is not required (`disabled`, `no`); SMB2 clients may still sign.
+    Disabled,
+}
+
+fn parse_server_signing(text: &str) -> Result<ServerSigning, String> {
+    match crate::registry::normalize(text).as_str() {
+        "auto" | "default" | "ifrequired" | "desired" | "enabled" => Ok(ServerSigning::Auto),
+        "mandatory" | "required" | "yes" | "true" | "on" => Ok(ServerSigning::Mandatory),
+        "disabled" | "no" | "false" | "off" => Ok(ServerSigning::Disabled),
+        _ => Err(format!(
+            "invalid server signing '{text}' (auto, mandatory or disabled)"
+        )),
+    }
+}
+
 /// Server-wide settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Global {
@@ -34,6 +56,8 @@ pub struct Global {
     pub workgroup: String,
     /// Server description, `%v` expanded to the rsmbd version.
     pub server_string: String,
+    /// `server signing`; default auto.
+    pub server_signing: ServerSigning,
     /// File of the smbpasswd password database (`passdb backend = smbpasswd:PATH`); `None` for the default.
     pub passdb_path: Option<PathBuf>,
     /// Guest mapping for unknown users.
@@ -67,6 +91,7 @@ impl Default for Global {
             netbios_name: default_netbios_name(),
             workgroup: "WORKGROUP".into(),
             server_string: expand_server_string("rsmbd %v"),
+            server_signing: ServerSigning::Auto,
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
             guest_account: "nobody".into(),
@@ -98,6 +123,7 @@ impl Global {
             (Key::Workgroup, Value::Str(s)) => self.workgroup = s.to_uppercase(),
             (Key::ServerString, Value::Str(s)) => self.server_string = expand_server_string(&s),
             (Key::PassdbBackend, Value::Str(s)) => self.passdb_path = parse_passdb(&s)?,
+            (Key::ServerSigning, Value::Str(s)) => self.server_signing = parse_server_signing(&s)?,
             (Key::MapToGuest, Value::Str(s)) => {
                 let (mode, warning) = parse_map_to_guest(&s)?;
                 self.map_to_guest = mode;

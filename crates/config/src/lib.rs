@@ -20,9 +20,9 @@ mod value;
 use std::path::{Path, PathBuf};
 
 pub use diag::{ConfigError, Diagnostic};
-pub use global::{Global, MapToGuest};
+pub use global::{Global, MapToGuest, ServerSigning};
 pub use protocol::ProtocolLevel;
-pub use share::ShareConfig;
+pub use share::{ShareConfig, SmbEncrypt};
 pub use value::Type;
 
 use diag::Diagnostics;

@@ -39,6 +39,8 @@ pub enum Key {
     GuestOk,
     FollowSymlinks,
     StoreDosAttributes,
+    ServerSigning,
+    SmbEncrypt,
     Available,
 }
 
@@ -139,6 +141,8 @@ pub static PARAMETERS: &[Parameter] = &[
     share("guest ok", Bool, Key::GuestOk).synonyms(&["public"]),
     share("follow symlinks", Bool, Key::FollowSymlinks),
     share("store dos attributes", Bool, Key::StoreDosAttributes),
+    share("server smb encrypt", Text, Key::SmbEncrypt)
+        .synonyms(&["smb encrypt", "smb3 encryption"]),
     share("available", Bool, Key::Available),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
@@ -178,8 +182,7 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("security", Text),
     ignored_global("server multi channel support", Bool),
     ignored_global("server role", Text),
-    ignored_global("server signing", Text),
-    ignored_global("server smb encrypt", Text).synonyms(&["smb encrypt"]),
+    global("server signing", Text, Key::ServerSigning),
     ignored_global("socket options", Text),
     ignored_global("template homedir", Text),
     ignored_global("template shell", Text),

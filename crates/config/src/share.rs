@@ -27,8 +27,35 @@ pub struct ShareConfig {
     pub follow_symlinks: bool,
     /// Keep DOS attributes and creation times in the `user.DOSATTRIB` xattr (`store dos attributes`, default yes).
     pub store_dos_attributes: bool,
+    /// `server smb encrypt` / `smb encrypt` (ksmbd: `smb3 encryption`); default if_required.
+    pub smb_encrypt: SmbEncrypt,
     /// Share is served at all; default true.
     pub available: bool,
+}
+
+/// Encryption policy of a share (Samba's `server smb encrypt` values, ksmbd's `smb3 encryption` ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmbEncrypt {
+    /// Never encrypt (`off`, `disabled`, `no`).
+    Off,
+    /// Encrypt when the client asks (`if_required`, `default`, `auto`).
+    IfRequired,
+    /// Ask clients that can to encrypt (`desired`, `yes` in ksmbd).
+    Desired,
+    /// Refuse unencrypted access (`required`, `mandatory`, `forced`).
+    Required,
+}
+
+fn parse_smb_encrypt(text: &str) -> Result<SmbEncrypt, String> {
+    match crate::registry::normalize(text).as_str() {
+        "off" | "disabled" | "no" | "false" => Ok(SmbEncrypt::Off),
+        "ifrequired" | "default" | "auto" | "enabled" => Ok(SmbEncrypt::IfRequired),
+        "desired" | "yes" | "true" | "on" => Ok(SmbEncrypt::Desired),
+        "required" | "mandatory" | "forced" => Ok(SmbEncrypt::Required),
+        _ => Err(format!(
+            "invalid smb encrypt '{text}' (off, if_required, desired or required)"
+        )),
+    }
 }
 
 impl ShareConfig {
@@ -44,6 +71,7 @@ impl ShareConfig {
             guest_ok: false,
             follow_symlinks: false,
             store_dos_attributes: true,
+            smb_encrypt: SmbEncrypt::IfRequired,
             available: true,
         }
     }
@@ -59,6 +87,7 @@ impl ShareConfig {
             (Key::GuestOk, Value::Bool(b)) => self.guest_ok = b,
             (Key::FollowSymlinks, Value::Bool(b)) => self.follow_symlinks = b,
             (Key::StoreDosAttributes, Value::Bool(b)) => self.store_dos_attributes = b,
+            (Key::SmbEncrypt, Value::Str(s)) => self.smb_encrypt = parse_smb_encrypt(&s)?,
             (Key::Available, Value::Bool(b)) => self.available = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),
         }

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rsmbd_config::{Config, ConfigError, MapToGuest, ProtocolLevel};
+use rsmbd_config::{Config, ConfigError, MapToGuest, ProtocolLevel, ServerSigning, SmbEncrypt};
 
 fn parse(text: &str) -> Config {
     Config::parse_str(text, "smb.conf").unwrap_or_else(|e| panic!("unexpected errors:\n{e}"))
@@ -344,4 +344,30 @@ fn debian_stock_smb_conf() {
     for w in &c.warnings {
         assert!(!w.message.starts_with("unknown parameter"), "{w}");
     }
+}
+
+#[test]
+fn signing_and_encryption_spellings() {
+    let c = parse(
+        "[global]\nserver signing = mandatory\nsmb encrypt = desired\n[a]\npath = /a\n[b]\npath = /b\nserver smb encrypt = required\n[c]\npath = /c\nsmb3 encryption = disabled\n",
+    );
+    assert_eq!(c.global.server_signing, ServerSigning::Mandatory);
+    assert_eq!(
+        c.share("a").unwrap().smb_encrypt,
+        SmbEncrypt::Desired,
+        "global value is the share default"
+    );
+    assert_eq!(c.share("b").unwrap().smb_encrypt, SmbEncrypt::Required);
+    assert_eq!(c.share("c").unwrap().smb_encrypt, SmbEncrypt::Off);
+    assert_eq!(
+        parse("[global]\nserver signing = disabled\n")
+            .global
+            .server_signing,
+        ServerSigning::Disabled
+    );
+    assert_eq!(parse("").global.server_signing, ServerSigning::Auto);
+    let e = errors("[global]\nserver signing = sometimes\n");
+    assert!(e[0].starts_with("smb.conf:2:"), "{e:?}");
+    let e = errors("[x]\npath = /x\nsmb encrypt = maybe\n");
+    assert!(e[0].starts_with("smb.conf:3:"), "{e:?}");
 }

@@ -158,7 +158,7 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         max_write: g.smb2_max_write,
         max_trans: g.smb2_max_trans,
         max_frame_len: g.max_frame_len,
-        require_signing: false,
+        require_signing: g.server_signing == config::ServerSigning::Mandatory,
         allow_anonymous: false,
         map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
         guest_uid,
