@@ -26,6 +26,33 @@ pub enum ServerSigning {
     Disabled,
 }
 
+/// The SMB 3.1.1 ciphers, by their Samba names, in rsmbd's default order of preference.
+pub const ENCRYPTION_ALGORITHMS: &[&str] =
+    &["aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm"];
+/// The SMB 3.1.1 signing algorithms, by their Samba names, in rsmbd's default order of preference.
+pub const SIGNING_ALGORITHMS: &[&str] = &["aes-128-gmac", "aes-128-cmac", "hmac-sha-256"];
+
+/// A non-empty list of known algorithm names, lower-cased, without duplicates.
+fn algorithm_list(items: &[String], known: &[&str]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let name = item.to_ascii_lowercase();
+        if !known.contains(&name.as_str()) {
+            return Err(format!(
+                "unknown algorithm '{item}' (known: {})",
+                known.join(", ")
+            ));
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.is_empty() {
+        return Err("the list of algorithms is empty".into());
+    }
+    Ok(out)
+}
+
 fn parse_server_signing(text: &str) -> Result<ServerSigning, String> {
     match crate::registry::normalize(text).as_str() {
         "auto" | "default" | "ifrequired" | "desired" | "enabled" => Ok(ServerSigning::Auto),
@@ -58,6 +85,12 @@ pub struct Global {
     pub server_string: String,
     /// `server signing`; default auto.
     pub server_signing: ServerSigning,
+    /// `server smb3 encryption algorithms`, in order of preference: "aes-128-gcm", "aes-128-ccm",
+    /// "aes-256-gcm", "aes-256-ccm" (lower case, validated).
+    pub encryption_algorithms: Vec<String>,
+    /// `server smb3 signing algorithms`, in order of preference: "aes-128-gmac", "aes-128-cmac",
+    /// "hmac-sha-256".
+    pub signing_algorithms: Vec<String>,
     /// File of the smbpasswd password database (`passdb backend = smbpasswd:PATH`); `None` for the default.
     pub passdb_path: Option<PathBuf>,
     /// Guest mapping for unknown users.
@@ -92,6 +125,11 @@ impl Default for Global {
             workgroup: "WORKGROUP".into(),
             server_string: expand_server_string("rsmbd %v"),
             server_signing: ServerSigning::Auto,
+            encryption_algorithms: ENCRYPTION_ALGORITHMS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            signing_algorithms: SIGNING_ALGORITHMS.iter().map(|s| s.to_string()).collect(),
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
             guest_account: "nobody".into(),
@@ -124,6 +162,12 @@ impl Global {
             (Key::ServerString, Value::Str(s)) => self.server_string = expand_server_string(&s),
             (Key::PassdbBackend, Value::Str(s)) => self.passdb_path = parse_passdb(&s)?,
             (Key::ServerSigning, Value::Str(s)) => self.server_signing = parse_server_signing(&s)?,
+            (Key::EncryptionAlgorithms, Value::List(l)) => {
+                self.encryption_algorithms = algorithm_list(&l, ENCRYPTION_ALGORITHMS)?
+            }
+            (Key::SigningAlgorithms, Value::List(l)) => {
+                self.signing_algorithms = algorithm_list(&l, SIGNING_ALGORITHMS)?
+            }
             (Key::MapToGuest, Value::Str(s)) => {
                 let (mode, warning) = parse_map_to_guest(&s)?;
                 self.map_to_guest = mode;

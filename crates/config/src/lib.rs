@@ -20,7 +20,7 @@ mod value;
 use std::path::{Path, PathBuf};
 
 pub use diag::{ConfigError, Diagnostic};
-pub use global::{Global, MapToGuest, ServerSigning};
+pub use global::{Global, MapToGuest, ServerSigning, ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS};
 pub use protocol::ProtocolLevel;
 pub use share::{ShareConfig, SmbEncrypt};
 pub use value::Type;

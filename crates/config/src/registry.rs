@@ -40,6 +40,8 @@ pub enum Key {
     FollowSymlinks,
     StoreDosAttributes,
     ServerSigning,
+    EncryptionAlgorithms,
+    SigningAlgorithms,
     SmbEncrypt,
     Available,
 }
@@ -183,6 +185,16 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("server multi channel support", Bool),
     ignored_global("server role", Text),
     global("server signing", Text, Key::ServerSigning),
+    global(
+        "server smb3 encryption algorithms",
+        List,
+        Key::EncryptionAlgorithms,
+    ),
+    global(
+        "server smb3 signing algorithms",
+        List,
+        Key::SigningAlgorithms,
+    ),
     ignored_global("socket options", Text),
     ignored_global("template homedir", Text),
     ignored_global("template shell", Text),

@@ -371,3 +371,19 @@ fn signing_and_encryption_spellings() {
     let e = errors("[x]\npath = /x\nsmb encrypt = maybe\n");
     assert!(e[0].starts_with("smb.conf:3:"), "{e:?}");
 }
+
+#[test]
+fn smb3_algorithm_lists() {
+    let c = parse("[global]\nserver smb3 encryption algorithms = AES-256-CCM, aes-128-gcm\nserver smb3 signing algorithms = hmac-sha-256\n");
+    assert_eq!(
+        c.global.encryption_algorithms,
+        vec!["aes-256-ccm", "aes-128-gcm"]
+    );
+    assert_eq!(c.global.signing_algorithms, vec!["hmac-sha-256"]);
+    assert_eq!(parse("").global.encryption_algorithms[0], "aes-128-gcm");
+    let e = errors("[global]\nserver smb3 encryption algorithms = rot13\n");
+    assert!(
+        e[0].starts_with("smb.conf:2:") && e[0].contains("rot13"),
+        "{e:?}"
+    );
+}

@@ -1,11 +1,14 @@
 //! rsmbd-crypto: the SMB2/SMB3 cryptographic building blocks that hold no protocol state.
 //!
 //! * [`kdf_sp800_108`]: NIST SP800-108 counter-mode KDF with HMAC-SHA256 (MS-SMB2 3.1.4.2).
-//! * [`SigningKey`]: SMB2 message signing and verification (MS-SMB2 3.1.4.1).
-//! * [`derive_session_keys`]: per-session key derivation (MS-SMB2 3.3.5.5.3).
+//! * [`SigningKey`]: SMB2 message signing and verification, HMAC-SHA256, AES-CMAC and AES-GMAC
+//!   (MS-SMB2 3.1.4.1).
+//! * [`CipherKey`]: SMB3 message encryption with AES-128/256-CCM/GCM (MS-SMB2 3.1.4.3).
+//! * [`derive_session_keys`]: per-session key derivation (MS-SMB2 3.3.5.5.3, 3.2.5.3.1).
 //! * [`PreauthHash`]: SMB 3.1.1 pre-authentication integrity hash (MS-SMB2 3.3.5.4, 3.3.5.5).
 #![forbid(unsafe_code)]
 
+mod cipher;
 mod ct;
 mod dialect;
 mod kdf;
@@ -13,12 +16,16 @@ mod keys;
 mod preauth;
 mod signing;
 
+pub use cipher::{Cipher, CipherKey, CryptoError};
 pub use ct::ct_eq;
 pub use dialect::Dialect;
 pub use kdf::kdf_sp800_108;
 pub use keys::{derive_session_keys, SessionKeys};
 pub use preauth::PreauthHash;
 pub use signing::{SigningAlgorithm, SigningKey};
+
+#[cfg(test)]
+mod ms_examples;
 
 #[cfg(test)]
 pub(crate) mod test_util {

@@ -1,12 +1,14 @@
-//! SMB2 message signing (MS-SMB2 3.1.4.1): HMAC-SHA256 truncated to 16 bytes for 2.0.2/2.1 and
-//! AES-128-CMAC for 3.x. The signature covers the whole PDU with its Signature field (header
-//! bytes 48..64) taken as zero.
+//! SMB2 message signing (MS-SMB2 3.1.4.1): HMAC-SHA256 truncated to 16 bytes for 2.0.2/2.1,
+//! AES-128-CMAC for 3.x and AES-128-GMAC when 3.1.1 negotiated it (SMB2_SIGNING_CAPABILITIES,
+//! 2.2.3.1.7). The signature covers the whole PDU with its Signature field (header bytes 48..64)
+//! taken as zero.
 
 use aes::Aes128;
 use cmac::Cmac;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::cipher::{Cipher, CipherKey};
 use crate::ct::ct_eq;
 
 /// Length of the SMB2 header that starts every PDU.
@@ -14,6 +16,12 @@ const HEADER_LEN: usize = 64;
 /// Offset of the 16-byte Signature field in the SMB2 header.
 const SIGNATURE_OFFSET: usize = 48;
 const SIGNATURE_LEN: usize = 16;
+/// Offsets of the Command, Flags and MessageId header fields (MS-SMB2 2.2.1).
+const COMMAND_OFFSET: usize = 12;
+const FLAGS_OFFSET: usize = 16;
+const MESSAGE_ID_OFFSET: usize = 24;
+const SMB2_FLAGS_SERVER_TO_REDIR: u32 = 0x0000_0001;
+const SMB2_CANCEL: u16 = 0x000C;
 
 /// The MAC used to sign SMB2 messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,8 +30,30 @@ pub enum SigningAlgorithm {
     HmacSha256,
     /// AES-128-CMAC, dialects 3.0 and later.
     AesCmac,
-    // AES-128-GMAC (SMB2_SIGNING_CAPABILITIES, 3.1.1) will be added here; its nonce comes from the
-    // MessageId and the SMB2_FLAGS_SERVER_TO_REDIR/CANCEL flags of the header (MS-SMB2 3.1.4.1).
+    /// AES-128-GMAC, 3.1.1 when SMB2_SIGNING_CAPABILITIES selected it.
+    AesGmac,
+}
+
+impl SigningAlgorithm {
+    /// Maps a SigningAlgorithmId (MS-SMB2 2.2.3.1.7) to an algorithm: 0 HMAC-SHA256,
+    /// 1 AES-CMAC, 2 AES-GMAC.
+    pub fn from_u16(v: u16) -> Option<Self> {
+        match v {
+            0 => Some(SigningAlgorithm::HmacSha256),
+            1 => Some(SigningAlgorithm::AesCmac),
+            2 => Some(SigningAlgorithm::AesGmac),
+            _ => None,
+        }
+    }
+
+    /// The SigningAlgorithmId on the wire.
+    pub fn as_u16(self) -> u16 {
+        match self {
+            SigningAlgorithm::HmacSha256 => 0,
+            SigningAlgorithm::AesCmac => 1,
+            SigningAlgorithm::AesGmac => 2,
+        }
+    }
 }
 
 /// A signing algorithm together with its 16-byte key.
@@ -31,6 +61,8 @@ pub enum SigningAlgorithm {
 pub struct SigningKey {
     alg: SigningAlgorithm,
     key: [u8; 16],
+    /// The expanded AES-128-GCM key, for AesGmac only.
+    gmac: Option<CipherKey>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -43,7 +75,11 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     pub fn new(alg: SigningAlgorithm, key: [u8; 16]) -> Self {
-        SigningKey { alg, key }
+        let gmac = match alg {
+            SigningAlgorithm::AesGmac => CipherKey::new(Cipher::Aes128Gcm, &key).ok(),
+            SigningAlgorithm::HmacSha256 | SigningAlgorithm::AesCmac => None,
+        };
+        SigningKey { alg, key, gmac }
     }
 
     pub fn algorithm(&self) -> SigningAlgorithm {
@@ -60,6 +96,13 @@ impl SigningKey {
         match self.alg {
             SigningAlgorithm::HmacSha256 => mac_parts::<Hmac<Sha256>>(&self.key, &parts),
             SigningAlgorithm::AesCmac => mac_parts::<Cmac<Aes128>>(&self.key, &parts),
+            SigningAlgorithm::AesGmac => {
+                let nonce = gmac_nonce(pdu)?;
+                // GMAC is GCM over an empty plaintext with the message as AAD. aws-lc-rs takes the
+                // AAD as one slice, so the PDU is copied once with a zero Signature field.
+                let aad = parts.concat();
+                self.gmac.as_ref()?.seal(&nonce, &aad, &mut []).ok()
+            }
         }
     }
 
@@ -80,6 +123,30 @@ impl SigningKey {
             _ => false,
         }
     }
+}
+
+/// The AES-GMAC nonce (MS-SMB2 3.1.4.1): the 8-byte MessageId, then 4 bytes whose bit 0 marks a
+/// server-to-client message and bit 1 a CANCEL request. None if the PDU is shorter than a header.
+fn gmac_nonce(pdu: &[u8]) -> Option<[u8; 12]> {
+    let message_id = pdu.get(MESSAGE_ID_OFFSET..MESSAGE_ID_OFFSET + 8)?;
+    let command = u16::from_le_bytes(
+        pdu.get(COMMAND_OFFSET..COMMAND_OFFSET + 2)?
+            .try_into()
+            .ok()?,
+    );
+    let flags = u32::from_le_bytes(pdu.get(FLAGS_OFFSET..FLAGS_OFFSET + 4)?.try_into().ok()?);
+    let mut role = 0u32;
+    if flags & SMB2_FLAGS_SERVER_TO_REDIR != 0 {
+        role |= 1;
+    }
+    if command == SMB2_CANCEL {
+        role |= 2;
+    }
+    let mut nonce = [0u8; 12];
+    let (id, tail) = nonce.split_at_mut(8);
+    id.copy_from_slice(message_id);
+    tail.copy_from_slice(&role.to_le_bytes());
+    Some(nonce)
 }
 
 /// Runs a MAC keyed with `key` over the concatenation of `parts`; returns its first 16 bytes.
@@ -160,8 +227,63 @@ mod tests {
     }
 
     #[test]
+    fn aes_gmac_signature_of_sample_pdu() {
+        let key = SigningKey::new(SigningAlgorithm::AesGmac, [0x42; 16]);
+        // Independent: AESGCM(b"\x42"*16).encrypt(nonce, b"", pdu_with_zero_sig) (Python
+        // "cryptography"), nonce = MessageId (8 bytes LE) || role/cancel bits (4 bytes LE).
+        let cases = [
+            (0x0d, 0x08, "7c2fc02cff6f0542099455e00bcaba05"), // request: nonce bits 0
+            (0x0d, 0x09, "1fc1fc1f5a1878aa58955b200ba0afe5"), // SERVER_TO_REDIR: bit 0
+            (0x0c, 0x08, "0c4d37a8c687804dfb2e674c18db5686"), // CANCEL: bit 1
+            (0x0c, 0x09, "0dca6806d4785a14b1b25092b8c45be1"), // both
+        ];
+        for (command, flags, expected) in cases {
+            let mut pdu = sample_pdu();
+            pdu[12] = command;
+            pdu[16] = flags;
+            key.sign(&mut pdu);
+            assert_eq!(
+                pdu[48..64].to_vec(),
+                hex(expected),
+                "{command:#x} {flags:#x}"
+            );
+            assert!(key.verify(&pdu));
+        }
+    }
+
+    #[test]
+    fn gmac_nonce_layout() {
+        let mut pdu = sample_pdu();
+        pdu[24..32].copy_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+        pdu[16] = 0x09;
+        pdu[12] = 0x0c;
+        assert_eq!(
+            gmac_nonce(&pdu).unwrap(),
+            [8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0]
+        );
+        assert_eq!(gmac_nonce(&pdu[..31]), None);
+    }
+
+    #[test]
+    fn signing_algorithm_ids() {
+        for (id, alg) in [
+            (0, SigningAlgorithm::HmacSha256),
+            (1, SigningAlgorithm::AesCmac),
+            (2, SigningAlgorithm::AesGmac),
+        ] {
+            assert_eq!(SigningAlgorithm::from_u16(id), Some(alg));
+            assert_eq!(alg.as_u16(), id);
+        }
+        assert_eq!(SigningAlgorithm::from_u16(3), None);
+    }
+
+    #[test]
     fn verify_rejects_any_flipped_bit() {
-        for alg in [SigningAlgorithm::HmacSha256, SigningAlgorithm::AesCmac] {
+        for alg in [
+            SigningAlgorithm::HmacSha256,
+            SigningAlgorithm::AesCmac,
+            SigningAlgorithm::AesGmac,
+        ] {
             let key = SigningKey::new(alg, [7; 16]);
             let mut pdu = sample_pdu();
             key.sign(&mut pdu);
@@ -177,12 +299,14 @@ mod tests {
 
     #[test]
     fn short_pdu_has_no_signature() {
-        let key = SigningKey::new(SigningAlgorithm::AesCmac, [0; 16]);
-        assert_eq!(key.compute(&[0u8; 63]), None);
-        assert!(!key.verify(&[0u8; 63]));
-        let mut short = [1u8; 10];
-        key.sign(&mut short);
-        assert_eq!(short, [1u8; 10]);
-        assert!(key.compute(&[0u8; 64]).is_some());
+        for alg in [SigningAlgorithm::AesCmac, SigningAlgorithm::AesGmac] {
+            let key = SigningKey::new(alg, [0; 16]);
+            assert_eq!(key.compute(&[0u8; 63]), None);
+            assert!(!key.verify(&[0u8; 63]));
+            let mut short = [1u8; 10];
+            key.sign(&mut short);
+            assert_eq!(short, [1u8; 10]);
+            assert!(key.compute(&[0u8; 64]).is_some());
+        }
     }
 }

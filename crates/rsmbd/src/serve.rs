@@ -159,10 +159,43 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         max_trans: g.smb2_max_trans,
         max_frame_len: g.max_frame_len,
         require_signing: g.server_signing == config::ServerSigning::Mandatory,
+        ciphers: g
+            .encryption_algorithms
+            .iter()
+            .filter_map(|n| cipher_by_name(n))
+            .collect(),
+        signing_algorithms: g
+            .signing_algorithms
+            .iter()
+            .filter_map(|n| signing_by_name(n))
+            .collect(),
         allow_anonymous: false,
         map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
         guest_uid,
         passdb_path,
+    })
+}
+
+/// Samba's names for the SMB 3.1.1 ciphers (validated by the config crate).
+fn cipher_by_name(name: &str) -> Option<crypto::Cipher> {
+    use crypto::Cipher::*;
+    Some(match name {
+        "aes-128-gcm" => Aes128Gcm,
+        "aes-256-gcm" => Aes256Gcm,
+        "aes-128-ccm" => Aes128Ccm,
+        "aes-256-ccm" => Aes256Ccm,
+        _ => return None,
+    })
+}
+
+/// Samba's names for the SMB 3.1.1 signing algorithms.
+fn signing_by_name(name: &str) -> Option<crypto::SigningAlgorithm> {
+    use crypto::SigningAlgorithm::*;
+    Some(match name {
+        "aes-128-gmac" => AesGmac,
+        "aes-128-cmac" => AesCmac,
+        "hmac-sha-256" => HmacSha256,
+        _ => return None,
     })
 }
 
@@ -191,6 +224,7 @@ fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
                 browseable: s.browseable,
                 guest_ok: s.guest_ok,
                 valid_users: s.valid_users.clone(),
+                encrypt: s.smb_encrypt,
             })
         })
         .collect()

@@ -9,6 +9,7 @@ use crate::state::ServerState;
 use bytes::{Bytes, BytesMut};
 use crypto::PreauthHash;
 use proto::frame::{decode_frame_header, encode_frame_header};
+use proto::transform::TRANSFORM_PROTOCOL_ID;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,6 +28,10 @@ pub struct Negotiated {
     pub server_security_mode: u16,
     pub server_capabilities: u32,
     pub client_dialects: Vec<u16>,
+    /// Connection.CipherId: None when no cipher was agreed (2.x, or none in common).
+    pub cipher: Option<crypto::Cipher>,
+    /// Connection.SigningAlgorithmId.
+    pub signing_algorithm: crypto::SigningAlgorithm,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -162,9 +167,14 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
 
 /// NEGOTIATE and SESSION_SETUP feed the pre-authentication hash and change connection state, so they
 /// are processed before the next frame is read; everything else runs as its own task.
+/// Encrypted frames (which cannot be NEGOTIATE) run as their own tasks too.
 fn must_run_in_order(frame: &[u8]) -> bool {
     let cmd = proto::reader::u16_at(frame, 12);
-    !matches!(frame.get(0..4), Some([0xFE, b'S', b'M', b'B'])) || matches!(cmd, Some(0) | Some(1))
+    match frame.get(0..4) {
+        Some([0xFE, b'S', b'M', b'B']) => matches!(cmd, Some(0) | Some(1)),
+        Some([0xFD, b'S', b'M', b'B']) => false,
+        _ => true,
+    }
 }
 
 /// A response frame and the budget it holds until it is on the wire.
@@ -174,11 +184,22 @@ type Outgoing = (Bytes, OwnedSemaphorePermit);
 async fn respond(
     conn: &Arc<Conn>,
     tx: &mpsc::Sender<Outgoing>,
-    frame: Bytes,
+    mut frame: BytesMut,
     permit: OwnedSemaphorePermit,
     ticket: Option<OwnedMutexGuard<()>>,
 ) -> bool {
-    match process_frame(conn, &frame, ticket).await {
+    let encrypted_for = if frame.starts_with(&TRANSFORM_PROTOCOL_ID) {
+        match crate::encryption::decrypt(&mut frame, |id| conn.session(id)) {
+            Ok(session) => Some(session),
+            Err(e) => {
+                tracing::warn!(peer = %conn.peer, "undecryptable message ({e:?}): closing the connection");
+                return false;
+            }
+        }
+    } else {
+        None
+    };
+    match process_frame(conn, &frame.freeze(), ticket, encrypted_for).await {
         Outcome::Reply(out) => tx.send((out.freeze(), permit)).await.is_ok(),
         Outcome::ReplyThenClose(out) => {
             let _ = tx.send((out.freeze(), permit)).await;
@@ -202,7 +223,7 @@ async fn read_frame(
     rd: &mut (impl AsyncReadExt + Unpin),
     max: usize,
     budget: &Arc<Semaphore>,
-) -> std::io::Result<Option<(Bytes, OwnedSemaphorePermit)>> {
+) -> std::io::Result<Option<(BytesMut, OwnedSemaphorePermit)>> {
     let mut h = [0u8; 4];
     rd.read_exact(&mut h).await?;
     if h == [0x85, 0, 0, 0] {
@@ -221,7 +242,7 @@ async fn read_frame(
     if charge > units {
         permit.merge(acquire(budget, charge - units).await?);
     }
-    Ok(Some((buf.freeze(), permit)))
+    Ok(Some((buf, permit)))
 }
 
 async fn acquire(budget: &Arc<Semaphore>, units: usize) -> std::io::Result<OwnedSemaphorePermit> {

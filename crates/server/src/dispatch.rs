@@ -3,6 +3,7 @@
 //! (compounded, signed) response.
 
 use crate::conn::Conn;
+use crate::encryption;
 use crate::handlers;
 use crate::open::Open;
 use crate::session::{AuthInfo, Session, Tree};
@@ -64,6 +65,8 @@ pub struct Ctx<'a> {
     pub admission: &'a mut Option<OwnedMutexGuard<()>>,
     /// Whether this PDU is the whole frame (a compound keeps its ticket to the end).
     pub alone: bool,
+    /// Whether the request arrived encrypted.
+    pub encrypted: bool,
     /// Shared holds on the opens this request works on, released when it completes.
     pub in_flight: Vec<OwnedRwLockReadGuard<()>>,
 }
@@ -161,12 +164,17 @@ pub async fn process_frame(
     conn: &Arc<Conn>,
     frame: &Bytes,
     admission: Option<OwnedMutexGuard<()>>,
+    encrypted_for: Option<Arc<Session>>,
 ) -> Outcome {
     let mut admission = admission;
     if frame.starts_with(&SMB1_PROTOCOL_ID) {
         return handlers::negotiate::smb1(conn, frame);
     }
     let mut out = BytesMut::with_capacity(256);
+    if encrypted_for.is_some() {
+        // Room for the TRANSFORM_HEADER, so the response is encrypted where it is built.
+        out.put_bytes(0, encryption::RESERVED);
+    }
     let mut chain = Chain::default();
     let mut signers: Vec<(usize, Option<SigningKey>)> = Vec::new();
     let mut pos = 0usize;
@@ -194,11 +202,20 @@ pub async fn process_frame(
             let next = proto::writer::len_u32(out.len() - prev);
             patch_u32(&mut out, prev + 20, next);
         }
+        // MS-SMB2 3.3.5.2.1.1: an encrypted message may only act for the session it was encrypted for.
+        let related = hdr.flags.has(HeaderFlags::RELATED_OPERATIONS);
+        if encrypted_for
+            .as_ref()
+            .is_some_and(|s| s.id != hdr.session_id && !(related && pos > 0))
+        {
+            return Outcome::Disconnect;
+        }
         let request = Request {
             frame,
             hdr: &hdr,
             pdu,
             alone: pos == 0 && hdr.next_command == 0,
+            encrypted: encrypted_for.is_some(),
         };
         match process_pdu(conn, request, &mut chain, &mut out, &mut admission).await {
             Step::Responded {
@@ -217,7 +234,21 @@ pub async fn process_frame(
         }
         pos += len;
     }
-    sign_all(&mut out, &signers);
+    if signers.is_empty() {
+        return Outcome::NoReply;
+    }
+    match &encrypted_for {
+        // Encrypted responses are not signed (MS-SMB2 3.3.4.1.1).
+        Some(session) => {
+            let Some(key) = session.lock().encryption.clone() else {
+                return Outcome::Disconnect;
+            };
+            if encryption::seal(&mut out, &key, &session.nonces, session.id).is_err() {
+                return Outcome::Disconnect;
+            }
+        }
+        None => sign_all(&mut out, &signers),
+    }
     match (out.is_empty(), close_after) {
         (true, _) => Outcome::NoReply,
         (false, false) => Outcome::Reply(out),
@@ -267,6 +298,8 @@ struct Request<'a> {
     pdu: &'a [u8],
     /// The PDU is the whole frame (not part of a compound).
     alone: bool,
+    /// The frame arrived encrypted.
+    encrypted: bool,
 }
 
 async fn process_pdu(
@@ -281,6 +314,7 @@ async fn process_pdu(
         hdr,
         pdu,
         alone,
+        encrypted,
     } = request;
     let Some(cmd) = Command::from_u16(hdr.command) else {
         return Step::Disconnect;
@@ -328,6 +362,7 @@ async fn process_pdu(
         resp_start,
         admission,
         alone,
+        encrypted,
         in_flight: Vec::new(),
     };
     let (result, signer) = match prepare(&mut ctx, cmd, session_id, tree_id) {
@@ -441,6 +476,14 @@ fn check_signature(
     cmd: Command,
 ) -> Result<Option<SigningKey>, NtStatus> {
     let inner = session.lock();
+    if ctx.encrypted {
+        // An encrypted request is authenticated by its cipher tag; it carries no signature (3.3.5.2.4).
+        return if inner.auth.is_none() && cmd != Command::SessionSetup {
+            Err(NtStatus::USER_SESSION_DELETED)
+        } else {
+            Ok(None)
+        };
+    }
     let in_setup = cmd == Command::SessionSetup && inner.acceptor.is_some();
     if inner.auth.is_none() && cmd != Command::SessionSetup {
         return Err(NtStatus::USER_SESSION_DELETED);

@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod conn;
 pub mod credits;
 pub mod dispatch;
+pub mod encryption;
 pub mod files;
 pub mod handlers;
 pub mod listener;

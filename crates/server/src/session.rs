@@ -1,7 +1,8 @@
 //! Sessions and tree connects (MS-SMB2 3.3.1.8 Session, 3.3.1.9 TreeConnect).
 
+use crate::encryption::NonceCounter;
 use crate::state::ShareEntry;
-use crypto::{PreauthHash, SigningKey};
+use crypto::{CipherKey, PreauthHash, SigningKey};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -23,6 +24,8 @@ pub struct Tree {
     pub id: u32,
     pub share: Arc<ShareEntry>,
     pub maximal_access: u32,
+    /// TreeConnect.EncryptData: requests on this tree must arrive encrypted.
+    pub encrypt: bool,
 }
 
 impl Tree {
@@ -56,17 +59,26 @@ pub struct SessionInner {
     pub auth: Option<Arc<AuthInfo>>,
     pub signing: Option<SigningKey>,
     pub signing_required: bool,
+    /// Session.EncryptionKey (server to client) and Session.DecryptionKey (client to server).
+    pub encryption: Option<CipherKey>,
+    pub decryption: Option<CipherKey>,
     pub trees: HashMap<u32, Arc<Tree>>,
     next_tree_id: u32,
 }
 
 impl SessionInner {
-    pub fn add_tree(&mut self, share: Arc<ShareEntry>, maximal_access: u32) -> Arc<Tree> {
+    pub fn add_tree(
+        &mut self,
+        share: Arc<ShareEntry>,
+        maximal_access: u32,
+        encrypt: bool,
+    ) -> Arc<Tree> {
         self.next_tree_id = self.next_tree_id.wrapping_add(1).max(1);
         let tree = Arc::new(Tree {
             id: self.next_tree_id,
             share,
             maximal_access,
+            encrypt,
         });
         self.trees.insert(tree.id, Arc::clone(&tree));
         tree
@@ -75,6 +87,8 @@ impl SessionInner {
 
 pub struct Session {
     pub id: u64,
+    /// Nonces for the responses this session encrypts.
+    pub nonces: NonceCounter,
     inner: Mutex<SessionInner>,
 }
 
@@ -82,6 +96,7 @@ impl Session {
     pub fn new(id: u64) -> Session {
         Session {
             id,
+            nonces: NonceCounter::default(),
             inner: Mutex::new(SessionInner::default()),
         }
     }

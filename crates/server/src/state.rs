@@ -23,6 +23,10 @@ pub struct ServerSettings {
     pub max_trans: u32,
     pub max_frame_len: usize,
     pub require_signing: bool,
+    /// 3.1.1 ciphers in order of preference (`server smb3 encryption algorithms`).
+    pub ciphers: Vec<crypto::Cipher>,
+    /// 3.1.1 signing algorithms in order of preference (`server smb3 signing algorithms`).
+    pub signing_algorithms: Vec<crypto::SigningAlgorithm>,
     pub allow_anonymous: bool,
     pub map_unknown_to_guest: bool,
     /// Unix uid that guest and anonymous sessions run as.
@@ -40,6 +44,8 @@ pub struct ShareEntry {
     pub guest_ok: bool,
     /// Empty means everyone may connect.
     pub valid_users: Vec<String>,
+    /// `smb encrypt` for this share.
+    pub encrypt: config::SmbEncrypt,
 }
 
 impl ShareEntry {
@@ -52,6 +58,7 @@ impl ShareEntry {
             browseable: false,
             guest_ok: true,
             valid_users: Vec::new(),
+            encrypt: config::SmbEncrypt::IfRequired,
         }
     }
 

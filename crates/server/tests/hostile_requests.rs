@@ -44,6 +44,8 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         max_trans: 1 << 20,
         max_frame_len: 2 << 20,
         require_signing: false,
+        ciphers: vec![crypto::Cipher::Aes128Gcm],
+        signing_algorithms: vec![crypto::SigningAlgorithm::AesCmac],
         allow_anonymous: false,
         map_unknown_to_guest: false,
         guest_uid: 65534,
@@ -74,6 +76,7 @@ fn fixture() -> Fixture {
         browseable: true,
         guest_ok: false,
         valid_users: Vec::new(),
+        encrypt: config::SmbEncrypt::IfRequired,
     };
     let state = Arc::new(ServerState::new(settings(dir.path()), vec![share]));
     let addr = "127.0.0.1:445".parse().unwrap();
@@ -86,6 +89,8 @@ fn fixture() -> Fixture {
         client_dialects: vec![0x0311],
         server_security_mode: 1,
         server_capabilities: 0,
+        cipher: None,
+        signing_algorithm: crypto::SigningAlgorithm::AesCmac,
     });
     let session = Arc::new(Session::new(SESSION));
     let uid = rustix::process::geteuid().as_raw();
@@ -98,7 +103,9 @@ fn fixture() -> Fixture {
             is_anonymous: false,
             unix: Arc::new(vfs::Identity::lookup_unix(uid)),
         }));
-        inner.add_tree(state.share("data").unwrap(), 0x001F_01FF).id
+        inner
+            .add_tree(state.share("data").unwrap(), 0x001F_01FF, false)
+            .id
     };
     conn.sessions().insert(SESSION, session);
     // Message id 0 is the only one granted at first; each request asks for more credits.
@@ -132,7 +139,7 @@ impl Fixture {
     }
 
     async fn send(&self, cmd: Command, body: &[u8]) -> Outcome {
-        process_frame(&self.conn, &self.frame(cmd, body), None).await
+        process_frame(&self.conn, &self.frame(cmd, body), None, None).await
     }
 
     /// Open `f` for everything and return its FileId.
@@ -215,7 +222,7 @@ fn run(cmd: Command, mut body: Vec<u8>, patch_size: bool, patch_fid: bool) {
         }
         // ECHO outside any session: the request above may legitimately have ended the session (LOGOFF).
         let echo_frame = f.frame_in(Command::Echo, &[4, 0, 0, 0], 0);
-        let Outcome::Reply(echo) = process_frame(&f.conn, &echo_frame, None).await else {
+        let Outcome::Reply(echo) = process_frame(&f.conn, &echo_frame, None, None).await else {
             panic!("no echo")
         };
         let st = Header::decode(&echo).unwrap().status;

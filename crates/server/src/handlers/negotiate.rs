@@ -3,7 +3,9 @@
 use super::{bad_request, HandlerResult};
 use crate::conn::{Conn, Negotiated};
 use crate::dispatch::{Ctx, Outcome};
+use crate::state::ServerSettings;
 use bytes::BytesMut;
+use crypto::{Cipher, SigningAlgorithm};
 use proto::messages::negotiate::*;
 use proto::messages::Body;
 use proto::negotiate_context::{self as nc, NegotiateContext};
@@ -37,18 +39,23 @@ fn security_mode(conn: &Conn) -> u16 {
         }
 }
 
-fn capabilities(dialect: u16) -> u32 {
-    if dialect >= SMB2_1 {
-        CAP_LARGE_MTU
+/// Capabilities of the NEGOTIATE response. CAP_ENCRYPTION is only announced for 3.0/3.0.2, where it is
+/// how encryption is agreed; 3.1.1 agrees through the encryption context (MS-SMB2 3.3.5.4).
+fn capabilities(dialect: u16, cipher: bool) -> u32 {
+    let mtu = if dialect >= SMB2_1 { CAP_LARGE_MTU } else { 0 };
+    let encryption = if cipher && dialect < SMB3_1_1 {
+        CAP_ENCRYPTION
     } else {
         0
-    }
+    };
+    mtu | encryption
 }
 
 /// Encode the response body for `dialect` with the given 3.1.1 contexts.
 fn encode_response(
     conn: &Conn,
     dialect: u16,
+    negotiated_caps: u32,
     contexts: Vec<NegotiateContext<'_>>,
     out: &mut BytesMut,
     start: usize,
@@ -61,7 +68,7 @@ fn encode_response(
         security_mode: security_mode(conn),
         dialect_revision: dialect,
         server_guid: s.server_guid,
-        capabilities: capabilities(dialect),
+        capabilities: negotiated_caps,
         max_transact_size: cap(s.max_trans),
         max_read_size: cap(s.max_read),
         max_write_size: cap(s.max_write),
@@ -73,13 +80,25 @@ fn encode_response(
     .encode(out, start);
 }
 
-/// The negotiate contexts of the response and the signing algorithm chosen (MS-SMB2 3.3.5.4).
+/// What a 3.1.1 NEGOTIATE settled through its contexts.
+struct Choices<'s> {
+    contexts: Vec<NegotiateContext<'s>>,
+    cipher: Option<Cipher>,
+    signing: SigningAlgorithm,
+}
+
+/// The negotiate contexts of the response and the algorithms chosen (MS-SMB2 3.3.5.4).
 fn negotiate_contexts<'s>(
+    settings: &ServerSettings,
     req: &NegotiateRequest<'_>,
     salt: &'s [u8; 32],
-) -> Result<Vec<NegotiateContext<'s>>, NtStatus> {
+) -> Result<Choices<'s>, NtStatus> {
     let mut preauth_ok = false;
-    let mut out = Vec::new();
+    let mut choices = Choices {
+        contexts: Vec::new(),
+        cipher: None,
+        signing: SigningAlgorithm::AesCmac,
+    };
     for c in &req.contexts {
         match c {
             NegotiateContext::PreauthIntegrity {
@@ -90,29 +109,60 @@ fn negotiate_contexts<'s>(
                 }
                 preauth_ok = true;
             }
-            // No cipher yet (encryption is its own issue): answer "no common cipher" (CipherCount 1, 0).
-            NegotiateContext::Encryption { .. } => {
-                out.push(NegotiateContext::Encryption { ciphers: vec![0] })
+            NegotiateContext::Encryption { ciphers } => {
+                // No common cipher is answered with CipherCount 1 and cipher 0.
+                choices.cipher = settings
+                    .ciphers
+                    .iter()
+                    .copied()
+                    .find(|c| ciphers.contains(&c.as_u16()));
+                let id = choices.cipher.map_or(0, Cipher::as_u16);
+                choices
+                    .contexts
+                    .push(NegotiateContext::Encryption { ciphers: vec![id] });
             }
-            // AES-CMAC is the 3.x signing algorithm rsmbd implements (AES-GMAC comes with the security
-            // issue); it is also what a server answers when no offered algorithm is common.
-            NegotiateContext::Signing { .. } => out.push(NegotiateContext::Signing {
-                algorithms: vec![nc::SIGNING_AES_CMAC],
-            }),
+            NegotiateContext::Signing { algorithms } => {
+                // With no common algorithm the server uses AES-CMAC, the 3.x default.
+                choices.signing = settings
+                    .signing_algorithms
+                    .iter()
+                    .copied()
+                    .find(|a| algorithms.contains(&a.as_u16()))
+                    .unwrap_or(SigningAlgorithm::AesCmac);
+                choices.contexts.push(NegotiateContext::Signing {
+                    algorithms: vec![choices.signing.as_u16()],
+                });
+            }
             _ => {}
         }
     }
     if !preauth_ok {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    out.insert(
+    choices.contexts.insert(
         0,
         NegotiateContext::PreauthIntegrity {
             hash_algorithms: vec![nc::HASH_SHA512],
             salt,
         },
     );
-    Ok(out)
+    Ok(choices)
+}
+
+/// 3.0 and 3.0.2 encrypt with AES-128-CCM when the client says it can (SMB2_GLOBAL_CAP_ENCRYPTION).
+fn smb30_choices(dialect: u16, client_caps: u32) -> Choices<'static> {
+    let cipher =
+        (dialect >= SMB3_0 && client_caps & CAP_ENCRYPTION != 0).then_some(Cipher::Aes128Ccm);
+    let signing = if dialect >= SMB3_0 {
+        SigningAlgorithm::AesCmac
+    } else {
+        SigningAlgorithm::HmacSha256
+    };
+    Choices {
+        contexts: Vec::new(),
+        cipher,
+        signing,
+    }
 }
 
 pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
@@ -125,11 +175,11 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = NegotiateRequest::decode(ctx.pdu).map_err(bad_request)?;
     let dialect = pick_dialect(conn, &req.dialects).ok_or(NtStatus::NOT_SUPPORTED)?;
     let mut salt = [0u8; 32];
-    let contexts = if dialect == SMB3_1_1 {
+    let choices = if dialect == SMB3_1_1 {
         getrandom::fill(&mut salt).map_err(|_| NtStatus::INTERNAL_ERROR)?;
-        negotiate_contexts(&req, &salt)?
+        negotiate_contexts(&conn.server.settings, &req, &salt)?
     } else {
-        Vec::new()
+        smb30_choices(dialect, req.capabilities)
     };
     let negotiated = Negotiated {
         dialect,
@@ -138,7 +188,9 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         client_capabilities: req.capabilities,
         client_dialects: req.dialects.clone(),
         server_security_mode: security_mode(conn),
-        server_capabilities: capabilities(dialect),
+        server_capabilities: capabilities(dialect, choices.cipher.is_some()),
+        cipher: choices.cipher,
+        signing_algorithm: choices.signing,
     };
     if !conn.set_negotiated(negotiated) {
         ctx.close_after = true;
@@ -147,7 +199,8 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     if dialect == SMB3_1_1 {
         conn.preauth().update(ctx.pdu);
     }
-    encode_response(conn, dialect, contexts, out, ctx.resp_start);
+    let caps = capabilities(dialect, choices.cipher.is_some());
+    encode_response(conn, dialect, caps, choices.contexts, out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }
 
@@ -189,6 +242,8 @@ pub fn smb1(conn: &Arc<Conn>, frame: &[u8]) -> Outcome {
             client_dialects: vec![SMB2_0_2],
             server_security_mode: security_mode(conn),
             server_capabilities: 0,
+            cipher: None,
+            signing_algorithm: SigningAlgorithm::HmacSha256,
         };
         conn.set_negotiated(n);
     }
@@ -204,6 +259,6 @@ pub fn smb1(conn: &Arc<Conn>, frame: &[u8]) -> Outcome {
         ..Header::default()
     }
     .encode(&mut out);
-    encode_response(conn, dialect, Vec::new(), &mut out, 0);
+    encode_response(conn, dialect, 0, Vec::new(), &mut out, 0);
     Outcome::Reply(out)
 }

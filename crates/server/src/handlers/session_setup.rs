@@ -163,7 +163,11 @@ fn complete(
     let preauth = inner.preauth.take().unwrap_or_default();
     if let (Some(key), None) = (session_key, &inner.signing) {
         let d = Dialect::from_u16(dialect).ok_or(NtStatus::INTERNAL_ERROR)?;
-        inner.signing = Some(derive_session_keys(d, &key, preauth.value()).signing);
+        let neg = ctx.conn.negotiated().ok_or(NtStatus::INTERNAL_ERROR)?;
+        let keys = derive_session_keys(d, &key, preauth.value(), neg.cipher, neg.signing_algorithm);
+        inner.signing = Some(keys.signing);
+        inner.encryption = keys.encryption;
+        inner.decryption = keys.decryption;
         inner.signing_required = ctx.conn.server.settings.require_signing
             || u16::from(req.security_mode) & SIGNING_REQUIRED != 0;
     }

@@ -4,6 +4,7 @@
 use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
+use config::SmbEncrypt;
 use proto::messages::tree_connect::*;
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
@@ -40,11 +41,24 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         (Some(_), true) => (SHARE_TYPE_DISK, READ_ACCESS),
         (Some(_), false) => (SHARE_TYPE_DISK, FULL_ACCESS),
     };
-    let tree = ctx.session()?.lock().add_tree(share, maximal_access);
+    let session = ctx.session()?;
+    let can_encrypt = session.lock().encryption.is_some();
+    let encrypt = match share.encrypt {
+        SmbEncrypt::Required if !can_encrypt => {
+            // MS-SMB2 3.3.5.7: a share that must be encrypted is closed to a session that cannot encrypt
+            // (SMB 2.x, no common cipher, guest or anonymous).
+            tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused: encryption required");
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        SmbEncrypt::Required | SmbEncrypt::Desired => can_encrypt,
+        SmbEncrypt::Off | SmbEncrypt::IfRequired => false,
+    };
+    let share_flags = SHAREFLAG_MANUAL_CACHING | if encrypt { SHAREFLAG_ENCRYPT_DATA } else { 0 };
+    let tree = session.lock().add_tree(share, maximal_access, encrypt);
     ctx.resp_tree_id = tree.id;
     TreeConnectResponse {
         share_type,
-        share_flags: SHAREFLAG_MANUAL_CACHING,
+        share_flags,
         capabilities: 0,
         maximal_access,
     }
