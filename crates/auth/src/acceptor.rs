@@ -61,6 +61,8 @@ pub struct Acceptor {
     names: ServerNames,
     policy: AcceptorPolicy,
     state: State,
+    /// The user name the client's AUTHENTICATE message claimed, verified or not (for throttling).
+    claimed_user: Option<String>,
 }
 
 impl Acceptor {
@@ -69,7 +71,14 @@ impl Acceptor {
             names,
             policy,
             state: State::Start,
+            claimed_user: None,
         }
+    }
+
+    /// The user name the last AUTHENTICATE message claimed, whether or not the logon succeeded. The
+    /// server throttles failed logons per user with it.
+    pub fn claimed_user(&self) -> Option<&str> {
+        self.claimed_user.as_deref()
     }
 
     /// Feeds the client's SecurityBuffer and returns the reply. After an error the exchange is
@@ -97,7 +106,10 @@ impl Acceptor {
                     None,
                 )))
             }
-            State::AwaitAuthenticate(pending) => self.finish(&pending, token, users),
+            State::AwaitAuthenticate(pending) => {
+                self.claimed_user = claimed_user(&pending.framing, token);
+                self.finish(&pending, token, users)
+            }
             State::Closed => Err(AuthError::InvalidToken),
         }
     }
@@ -312,6 +324,15 @@ fn filetime_now() -> u64 {
         .unwrap_or_default();
     (since_unix.as_secs() + FILETIME_UNIX_OFFSET_SECS) * 10_000_000
         + u64::from(since_unix.subsec_nanos() / 100)
+}
+
+/// The user name in an AUTHENTICATE message (raw or inside a NegTokenResp), if it parses.
+fn claimed_user(framing: &Framing, token: &[u8]) -> Option<String> {
+    let ntlm = match framing {
+        Framing::Raw => token,
+        Framing::Spnego { .. } => spnego_response_token(token).ok()?.0,
+    };
+    messages::parse_authenticate(ntlm).ok().map(|a| a.user)
 }
 
 #[cfg(test)]

@@ -91,6 +91,11 @@ pub struct Global {
     /// `server smb3 signing algorithms`, in order of preference: "aes-128-gmac", "aes-128-cmac",
     /// "hmac-sha-256".
     pub signing_algorithms: Vec<String>,
+    /// `max logon failures` (rsmbd): failed logons from one address or for one user within the window
+    /// before further attempts are refused; 0 turns this off. Default 5.
+    pub max_logon_failures: u32,
+    /// `logon failure window` (rsmbd), seconds; default 60.
+    pub logon_failure_window_secs: u64,
     /// File of the smbpasswd password database (`passdb backend = smbpasswd:PATH`); `None` for the default.
     pub passdb_path: Option<PathBuf>,
     /// Guest mapping for unknown users.
@@ -130,6 +135,8 @@ impl Default for Global {
                 .map(|s| s.to_string())
                 .collect(),
             signing_algorithms: SIGNING_ALGORITHMS.iter().map(|s| s.to_string()).collect(),
+            max_logon_failures: 5,
+            logon_failure_window_secs: 60,
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
             guest_account: "nobody".into(),
@@ -162,6 +169,18 @@ impl Global {
             (Key::ServerString, Value::Str(s)) => self.server_string = expand_server_string(&s),
             (Key::PassdbBackend, Value::Str(s)) => self.passdb_path = parse_passdb(&s)?,
             (Key::ServerSigning, Value::Str(s)) => self.server_signing = parse_server_signing(&s)?,
+            (Key::MaxLogonFailures, Value::Integer(n)) => {
+                self.max_logon_failures =
+                    u32::try_from(n).map_err(|_| format!("{n} is too large"))?
+            }
+            (Key::LogonFailureWindow, Value::Integer(n)) => {
+                if n == 0 || n > 86_400 {
+                    return Err(format!(
+                        "logon failure window must be 1..86400 seconds, not {n}"
+                    ));
+                }
+                self.logon_failure_window_secs = n;
+            }
             (Key::EncryptionAlgorithms, Value::List(l)) => {
                 self.encryption_algorithms = algorithm_list(&l, ENCRYPTION_ALGORITHMS)?
             }

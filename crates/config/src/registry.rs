@@ -41,6 +41,8 @@ pub enum Key {
     StoreDosAttributes,
     ServerSigning,
     EncryptionAlgorithms,
+    MaxLogonFailures,
+    LogonFailureWindow,
     SigningAlgorithms,
     SmbEncrypt,
     Available,
@@ -195,6 +197,9 @@ pub static PARAMETERS: &[Parameter] = &[
         List,
         Key::SigningAlgorithms,
     ),
+    // rsmbd's own: throttling of failed logons (no Samba equivalent).
+    global("max logon failures", Integer, Key::MaxLogonFailures),
+    global("logon failure window", Integer, Key::LogonFailureWindow),
     ignored_global("socket options", Text),
     ignored_global("template homedir", Text),
     ignored_global("template shell", Text),

@@ -173,6 +173,8 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
         guest_uid,
         passdb_path,
+        max_logon_failures: g.max_logon_failures,
+        logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
     })
 }
 

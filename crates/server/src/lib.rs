@@ -19,6 +19,7 @@ pub mod locks;
 pub mod open;
 pub mod session;
 pub mod state;
+pub mod throttle;
 pub mod wildcard;
 
 pub use listener::{bind, serve};

@@ -2,6 +2,7 @@
 //! table of open files shared by all connections.
 
 use crate::files::FileTable;
+use crate::throttle::LogonThrottle;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub struct ServerSettings {
     /// Unix uid that guest and anonymous sessions run as.
     pub guest_uid: u32,
     pub passdb_path: PathBuf,
+    /// Failed logons from one address or for one user within `logon_failure_window` before further
+    /// attempts are refused (0: no limit).
+    pub max_logon_failures: u32,
+    pub logon_failure_window: std::time::Duration,
 }
 
 /// One configured share. IPC$ has no `vfs`.
@@ -78,6 +83,7 @@ pub struct ServerState {
     pub settings: ServerSettings,
     pub shares: Vec<Arc<ShareEntry>>,
     pub files: FileTable,
+    pub throttle: LogonThrottle,
     next_id: AtomicU64,
 }
 
@@ -86,7 +92,10 @@ impl ServerState {
         if !shares.iter().any(|s| s.vfs.is_none()) {
             shares.push(ShareEntry::ipc());
         }
+        let throttle =
+            LogonThrottle::new(settings.max_logon_failures, settings.logon_failure_window);
         ServerState {
+            throttle,
             settings,
             shares: shares.into_iter().map(Arc::new).collect(),
             files: FileTable::default(),

@@ -50,6 +50,8 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         map_unknown_to_guest: false,
         guest_uid: 65534,
         passdb_path: dir.join("smbpasswd"),
+        max_logon_failures: 5,
+        logon_failure_window: std::time::Duration::from_secs(60),
     }
 }
 

@@ -13,6 +13,7 @@ use proto::messages::session_setup::*;
 use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::Arc;
+use std::time::Instant;
 
 fn acceptor(ctx: &Ctx<'_>) -> Acceptor {
     let s = &ctx.conn.server.settings;
@@ -95,6 +96,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         Ok(v) => v,
         Err(status) => return fail(ctx, &session, status),
     };
+    let throttle = &ctx.conn.server.throttle;
+    let (ip, now) = (ctx.conn.peer.ip(), Instant::now());
+    let claimed = acc.claimed_user().map(str::to_owned);
     match result {
         Ok(Step::Continue(token)) => {
             session.lock().acceptor = Some(acc);
@@ -105,11 +109,19 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             .encode(out, ctx.resp_start);
             Ok(NtStatus::MORE_PROCESSING_REQUIRED)
         }
+        // Attempts from a throttled address or for a throttled user fail whatever the password.
+        Ok(Step::Done { .. }) if throttle.blocked(ip, claimed.as_deref(), now) => {
+            tracing::warn!(peer = %ctx.conn.peer, user = claimed.as_deref().unwrap_or(""), "logon refused: too many failures");
+            fail(ctx, &session, NtStatus::LOGON_FAILURE)
+        }
         Ok(Step::Done {
             token,
             identity,
             session_key,
         }) => {
+            if let Identity::User { name, .. } = &identity {
+                throttle.record_success(name);
+            }
             let flags = complete(ctx, &session, &req, identity, session_key, neg.dialect)?;
             SessionSetupResponse {
                 session_flags: flags,
@@ -119,7 +131,11 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             Ok(NtStatus::SUCCESS)
         }
         Err(e) => {
-            tracing::info!(peer = %ctx.conn.peer, "session setup failed: {e}");
+            tracing::info!(peer = %ctx.conn.peer, user = claimed.as_deref().unwrap_or(""), "session setup failed: {e}");
+            if matches!(e, AuthError::LogonFailure | AuthError::AccountDisabled) {
+                let delay = throttle.record_failure(ip, claimed.as_deref(), now);
+                tokio::time::sleep(delay).await;
+            }
             fail(ctx, &session, auth_status(e))
         }
     }
