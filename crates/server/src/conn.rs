@@ -184,22 +184,11 @@ type Outgoing = (Bytes, OwnedSemaphorePermit);
 async fn respond(
     conn: &Arc<Conn>,
     tx: &mpsc::Sender<Outgoing>,
-    mut frame: BytesMut,
+    frame: BytesMut,
     permit: OwnedSemaphorePermit,
     ticket: Option<OwnedMutexGuard<()>>,
 ) -> bool {
-    let encrypted_for = if frame.starts_with(&TRANSFORM_PROTOCOL_ID) {
-        match crate::encryption::decrypt(&mut frame, |id| conn.session(id)) {
-            Ok(session) => Some(session),
-            Err(e) => {
-                tracing::warn!(peer = %conn.peer, "undecryptable message ({e:?}): closing the connection");
-                return false;
-            }
-        }
-    } else {
-        None
-    };
-    match process_frame(conn, &frame.freeze(), ticket, encrypted_for).await {
+    match process_raw(conn, frame, ticket).await {
         Outcome::Reply(out) => tx.send((out.freeze(), permit)).await.is_ok(),
         Outcome::ReplyThenClose(out) => {
             let _ = tx.send((out.freeze(), permit)).await;
@@ -208,6 +197,27 @@ async fn respond(
         Outcome::NoReply => true,
         Outcome::Disconnect => false,
     }
+}
+
+/// One frame as read from the wire: decrypted first if it carries a TRANSFORM_HEADER (a frame that does
+/// not decrypt ends the connection), then processed.
+pub async fn process_raw(
+    conn: &Arc<Conn>,
+    mut frame: BytesMut,
+    ticket: Option<OwnedMutexGuard<()>>,
+) -> Outcome {
+    let encrypted_for = if frame.starts_with(&TRANSFORM_PROTOCOL_ID) {
+        match crate::encryption::decrypt(&mut frame, |id| conn.session(id)) {
+            Ok(session) => Some(session),
+            Err(e) => {
+                tracing::warn!(peer = %conn.peer, "undecryptable message ({e:?}): closing the connection");
+                return Outcome::Disconnect;
+            }
+        }
+    } else {
+        None
+    };
+    process_frame(conn, &frame.freeze(), ticket, encrypted_for).await
 }
 
 /// Memory a connection may tie up in requests being processed and their responses, in 64 KiB units

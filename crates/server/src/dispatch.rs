@@ -464,6 +464,10 @@ fn prepare(
         let tree = session
             .tree(tree_id)
             .ok_or(NtStatus::NETWORK_NAME_DELETED)?;
+        // MS-SMB2 3.3.5.2.11: a tree that must be encrypted refuses plaintext requests.
+        if tree.encrypt && !ctx.encrypted {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
         ctx.tree = Some(tree);
     }
     Ok(signer)
