@@ -11,8 +11,12 @@ from rsmbd_server import RsmbdServer
 DIALECTS = ["SMB3_11", "SMB3", "SMB2_10"]
 
 
-def roundtrip(srv, dialect, tmp_path, *extra):
-    data = os.urandom(3 * 1024 * 1024 + 17)
+# 100 MiB for the SMB 3 dialects (as the security issue asks), a smaller file for 2.1.
+SIZES = {"SMB3_11": 100 * 1024 * 1024, "SMB3": 100 * 1024 * 1024, "SMB2_10": 3 * 1024 * 1024 + 17}
+
+
+def roundtrip(srv, dialect, tmp_path, *extra, size=3 * 1024 * 1024 + 17):
+    data = os.urandom(size)
     src, back = tmp_path / "src.bin", tmp_path / "back.bin"
     src.write_bytes(data)
     cmd = [
@@ -27,7 +31,7 @@ def roundtrip(srv, dialect, tmp_path, *extra):
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_client_requested_signing(server, dialect, tmp_path):
-    roundtrip(server, dialect, tmp_path, "--client-protection=sign")
+    roundtrip(server, dialect, tmp_path, "--client-protection=sign", size=SIZES[dialect])
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

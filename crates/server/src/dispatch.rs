@@ -59,6 +59,8 @@ pub struct Ctx<'a> {
     pub sign_with: Option<SigningKey>,
     /// Set by a handler whose response must be followed by closing the connection.
     pub close_after: bool,
+    /// Set by a handler that must drop the connection without answering (MS-SMB2 3.3.5.15.12).
+    pub disconnect: bool,
     /// Position of this response's header in the output buffer.
     pub resp_start: usize,
     /// The frame's admission ticket (see `conn::run`), given up once a lone request holds its open.
@@ -359,6 +361,7 @@ async fn process_pdu(
         resp_tree_id: tree_id,
         sign_with: None,
         close_after: false,
+        disconnect: false,
         resp_start,
         admission,
         alone,
@@ -369,6 +372,9 @@ async fn process_pdu(
         Ok(signer) => (handlers::run(cmd, &mut ctx, out).await, signer),
         Err(status) => (Err(status), None),
     };
+    if ctx.disconnect {
+        return Step::Disconnect;
+    }
     let status = match result {
         Ok(status) => status,
         Err(status) => {

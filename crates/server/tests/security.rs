@@ -163,3 +163,50 @@ async fn encrypted_frame_for_an_unknown_session_ends_the_connection() {
     request[44..52].copy_from_slice(&999u64.to_le_bytes());
     assert!(matches!(send_raw(&f, &request).await, Outcome::Disconnect));
 }
+
+fn validate_negotiate_ioctl(f: &Fixture, guid: [u8; 16], dialects: &[u16]) -> bytes::Bytes {
+    use proto::messages::ioctl::{
+        fsctl, IoctlRequest, ValidateNegotiateInfoRequest, IOCTL_IS_FSCTL,
+    };
+    use proto::messages::Body;
+    let input = ValidateNegotiateInfoRequest {
+        capabilities: 0,
+        guid,
+        security_mode: 1,
+        dialects: dialects.to_vec(),
+    }
+    .encode();
+    let req = IoctlRequest {
+        ctl_code: fsctl::VALIDATE_NEGOTIATE_INFO,
+        file_id: proto::FileId::COMPOUNDED,
+        input: &input,
+        output: &[],
+        max_input_response: 0,
+        max_output_response: 1024,
+        flags: IOCTL_IS_FSCTL,
+    };
+    let mut w = BytesMut::new();
+    Header::default().encode(&mut w);
+    req.encode(&mut w, 0);
+    f.frame(Command::Ioctl, &w[HEADER_LEN..])
+}
+
+#[tokio::test]
+async fn validate_negotiate_confirms_a_genuine_negotiate_and_drops_a_tampered_one() {
+    let f = common::fixture_with_dialect(0x0302);
+    let Outcome::Reply(ok) = send_raw(&f, &validate_negotiate_ioctl(&f, [2; 16], &[0x0302])).await
+    else {
+        panic!("no reply")
+    };
+    assert_eq!(status(&ok), NtStatus::SUCCESS);
+    // A man in the middle that removed 3.1.1 from the client's NEGOTIATE shows up as a dialect mismatch.
+    let f = common::fixture_with_dialect(0x0302);
+    let tampered = validate_negotiate_ioctl(&f, [2; 16], &[0x0302, 0x0311]);
+    assert!(matches!(send_raw(&f, &tampered).await, Outcome::Disconnect));
+    let f = common::fixture_with_dialect(0x0302);
+    let other_guid = validate_negotiate_ioctl(&f, [3; 16], &[0x0302]);
+    assert!(matches!(
+        send_raw(&f, &other_guid).await,
+        Outcome::Disconnect
+    ));
+}

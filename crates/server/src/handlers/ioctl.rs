@@ -66,7 +66,7 @@ fn validate_negotiate(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, NtStat
         && server_pick == Some(neg.dialect);
     if !same {
         tracing::warn!(peer = %ctx.conn.peer, "validate negotiate mismatch: dropping the connection");
-        ctx.close_after = true;
+        ctx.disconnect = true;
         return Err(NtStatus::ACCESS_DENIED);
     }
     Ok(ValidateNegotiateInfoResponse {

@@ -56,6 +56,12 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_with_dialect(0x0311)
+}
+
+/// A fixture whose connection negotiated `dialect`; the client sent GUID [2; 16], SecurityMode 1,
+/// Capabilities 0 and that dialect alone.
+pub fn fixture_with_dialect(dialect: u16) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("share");
     std::fs::create_dir_all(root.join("d")).unwrap();
@@ -84,11 +90,11 @@ pub fn fixture() -> Fixture {
     let addr = "127.0.0.1:445".parse().unwrap();
     let conn = Arc::new(Conn::new(Arc::clone(&state), addr, addr));
     conn.set_negotiated(Negotiated {
-        dialect: 0x0311,
+        dialect,
         client_guid: [2; 16],
         client_security_mode: 1,
         client_capabilities: 0,
-        client_dialects: vec![0x0311],
+        client_dialects: vec![dialect],
         server_security_mode: 1,
         server_capabilities: 0,
         cipher: None,
