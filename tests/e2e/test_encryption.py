@@ -92,3 +92,21 @@ def test_required_share_refuses_smb21_and_writes_nothing(tmp_path_factory, tmp_p
         res = run_smbclient(srv, "SMB3_11", f"put {src} y.bin")
         assert res.returncode == 0, res.stdout + res.stderr
         assert (srv.share / "y.bin").read_bytes() == b"must not arrive"
+
+
+@pytest.mark.parametrize("algorithm,wanted", [("aes-128-gmac", 2), ("aes-128-cmac", 1)])
+def test_smbprotocol_signing_algorithms(tmp_path_factory, algorithm, wanted):
+    conf = f"server smb3 signing algorithms = {algorithm}"
+    with RsmbdServer(extra_global=conf, tmp_root=tmp_path_factory.getbasetemp()) as srv:
+        conn = Connection(uuid.uuid4(), srv.host, srv.port, require_signing=True)
+        conn.connect()
+        try:
+            assert conn.signing_algorithm_id == wanted
+            session = Session(conn, srv.user, srv.password, require_encryption=False)
+            session.connect()
+            tree = TreeConnect(session, rf"\\{srv.host}\{srv.share_name}")
+            tree.connect()
+            tree.disconnect()
+            session.disconnect()
+        finally:
+            conn.disconnect()

@@ -94,6 +94,9 @@ pub struct Global {
     /// `max logon failures` (rsmbd): failed logons from one address or for one user within the window
     /// before further attempts are refused; 0 turns this off. Default 5.
     pub max_logon_failures: u32,
+    /// `restrict anonymous`: 0 allows anonymous (null) logons, which can then reach IPC$ and `guest ok`
+    /// shares; 1 and 2 refuse them. Default 2: anonymous logons are off unless the administrator says so.
+    pub restrict_anonymous: u8,
     /// `logon failure window` (rsmbd), seconds; default 60.
     pub logon_failure_window_secs: u64,
     /// File of the smbpasswd password database (`passdb backend = smbpasswd:PATH`); `None` for the default.
@@ -136,6 +139,7 @@ impl Default for Global {
                 .collect(),
             signing_algorithms: SIGNING_ALGORITHMS.iter().map(|s| s.to_string()).collect(),
             max_logon_failures: 5,
+            restrict_anonymous: 2,
             logon_failure_window_secs: 60,
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
@@ -169,6 +173,12 @@ impl Global {
             (Key::ServerString, Value::Str(s)) => self.server_string = expand_server_string(&s),
             (Key::PassdbBackend, Value::Str(s)) => self.passdb_path = parse_passdb(&s)?,
             (Key::ServerSigning, Value::Str(s)) => self.server_signing = parse_server_signing(&s)?,
+            (Key::RestrictAnonymous, Value::Integer(n)) => {
+                self.restrict_anonymous = u8::try_from(n)
+                    .ok()
+                    .filter(|v| *v <= 2)
+                    .ok_or_else(|| format!("restrict anonymous must be 0, 1 or 2, not {n}"))?
+            }
             (Key::MaxLogonFailures, Value::Integer(n)) => {
                 self.max_logon_failures =
                     u32::try_from(n).map_err(|_| format!("{n} is too large"))?

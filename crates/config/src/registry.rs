@@ -42,6 +42,7 @@ pub enum Key {
     ServerSigning,
     EncryptionAlgorithms,
     MaxLogonFailures,
+    RestrictAnonymous,
     LogonFailureWindow,
     SigningAlgorithms,
     SmbEncrypt,
@@ -182,7 +183,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("preferred master", Text),
     ignored_global("printcap name", Text),
     ignored_global("realm", Text),
-    ignored_global("restrict anonymous", Integer),
     ignored_global("security", Text),
     ignored_global("server multi channel support", Bool),
     ignored_global("server role", Text),
@@ -197,6 +197,7 @@ pub static PARAMETERS: &[Parameter] = &[
         List,
         Key::SigningAlgorithms,
     ),
+    global("restrict anonymous", Integer, Key::RestrictAnonymous),
     // rsmbd's own: throttling of failed logons (no Samba equivalent).
     global("max logon failures", Integer, Key::MaxLogonFailures),
     global("logon failure window", Integer, Key::LogonFailureWindow),

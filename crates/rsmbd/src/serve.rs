@@ -169,7 +169,7 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
             .iter()
             .filter_map(|n| signing_by_name(n))
             .collect(),
-        allow_anonymous: false,
+        allow_anonymous: g.restrict_anonymous == 0,
         map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
         guest_uid,
         passdb_path,
