@@ -110,3 +110,18 @@ def test_smbprotocol_signing_algorithms(tmp_path_factory, algorithm, wanted):
             session.disconnect()
         finally:
             conn.disconnect()
+
+
+def test_server_wide_required_encryption(tmp_path_factory, tmp_path):
+    """`smb encrypt = required` in [global]: 2.1 clients cannot log on; SMB 3 clients are told to encrypt
+    everything by the session flag and work without asking for it."""
+    with RsmbdServer(extra_global="smb encrypt = required", tmp_root=tmp_path_factory.getbasetemp()) as srv:
+        src = tmp_path / "g.bin"
+        src.write_bytes(b"server-wide")
+        res = run_smbclient(srv, "SMB2_10", f"put {src} g21.bin")
+        assert "NT_STATUS_ACCESS_DENIED" in res.stdout + res.stderr
+        assert not (srv.share / "g21.bin").exists()
+        for dialect in ("SMB3_11", "SMB3"):
+            res = run_smbclient(srv, dialect, f"put {src} g.bin")
+            assert res.returncode == 0, res.stdout + res.stderr
+            assert (srv.share / "g.bin").read_bytes() == b"server-wide"

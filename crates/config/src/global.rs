@@ -85,6 +85,9 @@ pub struct Global {
     pub server_string: String,
     /// `server signing`; default auto.
     pub server_signing: ServerSigning,
+    /// `server smb encrypt` / `smb encrypt` as set in `[global]`: the server-wide policy (it is also the
+    /// default of every share).
+    pub smb_encrypt: crate::SmbEncrypt,
     /// `server smb3 encryption algorithms`, in order of preference: "aes-128-gcm", "aes-128-ccm",
     /// "aes-256-gcm", "aes-256-ccm" (lower case, validated).
     pub encryption_algorithms: Vec<String>,
@@ -133,6 +136,7 @@ impl Default for Global {
             workgroup: "WORKGROUP".into(),
             server_string: expand_server_string("rsmbd %v"),
             server_signing: ServerSigning::Auto,
+            smb_encrypt: crate::SmbEncrypt::IfRequired,
             encryption_algorithms: ENCRYPTION_ALGORITHMS
                 .iter()
                 .map(|s| s.to_string())

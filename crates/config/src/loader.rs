@@ -67,6 +67,8 @@ pub(crate) fn build(events: Vec<Event>, diags: &mut Diagnostics) -> (Global, Vec
     let mut global = Global::default();
     let mut defaults = ShareConfig::new("", PathBuf::new());
     apply_global(&sections.global, &mut global, &mut defaults, diags);
+    // `smb encrypt` in [global] is also the server-wide setting (SESSION_FLAG_ENCRYPT_DATA).
+    global.smb_encrypt = defaults.smb_encrypt;
     let shares = sections
         .shares
         .into_iter()

@@ -353,6 +353,11 @@ fn signing_and_encryption_spellings() {
     );
     assert_eq!(c.global.server_signing, ServerSigning::Mandatory);
     assert_eq!(
+        c.global.smb_encrypt,
+        SmbEncrypt::Desired,
+        "the [global] value is the server-wide policy"
+    );
+    assert_eq!(
         c.share("a").unwrap().smb_encrypt,
         SmbEncrypt::Desired,
         "global value is the share default"

@@ -159,6 +159,7 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         max_trans: g.smb2_max_trans,
         max_frame_len: g.max_frame_len,
         require_signing: g.server_signing == config::ServerSigning::Mandatory,
+        encrypt: g.smb_encrypt,
         ciphers: g
             .encryption_algorithms
             .iter()

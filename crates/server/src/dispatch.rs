@@ -494,6 +494,10 @@ fn check_signature(
             Ok(None)
         };
     }
+    if inner.encrypt_required && cmd != Command::SessionSetup {
+        // MS-SMB2 3.3.5.2.9: the server rejects unencrypted access to a session that encrypts.
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     let in_setup = cmd == Command::SessionSetup && inner.acceptor.is_some();
     if inner.auth.is_none() && cmd != Command::SessionSetup {
         return Err(NtStatus::USER_SESSION_DELETED);

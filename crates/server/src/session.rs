@@ -62,6 +62,9 @@ pub struct SessionInner {
     /// Session.EncryptionKey (server to client) and Session.DecryptionKey (client to server).
     pub encryption: Option<CipherKey>,
     pub decryption: Option<CipherKey>,
+    /// Session.EncryptData with the server rejecting unencrypted access: every request after
+    /// SESSION_SETUP must arrive encrypted.
+    pub encrypt_required: bool,
     pub trees: HashMap<u32, Arc<Tree>>,
     next_tree_id: u32,
 }

@@ -24,6 +24,8 @@ pub struct ServerSettings {
     pub max_trans: u32,
     pub max_frame_len: usize,
     pub require_signing: bool,
+    /// Server-wide `smb encrypt` (Server.EncryptData / RejectUnencryptedAccess).
+    pub encrypt: config::SmbEncrypt,
     /// 3.1.1 ciphers in order of preference (`server smb3 encryption algorithms`).
     pub ciphers: Vec<crypto::Cipher>,
     /// 3.1.1 signing algorithms in order of preference (`server smb3 signing algorithms`).

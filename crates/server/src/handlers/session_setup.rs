@@ -7,6 +7,7 @@ use crate::dispatch::Ctx;
 use crate::session::{AuthInfo, Session};
 use auth::{Acceptor, AcceptorPolicy, AuthError, Identity, ServerNames, Step};
 use bytes::BytesMut;
+use config::SmbEncrypt;
 use crypto::{derive_session_keys, Dialect};
 use proto::messages::negotiate::{SIGNING_REQUIRED, SMB3_1_1};
 use proto::messages::session_setup::*;
@@ -122,7 +123,10 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             if let Identity::User { name, .. } = &identity {
                 throttle.record_success(name);
             }
-            let flags = complete(ctx, &session, &req, identity, session_key, neg.dialect)?;
+            let flags = match complete(ctx, &session, &req, identity, session_key, neg.dialect) {
+                Ok(flags) => flags,
+                Err(status) => return fail(ctx, &session, status),
+            };
             SessionSetupResponse {
                 session_flags: flags,
                 security_buffer: &token,
@@ -191,6 +195,21 @@ fn complete(
     if dialect == SMB3_1_1 || inner.signing_required || signed_request {
         ctx.sign_with = inner.signing.clone();
     }
+    // Server-wide encryption (MS-SMB2 3.3.5.5.3): a session that cannot encrypt is refused where
+    // encryption is required; one that can is told to encrypt everything.
+    let can_encrypt = inner.encryption.is_some();
+    let encrypt_flag = match ctx.conn.server.settings.encrypt {
+        SmbEncrypt::Required if !can_encrypt => {
+            tracing::info!(peer = %ctx.conn.peer, "logon refused: the server requires encryption");
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        SmbEncrypt::Required => {
+            inner.encrypt_required = true;
+            SESSION_FLAG_ENCRYPT_DATA
+        }
+        SmbEncrypt::Desired if can_encrypt => SESSION_FLAG_ENCRYPT_DATA,
+        _ => 0,
+    };
     inner.auth = Some(Arc::new(AuthInfo {
         user,
         domain,
@@ -203,7 +222,7 @@ fn complete(
     } else if is_anonymous {
         SESSION_FLAG_IS_NULL
     } else {
-        0
+        encrypt_flag
     })
 }
 

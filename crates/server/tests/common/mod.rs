@@ -44,6 +44,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         max_trans: 1 << 20,
         max_frame_len: 2 << 20,
         require_signing: false,
+        encrypt: config::SmbEncrypt::IfRequired,
         ciphers: vec![crypto::Cipher::Aes128Gcm],
         signing_algorithms: vec![crypto::SigningAlgorithm::AesCmac],
         allow_anonymous: false,
