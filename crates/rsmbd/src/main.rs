@@ -2,6 +2,7 @@
 //! the password database.
 #![forbid(unsafe_code)]
 
+mod check;
 mod serve;
 mod user_cmd;
 
@@ -32,6 +33,16 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         share: Option<PathBuf>,
     },
+    /// Check a configuration file like Samba's testparm: report warnings and errors with file:line and
+    /// print the effective settings. Exits non-zero when the file has errors.
+    Check {
+        /// Print only this section ("global" or a share name).
+        #[arg(long, value_name = "NAME")]
+        section: Option<String>,
+        /// Print every setting, not only those that differ from the defaults.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+    },
     /// Manage users in the smbpasswd password database.
     User {
         #[command(subcommand)]
@@ -44,6 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Serve { port, share } => serve::run(cli.config.as_deref(), port, share),
         Cmd::User { cmd } => user_cmd::run(cmd, cli.config.as_deref()),
+        Cmd::Check { section, verbose } => check::run(cli.config.as_deref(), section.as_deref(), verbose),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,6 +22,12 @@ pub enum UserCmd {
     Add { name: String },
     /// Remove a user.
     Del { name: String },
+    /// Change the password of an existing user (read like `add`).
+    Passwd { name: String },
+    /// Let a disabled user log on again.
+    Enable { name: String },
+    /// Keep a user from logging on without removing the account.
+    Disable { name: String },
     /// List users: name, uid and enabled/disabled, tab-separated.
     List,
 }
@@ -32,6 +38,9 @@ pub fn run(cmd: UserCmd, config_path: Option<&Path>) -> Result<(), String> {
     match cmd {
         UserCmd::Add { name } => add(&path, &name),
         UserCmd::Del { name } => del(&path, &name),
+        UserCmd::Passwd { name } => passwd(&path, &name),
+        UserCmd::Enable { name } => set_disabled(&path, &name, false),
+        UserCmd::Disable { name } => set_disabled(&path, &name, true),
         UserCmd::List => list(&path),
     }
 }
@@ -127,6 +136,22 @@ pub fn set_password(path: &Path, name: &str, password: &str) -> Result<(), Strin
             "user name '{}' cannot be stored",
             name.escape_debug()
         ));
+    }
+    save(&db, path)
+}
+
+fn passwd(path: &Path, name: &str) -> Result<(), String> {
+    if !load(path)?.entries().any(|u| u.name.eq_ignore_ascii_case(name)) {
+        return Err(format!("no such user '{name}' in {}", path.display()));
+    }
+    let password = read_password()?;
+    set_password(path, name, &password)
+}
+
+fn set_disabled(path: &Path, name: &str, disabled: bool) -> Result<(), String> {
+    let mut db = load(path)?;
+    if !db.set_disabled(name, disabled) {
+        return Err(format!("no such user '{name}' in {}", path.display()));
     }
     save(&db, path)
 }
