@@ -54,7 +54,10 @@ fn algorithm_list(items: &[String], known: &[&str]) -> Result<Vec<String>, Strin
 }
 
 fn parse_server_signing(text: &str) -> Result<ServerSigning, String> {
-    match crate::registry::normalize(text).replace(['_', '-'], "").as_str() {
+    match crate::registry::normalize(text)
+        .replace(['_', '-'], "")
+        .as_str()
+    {
         "auto" | "default" | "ifrequired" | "desired" | "enabled" => Ok(ServerSigning::Auto),
         "mandatory" | "required" | "yes" | "true" | "on" => Ok(ServerSigning::Mandatory),
         "disabled" | "no" | "false" | "off" => Ok(ServerSigning::Disabled),

@@ -47,7 +47,10 @@ pub enum SmbEncrypt {
 }
 
 fn parse_smb_encrypt(text: &str) -> Result<SmbEncrypt, String> {
-    match crate::registry::normalize(text).replace(['_', '-'], "").as_str() {
+    match crate::registry::normalize(text)
+        .replace(['_', '-'], "")
+        .as_str()
+    {
         "off" | "disabled" | "no" | "false" => Ok(SmbEncrypt::Off),
         "ifrequired" | "default" | "auto" | "enabled" => Ok(SmbEncrypt::IfRequired),
         "desired" | "yes" | "true" | "on" => Ok(SmbEncrypt::Desired),

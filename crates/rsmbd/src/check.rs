@@ -10,12 +10,18 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_CONFIG: &str = "/etc/rsmbd/smb.conf";
 
 pub fn run(config_path: Option<&Path>, section: Option<&str>, verbose: bool) -> Result<(), String> {
-    let path = config_path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let path = config_path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     let config = match Config::load(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
-            return Err(format!("{}: {} error(s) in the configuration", path.display(), e.diagnostics.len()));
+            return Err(format!(
+                "{}: {} error(s) in the configuration",
+                path.display(),
+                e.diagnostics.len()
+            ));
         }
     };
     eprintln!("Loaded configuration file {}", path.display());
@@ -49,7 +55,10 @@ fn render(config: &Config, section: Option<&str>, verbose: bool) -> Result<Strin
         }
     }
     if !found {
-        return Err(format!("no section [{}] in the configuration", section.unwrap_or_default()));
+        return Err(format!(
+            "no section [{}] in the configuration",
+            section.unwrap_or_default()
+        ));
     }
     Ok(out)
 }
@@ -77,26 +86,47 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
         let (v, dv) = pair(f);
         lines.push((name, v, dv));
     };
-    add("smb ports", &|g| g.smb_ports.iter().map(u16::to_string).collect::<Vec<_>>().join(" "));
+    add("smb ports", &|g| {
+        g.smb_ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     add("interfaces", &|g| g.interfaces.join(" "));
     add("bind interfaces only", &|g| yes_no(g.bind_interfaces_only));
-    add("server min protocol", &|g| g.server_min_protocol.to_string());
-    add("server max protocol", &|g| g.server_max_protocol.to_string());
+    add("server min protocol", &|g| {
+        g.server_min_protocol.to_string()
+    });
+    add("server max protocol", &|g| {
+        g.server_max_protocol.to_string()
+    });
     add("netbios name", &|g| g.netbios_name.clone());
     add("workgroup", &|g| g.workgroup.clone());
     add("server string", &|g| g.server_string.clone());
     add("passdb backend", &|g| {
-        g.passdb_path.as_ref().map_or_else(|| "smbpasswd".to_owned(), |p| format!("smbpasswd:{}", p.display()))
+        g.passdb_path.as_ref().map_or_else(
+            || "smbpasswd".to_owned(),
+            |p| format!("smbpasswd:{}", p.display()),
+        )
     });
     add("map to guest", &|g| format!("{:?}", g.map_to_guest));
     add("guest account", &|g| g.guest_account.clone());
-    add("server signing", &|g| format!("{:?}", g.server_signing).to_lowercase());
+    add("server signing", &|g| {
+        format!("{:?}", g.server_signing).to_lowercase()
+    });
     add("server smb encrypt", &|g| encrypt_name(g.smb_encrypt));
-    add("server smb3 encryption algorithms", &|g| g.encryption_algorithms.join(" "));
-    add("server smb3 signing algorithms", &|g| g.signing_algorithms.join(" "));
+    add("server smb3 encryption algorithms", &|g| {
+        g.encryption_algorithms.join(" ")
+    });
+    add("server smb3 signing algorithms", &|g| {
+        g.signing_algorithms.join(" ")
+    });
     add("restrict anonymous", &|g| g.restrict_anonymous.to_string());
     add("max logon failures", &|g| g.max_logon_failures.to_string());
-    add("logon failure window", &|g| g.logon_failure_window_secs.to_string());
+    add("logon failure window", &|g| {
+        g.logon_failure_window_secs.to_string()
+    });
     add("smb2 max credits", &|g| g.smb2_max_credits.to_string());
     add("smb2 max read", &|g| g.smb2_max_read.to_string());
     add("smb2 max write", &|g| g.smb2_max_write.to_string());
@@ -136,11 +166,17 @@ mod tests {
         let out = render(&c, None, false).unwrap();
         assert!(out.contains("\tworkgroup = HOME\n"), "{out}");
         assert!(!out.contains("smb2 max credits"), "{out}");
-        assert!(out.contains("[data]\n\tpath = /srv/data\n\tread only = No\n"), "{out}");
+        assert!(
+            out.contains("[data]\n\tpath = /srv/data\n\tread only = No\n"),
+            "{out}"
+        );
         let verbose = render(&c, None, true).unwrap();
         assert!(verbose.contains("\tsmb2 max credits = 8192\n"), "{verbose}");
         let one = render(&c, Some("OTHER"), false).unwrap();
-        assert!(one.contains("[other]") && !one.contains("[data]") && !one.contains("[global]"), "{one}");
+        assert!(
+            one.contains("[other]") && !one.contains("[data]") && !one.contains("[global]"),
+            "{one}"
+        );
         assert!(render(&c, Some("nope"), false).is_err());
     }
 }

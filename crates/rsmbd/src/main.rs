@@ -55,7 +55,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Serve { port, share } => serve::run(cli.config.as_deref(), port, share),
         Cmd::User { cmd } => user_cmd::run(cmd, cli.config.as_deref()),
-        Cmd::Check { section, verbose } => check::run(cli.config.as_deref(), section.as_deref(), verbose),
+        Cmd::Check { section, verbose } => {
+            check::run(cli.config.as_deref(), section.as_deref(), verbose)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -141,7 +141,10 @@ pub fn set_password(path: &Path, name: &str, password: &str) -> Result<(), Strin
 }
 
 fn passwd(path: &Path, name: &str) -> Result<(), String> {
-    if !load(path)?.entries().any(|u| u.name.eq_ignore_ascii_case(name)) {
+    if !load(path)?
+        .entries()
+        .any(|u| u.name.eq_ignore_ascii_case(name))
+    {
         return Err(format!("no such user '{name}' in {}", path.display()));
     }
     let password = read_password()?;
