@@ -392,3 +392,25 @@ fn smb3_algorithm_lists() {
         "{e:?}"
     );
 }
+
+#[test]
+fn underscore_spellings() {
+    assert_eq!(
+        parse("[global]\nserver signing = if_required\n")
+            .global
+            .server_signing,
+        ServerSigning::Auto
+    );
+    assert_eq!(
+        parse("[global]\nsmb encrypt = if_required\n")
+            .global
+            .smb_encrypt,
+        SmbEncrypt::IfRequired
+    );
+    assert_eq!(
+        parse("[global]\nsmb encrypt = If-Required\n")
+            .global
+            .smb_encrypt,
+        SmbEncrypt::IfRequired
+    );
+}
