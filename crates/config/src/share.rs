@@ -20,6 +20,11 @@ pub struct ShareConfig {
     pub browseable: bool,
     /// Users (and `@groups`) allowed to connect; empty means everyone.
     pub valid_users: Vec<String>,
+    /// Users (and `@groups`) refused even when `valid users` lists them.
+    pub invalid_users: Vec<String>,
+    /// `hosts allow` / `hosts deny`: addresses, networks (`10.0.0.0/8`, `192.168.1.`), `ALL`, `EXCEPT`.
+    pub hosts_allow: Vec<String>,
+    pub hosts_deny: Vec<String>,
     /// Allow guest connections (`guest ok`, `public`); default false.
     pub guest_ok: bool,
     /// Follow symbolic links inside the share; default **false**, unlike Samba's yes, so that a link cannot
@@ -71,6 +76,9 @@ impl ShareConfig {
             read_only: true,
             browseable: true,
             valid_users: Vec::new(),
+            invalid_users: Vec::new(),
+            hosts_allow: Vec::new(),
+            hosts_deny: Vec::new(),
             guest_ok: false,
             follow_symlinks: false,
             store_dos_attributes: true,
@@ -87,6 +95,9 @@ impl ShareConfig {
             (Key::ReadOnly, Value::Bool(b)) => self.read_only = b,
             (Key::Browseable, Value::Bool(b)) => self.browseable = b,
             (Key::ValidUsers, Value::List(l)) => self.valid_users = l,
+            (Key::InvalidUsers, Value::List(l)) => self.invalid_users = l,
+            (Key::HostsAllow, Value::List(l)) => self.hosts_allow = l,
+            (Key::HostsDeny, Value::List(l)) => self.hosts_deny = l,
             (Key::GuestOk, Value::Bool(b)) => self.guest_ok = b,
             (Key::FollowSymlinks, Value::Bool(b)) => self.follow_symlinks = b,
             (Key::StoreDosAttributes, Value::Bool(b)) => self.store_dos_attributes = b,

@@ -202,6 +202,14 @@ fn signing_by_name(name: &str) -> Option<crypto::SigningAlgorithm> {
     })
 }
 
+fn hosts_list(
+    share: &str,
+    param: &str,
+    items: &[String],
+) -> Result<server::access::HostList, String> {
+    server::access::HostList::parse(items).map_err(|e| format!("share [{share}]: {param}: {e}"))
+}
+
 fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
     shares
         .iter()
@@ -227,6 +235,11 @@ fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
                 browseable: s.browseable,
                 guest_ok: s.guest_ok,
                 valid_users: s.valid_users.clone(),
+                invalid_users: s.invalid_users.clone(),
+                hosts: server::access::HostAccess {
+                    allow: hosts_list(&s.name, "hosts allow", &s.hosts_allow)?,
+                    deny: hosts_list(&s.name, "hosts deny", &s.hosts_deny)?,
+                },
                 encrypt: s.smb_encrypt,
             })
         })

@@ -7,6 +7,7 @@
 //! ([`blocking`]).
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod blocking;
 pub mod conn;
 pub mod credits;

@@ -51,6 +51,10 @@ pub struct ShareEntry {
     pub guest_ok: bool,
     /// Empty means everyone may connect.
     pub valid_users: Vec<String>,
+    /// Refused even when `valid_users` names them.
+    pub invalid_users: Vec<String>,
+    /// `hosts allow` / `hosts deny`.
+    pub hosts: crate::access::HostAccess,
     /// `smb encrypt` for this share.
     pub encrypt: config::SmbEncrypt,
 }
@@ -65,17 +69,23 @@ impl ShareEntry {
             browseable: false,
             guest_ok: true,
             valid_users: Vec::new(),
+            invalid_users: Vec::new(),
+            hosts: Default::default(),
             encrypt: config::SmbEncrypt::IfRequired,
         }
     }
 
     /// Whether `user` (None for guest/anonymous) may connect, by `valid users` and `guest ok`.
-    pub fn allows(&self, user: Option<&str>) -> bool {
+    /// Whether `user` (None for guest/anonymous; `gids` its Unix groups) may connect, by `valid users`,
+    /// `invalid users` (which win) and `guest ok`.
+    pub fn allows(&self, user: Option<&str>, gids: &[u32]) -> bool {
+        let listed =
+            |list: &[String], u: &str| crate::access::in_user_list(list, u, gids, vfs::group_id);
         match user {
             None => self.guest_ok || self.vfs.is_none(),
             Some(u) => {
-                self.valid_users.is_empty()
-                    || self.valid_users.iter().any(|v| v.eq_ignore_ascii_case(u))
+                !listed(&self.invalid_users, u)
+                    && (self.valid_users.is_empty() || listed(&self.valid_users, u))
             }
         }
     }

@@ -166,6 +166,20 @@ fn become_daemon(daemon: &Daemon) -> rustix::io::Result<()> {
     set_thread_res_gid(None, Some(daemon.gid), None)
 }
 
+/// The gid of the Unix group `name` in /etc/group (for `@group` entries in user lists).
+pub fn group_id(name: &str) -> Option<u32> {
+    let (_, group) = read_databases();
+    group_id_in(&group, name)
+}
+
+fn group_id_in(group: &str, name: &str) -> Option<u32> {
+    group.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let (n, _password, gid) = (fields.next()?, fields.next()?, fields.next()?);
+        (n == name).then(|| gid.parse().ok()).flatten()
+    })
+}
+
 fn read_databases() -> (String, String) {
     let read = |path: &str| {
         std::fs::read_to_string(path).unwrap_or_else(|e| {

@@ -32,7 +32,11 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         .share(name)
         .ok_or(NtStatus::BAD_NETWORK_NAME)?;
     let auth = ctx.auth()?;
-    if !share.allows(auth.user.as_deref()) {
+    if !share.hosts.permits(ctx.conn.peer.ip()) {
+        tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused by hosts allow/deny");
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if !share.allows(auth.user.as_deref(), &auth.unix.groups) {
         tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused");
         return Err(NtStatus::ACCESS_DENIED);
     }

@@ -85,6 +85,8 @@ pub fn fixture_with_dialect(dialect: u16) -> Fixture {
         browseable: true,
         guest_ok: false,
         valid_users: Vec::new(),
+        invalid_users: Vec::new(),
+        hosts: Default::default(),
         encrypt: config::SmbEncrypt::IfRequired,
     };
     let state = Arc::new(ServerState::new(settings(dir.path()), vec![share]));

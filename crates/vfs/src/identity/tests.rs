@@ -150,3 +150,12 @@ fn kernel_enforces_user_permissions() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn group_ids_by_name() {
+    let group = "root:x:0:\nstaff:x:50:alice,bob\nbad:x:zz:\n";
+    assert_eq!(group_id_in(group, "staff"), Some(50));
+    assert_eq!(group_id_in(group, "root"), Some(0));
+    assert_eq!(group_id_in(group, "bad"), None);
+    assert_eq!(group_id_in(group, "none"), None);
+}
