@@ -41,3 +41,21 @@ def test_disable_enable_and_change_password(tmp_path_factory):
         assert login(srv, "n3w-pass")[0] == 0
         code, out = login(srv, srv.password)
         assert code != 0 and "NT_STATUS_LOGON_FAILURE" in out
+
+
+def test_share_add_list_del_keep_comments(tmp_path):
+    conf = tmp_path / "smb.conf"
+    original = "# site config\n[global]\n    workgroup = HOME ; trailing note\n\n# the data share\n[data]\n    path = /srv/data\n"
+    conf.write_text(original)
+    (tmp_path / "pics").mkdir()
+    res = rsmbd("share", "add", "pics", "--path", str(tmp_path / "pics"), "--comment", "Photos", "--writable",
+                "--config", str(conf))
+    assert res.returncode == 0, res.stderr
+    assert conf.read_text().startswith(original)
+    listed = rsmbd("share", "list", "--config", str(conf)).stdout
+    assert "pics\t" in listed and "Photos" in listed and "data\t" in listed
+    assert rsmbd("share", "add", "PICS", "--path", "/x", "--config", str(conf)).returncode != 0
+    assert rsmbd("share", "del", "data", "--config", str(conf)).returncode == 0
+    text = conf.read_text()
+    assert "# site config" in text and "; trailing note" in text and "[data]" not in text and "[pics]" in text
+    assert rsmbd("share", "del", "data", "--config", str(conf)).returncode != 0

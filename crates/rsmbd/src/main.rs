@@ -4,6 +4,7 @@
 
 mod check;
 mod serve;
+mod share_cmd;
 mod user_cmd;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,11 @@ enum Cmd {
         #[arg(long, short = 'v')]
         verbose: bool,
     },
+    /// Add, remove or list shares in the configuration file (comments and layout are kept).
+    Share {
+        #[command(subcommand)]
+        cmd: share_cmd::ShareCmd,
+    },
     /// Manage users in the smbpasswd password database.
     User {
         #[command(subcommand)]
@@ -55,6 +61,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Serve { port, share } => serve::run(cli.config.as_deref(), port, share),
         Cmd::User { cmd } => user_cmd::run(cmd, cli.config.as_deref()),
+        Cmd::Share { cmd } => share_cmd::run(cmd, cli.config.as_deref()),
         Cmd::Check { section, verbose } => {
             check::run(cli.config.as_deref(), section.as_deref(), verbose)
         }
