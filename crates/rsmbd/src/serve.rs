@@ -151,6 +151,7 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         server_guid,
         start_time: 0,
         netbios_name: g.netbios_name.clone(),
+        server_string: g.server_string.clone(),
         workgroup: g.workgroup.clone(),
         dns_name: g.netbios_name.to_lowercase(),
         max_credits: g.smb2_max_credits,

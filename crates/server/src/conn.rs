@@ -50,6 +50,8 @@ pub struct Conn {
     pub preauth: Mutex<PreauthHash>,
     pub sessions: Mutex<HashMap<u64, Arc<Session>>>,
     pub opens: Mutex<HashMap<u64, Arc<Open>>>,
+    /// Named pipes opened on IPC$.
+    pub pipes: crate::pipes::PipeTable,
     pub credits: Mutex<CreditWindow>,
     /// Admission of requests in arrival order (see the reader loop in [`run`]).
     pub admission: Arc<tokio::sync::Mutex<()>>,
@@ -68,6 +70,7 @@ impl Conn {
             preauth: Mutex::new(PreauthHash::new()),
             sessions: Mutex::new(HashMap::new()),
             opens: Mutex::new(HashMap::new()),
+            pipes: Default::default(),
             credits: Mutex::new(CreditWindow::new(max)),
             admission: Arc::new(tokio::sync::Mutex::new(())),
             closing: Notify::new(),

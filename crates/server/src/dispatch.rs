@@ -137,6 +137,27 @@ impl Ctx<'_> {
         Ok((open, exclusive))
     }
 
+    /// Look up a named pipe handle; it must belong to this session and tree.
+    pub fn pipe(&mut self, fid: FileId) -> Result<Arc<crate::pipes::PipeOpen>, NtStatus> {
+        let fid = self.resolve_file_id(fid)?;
+        let p = self
+            .conn
+            .pipes
+            .get(fid.volatile)
+            .ok_or(NtStatus::FILE_CLOSED)?;
+        let same_session = self.session.as_ref().is_some_and(|s| s.id == p.session_id);
+        let same_tree = self.tree.as_ref().is_some_and(|t| Arc::ptr_eq(t, &p.tree));
+        if p.file_id != fid || !same_session || !same_tree {
+            return Err(NtStatus::FILE_CLOSED);
+        }
+        Ok(p)
+    }
+
+    /// Whether this request is on IPC$ (its handles are named pipes).
+    pub fn on_ipc(&self) -> bool {
+        self.tree.as_ref().is_some_and(|t| t.is_ipc())
+    }
+
     fn release_admission(&mut self) {
         if self.alone {
             *self.admission = None;

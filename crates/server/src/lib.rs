@@ -18,6 +18,7 @@ pub mod handlers;
 pub mod listener;
 pub mod locks;
 pub mod open;
+pub mod pipes;
 pub mod session;
 pub mod state;
 pub mod throttle;

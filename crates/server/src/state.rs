@@ -16,6 +16,8 @@ pub struct ServerSettings {
     /// FILETIME of server start.
     pub start_time: u64,
     pub netbios_name: String,
+    /// `server string`, shown as the server's comment.
+    pub server_string: String,
     pub workgroup: String,
     pub dns_name: String,
     pub max_credits: u16,

@@ -14,6 +14,12 @@ use std::sync::Arc;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = CloseRequest::decode(ctx.pdu).map_err(bad_request)?;
+    if ctx.on_ipc() {
+        let p = ctx.pipe(req.file_id)?;
+        ctx.conn.pipes.remove(p.file_id.volatile);
+        CloseResponse::default().encode(out, ctx.resp_start);
+        return Ok(NtStatus::SUCCESS);
+    }
     let (open, _exclusive) = ctx.open_for_close(req.file_id).await?;
     let stat = if req.flags & POSTQUERY_ATTRIB != 0 {
         let f = Arc::clone(&open.file);

@@ -28,6 +28,9 @@ const WRITE_ACCESS: u32 = FILE_WRITE_DATA
     | WRITE_OWNER
     | FILE_DELETE_CHILD;
 const FILE_ATTRIBUTE_READONLY: u32 = 0x1;
+const FILE_ATTRIBUTE_NORMAL: u32 = 0x80;
+/// The buffer size a pipe reports as its allocation size.
+pub const PIPE_ALLOCATION: u64 = 4096;
 /// FILE_CREATE_TREE_CONNECTION (MS-FSCC 2.4 create options): reserved for the redirector.
 const CREATE_TREE_CONNECTION: u32 = 0x0000_0080;
 
@@ -108,8 +111,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
     let tree = ctx.tree()?.clone();
     let Some(share) = tree.share.vfs.as_ref() else {
-        // Named pipes come with the RPC issue: no pipe exists yet.
-        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+        return create_pipe(ctx, &req, &tree, out);
     };
     let contexts = cc::parse_chain(req.contexts).map_err(bad_request)?;
     check_contexts(&contexts)?;
@@ -209,6 +211,36 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         file_attributes: stat.file_attributes(path.file_name()),
         file_id,
         contexts: resp_contexts,
+    }
+    .encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+/// CREATE on IPC$ opens a named pipe (MS-SMB2 3.3.5.9: the pipe is the file; unknown names are
+/// OBJECT_NAME_NOT_FOUND).
+fn create_pipe(
+    ctx: &mut Ctx<'_>,
+    req: &CreateRequest<'_>,
+    tree: &Arc<crate::session::Tree>,
+    out: &mut BytesMut,
+) -> HandlerResult {
+    let name = utf16le_to_string(req.name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
+    let auth = ctx.auth()?;
+    let p = crate::pipes::open(ctx.conn, tree, ctx.session()?.id, &auth, &name)?;
+    ctx.chain.file_id = Some(p.file_id);
+    CreateResponse {
+        oplock_level: 0,
+        flags: 0,
+        create_action: create_action::OPENED,
+        creation_time: 0,
+        last_access_time: 0,
+        last_write_time: 0,
+        change_time: 0,
+        allocation_size: PIPE_ALLOCATION,
+        end_of_file: 0,
+        file_attributes: FILE_ATTRIBUTE_NORMAL,
+        file_id: p.file_id,
+        contexts: Vec::new(),
     }
     .encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)

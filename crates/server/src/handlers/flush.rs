@@ -12,6 +12,11 @@ use std::sync::Arc;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = FlushRequest::decode(ctx.pdu).map_err(bad_request)?;
+    if ctx.on_ipc() {
+        ctx.pipe(req.file_id)?;
+        FlushResponse::default().encode(out, ctx.resp_start);
+        return Ok(NtStatus::SUCCESS);
+    }
     let open = ctx.open(req.file_id)?;
     if !open.has_any_access(FILE_WRITE_DATA | FILE_APPEND_DATA) {
         return Err(NtStatus::ACCESS_DENIED);

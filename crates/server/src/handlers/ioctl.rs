@@ -23,6 +23,21 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let output = match req.ctl_code {
         fsctl::VALIDATE_NEGOTIATE_INFO => validate_negotiate(ctx, req.input)?,
         fsctl::QUERY_NETWORK_INTERFACE_INFO => network_interfaces(ctx),
+        fsctl::PIPE_TRANSCEIVE => {
+            let p = ctx.pipe(req.file_id)?;
+            let max = usize::try_from(req.max_output_response).unwrap_or(0);
+            let (output, status) = crate::pipes::transceive(&p, req.input, max)?;
+            IoctlResponse {
+                ctl_code: req.ctl_code,
+                file_id: req.file_id,
+                input: &[],
+                output: &output,
+                flags: 0,
+            }
+            .encode(out, ctx.resp_start);
+            return Ok(status);
+        }
+        fsctl::PIPE_WAIT => pipe_wait(ctx, req.input)?,
         fsctl::CREATE_OR_GET_OBJECT_ID | fsctl::GET_OBJECT_ID => {
             object_id(ctx, req.file_id).await?
         }
@@ -95,6 +110,26 @@ async fn object_id(ctx: &mut Ctx<'_>, file_id: proto::FileId) -> Result<Vec<u8>,
     out.extend_from_slice(&object_id); // BirthObjectId
     out.extend_from_slice(&[0u8; 16]); // DomainId
     Ok(out)
+}
+
+/// FSCTL_PIPE_WAIT (MS-FSCC 2.3.49): rsmbd's pipes are always available, so the wait ends at once for a
+/// pipe that exists.
+fn pipe_wait(ctx: &Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, NtStatus> {
+    if !ctx.on_ipc() {
+        return Err(NtStatus::INVALID_DEVICE_REQUEST);
+    }
+    let mut r = proto::Reader::new(input);
+    let (_timeout, name_len) = (r.u64(), r.u32().map_err(|_| NtStatus::INVALID_PARAMETER)?);
+    r.skip(2).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    let name = r
+        .take(name_len as usize)
+        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    let name = proto::reader::utf16le_to_string(name).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    if crate::pipes::exists(&name) {
+        Ok(Vec::new())
+    } else {
+        Err(NtStatus::OBJECT_NAME_NOT_FOUND)
+    }
 }
 
 /// The address this connection arrived on, as the one interface a client may use.

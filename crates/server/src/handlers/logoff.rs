@@ -12,6 +12,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let session = ctx.session()?.clone();
     ctx.conn.sessions().remove(&session.id);
     super::close::close_matching(ctx.conn, |o| o.session_id == session.id).await;
+    ctx.conn
+        .pipes
+        .remove_matching(|p| p.session_id == session.id);
     session.lock().trees.clear();
     LogoffResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)

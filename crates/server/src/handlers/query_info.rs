@@ -21,10 +21,18 @@ use std::sync::Arc;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = QueryInfoRequest::decode(ctx.pdu).map_err(bad_request)?;
-    let open = ctx.open(req.file_id)?;
     if req.output_buffer_length > ctx.conn.server.settings.max_trans {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    if ctx.on_ipc() {
+        ctx.pipe(req.file_id)?;
+        let buf = pipe_info(req.info_type, req.file_info_class)?;
+        let max = usize::try_from(req.output_buffer_length).unwrap_or(0);
+        let (data, status) = fit(&buf, max, None)?;
+        QueryInfoResponse { buffer: data }.encode(out, ctx.resp_start);
+        return Ok(status);
+    }
+    let open = ctx.open(req.file_id)?;
     let (class, max) = (
         req.file_info_class,
         usize::try_from(req.output_buffer_length).unwrap_or(0),
@@ -100,6 +108,32 @@ fn smb_name(o: &Open) -> String {
     } else {
         format!("\\{}", p.as_unix().replace('/', "\\"))
     }
+}
+
+/// What a named pipe answers (MS-FSCC 2.4.41 FileStandardInformation of a pipe): its buffer as the
+/// allocation size, one link, not a directory.
+fn pipe_info(info_type: u8, class: u8) -> Result<Vec<u8>, NtStatus> {
+    let mut w = BytesMut::new();
+    match (info_type, class) {
+        (INFO_FILE, FILE_STANDARD_INFORMATION) => FileStandardInformation {
+            allocation_size: super::create::PIPE_ALLOCATION,
+            end_of_file: 0,
+            number_of_links: 1,
+            delete_pending: false,
+            directory: false,
+        }
+        .encode(&mut w),
+        (INFO_FILE, FILE_BASIC_INFORMATION) => FileBasicInformation {
+            creation_time: 0,
+            last_access_time: 0,
+            last_write_time: 0,
+            change_time: 0,
+            file_attributes: 0x80,
+        }
+        .encode(&mut w),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    }
+    Ok(w.to_vec())
 }
 
 /// The 8.3 name of a file whose name already is a valid 8.3 name (it is its own short name, as on

@@ -36,6 +36,14 @@ pub fn check_credit_charge(ctx: &Ctx<'_>, len: u32) -> Result<(), NtStatus> {
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = ReadRequest::decode(ctx.pdu).map_err(bad_request)?;
+    if ctx.on_ipc() {
+        let p = ctx.pipe(req.file_id)?;
+        let max = usize::try_from(req.length.min(ctx.conn.server.settings.max_read)).unwrap_or(0);
+        let (data, status) = crate::pipes::read(&p, max)?;
+        encode_read_response_prefix(out, proto::writer::len_u32(data.len()), 0);
+        out.extend_from_slice(&data);
+        return Ok(status);
+    }
     let open = ctx.open(req.file_id)?;
     if open.is_dir {
         return Err(NtStatus::INVALID_DEVICE_REQUEST);

@@ -13,6 +13,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let tree = ctx.tree()?.clone();
     ctx.session()?.lock().trees.remove(&tree.id);
     super::close::close_matching(ctx.conn, |o| Arc::ptr_eq(&o.tree, &tree)).await;
+    ctx.conn
+        .pipes
+        .remove_matching(|p| Arc::ptr_eq(&p.tree, &tree));
     TreeDisconnectResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

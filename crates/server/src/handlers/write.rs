@@ -20,6 +20,16 @@ const APPEND_OFFSET: u64 = u64::MAX;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = WriteRequest::decode(ctx.pdu).map_err(bad_request)?;
+    if ctx.on_ipc() {
+        let p = ctx.pipe(req.file_id)?;
+        let n = crate::pipes::write(&p, req.data)?;
+        WriteResponse {
+            count: proto::writer::len_u32(n),
+            remaining: 0,
+        }
+        .encode(out, ctx.resp_start);
+        return Ok(NtStatus::SUCCESS);
+    }
     let open = ctx.open(req.file_id)?;
     if open.is_dir {
         return Err(NtStatus::INVALID_DEVICE_REQUEST);

@@ -36,6 +36,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         server_guid: [1; 16],
         start_time: 0,
         netbios_name: "TEST".into(),
+        server_string: "rsmbd test".into(),
         workgroup: "WORKGROUP".into(),
         dns_name: "test".into(),
         max_credits: 8192,

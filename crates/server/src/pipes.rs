@@ -1,0 +1,195 @@
+//! Named pipes on IPC$ (MS-SMB2 3.3.5.9 for pipe opens, 3.3.5.12/3.3.5.13 reads and writes on pipes,
+//! 3.3.5.15.1/3.3.5.15.10 FSCTL_PIPE_TRANSCEIVE and FSCTL_PIPE_WAIT). The pipe contents are DCE/RPC,
+//! served by the `rpc` crate; this module is the SMB side: the pipe handle table and what each command
+//! does on a pipe handle.
+
+use crate::conn::Conn;
+use crate::session::Tree;
+use crate::state::ServerState;
+use proto::{FileId, NtStatus};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// An open named pipe.
+pub struct PipeOpen {
+    pub file_id: FileId,
+    pub session_id: u64,
+    pub tree: Arc<Tree>,
+    pub name: String,
+    pipe: Mutex<rpc::Pipe>,
+}
+
+impl PipeOpen {
+    pub fn pipe(&self) -> MutexGuard<'_, rpc::Pipe> {
+        self.pipe.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The pipe handles of one connection.
+#[derive(Default)]
+pub struct PipeTable {
+    pipes: Mutex<HashMap<u64, Arc<PipeOpen>>>,
+}
+
+impl PipeTable {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<PipeOpen>>> {
+        self.pipes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(&self, volatile: u64) -> Option<Arc<PipeOpen>> {
+        self.lock().get(&volatile).cloned()
+    }
+
+    pub fn remove(&self, volatile: u64) -> Option<Arc<PipeOpen>> {
+        self.lock().remove(&volatile)
+    }
+
+    /// Drop every pipe handle for which `pred` holds (tree disconnect, logoff).
+    pub fn remove_matching(&self, pred: impl Fn(&PipeOpen) -> bool) {
+        self.lock().retain(|_, p| !pred(p));
+    }
+
+    fn insert(&self, p: Arc<PipeOpen>) {
+        self.lock().insert(p.file_id.volatile, p);
+    }
+}
+
+/// What the RPC services may show a session: the shares it could connect to (MS-SRVS 3.1.4.8: hidden
+/// `$` shares are listed too, as Windows does, but not unbrowseable ones).
+struct Provider {
+    server: Arc<ServerState>,
+    user: Option<String>,
+    gids: Vec<u32>,
+}
+
+impl rpc::Provider for Provider {
+    fn server(&self) -> rpc::ServerInfo {
+        let s = &self.server.settings;
+        rpc::ServerInfo {
+            netbios_name: s.netbios_name.clone(),
+            workgroup: s.workgroup.clone(),
+            comment: s.server_string.clone(),
+            version_major: 10,
+            version_minor: 0,
+        }
+    }
+
+    fn shares(&self) -> Vec<rpc::ShareInfo> {
+        self.server
+            .shares
+            .iter()
+            .filter(|s| s.browseable || s.vfs.is_none())
+            .filter(|s| s.allows(self.user.as_deref(), &self.gids))
+            .map(|s| rpc::ShareInfo {
+                name: s.name.clone(),
+                comment: s.comment.clone(),
+                kind: if s.vfs.is_some() {
+                    rpc::ShareKind::Disk
+                } else {
+                    rpc::ShareKind::Ipc
+                },
+                path: String::new(),
+                max_uses: u32::MAX,
+                current_uses: 0,
+            })
+            .collect()
+    }
+}
+
+/// The pipe name of a CREATE on IPC$ ("srvsvc", or "\PIPE\srvsvc" from some clients).
+fn pipe_name(name: &str) -> &str {
+    let n = name.trim_start_matches('\\');
+    n.strip_prefix("PIPE\\")
+        .or_else(|| n.strip_prefix("pipe\\"))
+        .unwrap_or(n)
+}
+
+/// Open a named pipe: MS-SMB2 3.3.5.9 with the pipe as the file.
+pub fn open(
+    conn: &Conn,
+    tree: &Arc<Tree>,
+    session_id: u64,
+    auth: &crate::session::AuthInfo,
+    name: &str,
+) -> Result<Arc<PipeOpen>, NtStatus> {
+    let name = pipe_name(name);
+    let provider = Arc::new(Provider {
+        server: Arc::clone(&conn.server),
+        user: auth.user.clone(),
+        gids: auth.unix.groups.clone(),
+    });
+    let pipe = rpc::open_pipe(name, provider).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
+    let id = conn.server.next_id();
+    let open = Arc::new(PipeOpen {
+        file_id: FileId {
+            persistent: id,
+            volatile: id,
+        },
+        session_id,
+        tree: Arc::clone(tree),
+        name: name.to_ascii_lowercase(),
+        pipe: Mutex::new(pipe),
+    });
+    conn.pipes.insert(Arc::clone(&open));
+    Ok(open)
+}
+
+/// Whether a pipe of that name can be opened (FSCTL_PIPE_WAIT).
+pub fn exists(name: &str) -> bool {
+    matches!(
+        pipe_name(name).to_ascii_lowercase().as_str(),
+        "srvsvc" | "wkssvc"
+    )
+}
+
+/// A pipe read: what the pipe has queued, BUFFER_OVERFLOW when more remains (MS-SMB2 3.3.5.12).
+pub fn read(p: &PipeOpen, max: usize) -> Result<(Vec<u8>, NtStatus), NtStatus> {
+    let (data, more) = p.pipe().read(max);
+    if data.is_empty() {
+        // Nothing queued: a message-mode pipe with no pending reply (rsmbd never blocks a pipe read).
+        return Err(NtStatus::PIPE_EMPTY);
+    }
+    Ok((
+        data,
+        if more {
+            NtStatus::BUFFER_OVERFLOW
+        } else {
+            NtStatus::SUCCESS
+        },
+    ))
+}
+
+pub fn write(p: &PipeOpen, data: &[u8]) -> Result<usize, NtStatus> {
+    p.pipe()
+        .write(data)
+        .map_err(|_| NtStatus::INVALID_PARAMETER)
+}
+
+/// FSCTL_PIPE_TRANSCEIVE: write the request, read the reply.
+pub fn transceive(p: &PipeOpen, input: &[u8], max: usize) -> Result<(Vec<u8>, NtStatus), NtStatus> {
+    let (data, more) = p
+        .pipe()
+        .transceive(input, max)
+        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    Ok((
+        data,
+        if more {
+            NtStatus::BUFFER_OVERFLOW
+        } else {
+            NtStatus::SUCCESS
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipe_names() {
+        assert_eq!(pipe_name("srvsvc"), "srvsvc");
+        assert_eq!(pipe_name("\\PIPE\\srvsvc"), "srvsvc");
+        assert!(exists("\\pipe\\WKSSVC"));
+        assert!(!exists("lsarpc"));
+    }
+}

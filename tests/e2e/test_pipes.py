@@ -1,0 +1,60 @@
+"""Named pipes and DCE/RPC on IPC$: share listing and server information for smbclient and rpcclient."""
+
+import subprocess
+
+from rsmbd_server import RsmbdServer
+
+EXTRA_SHARES = """
+[visible]
+path = {root}/visible
+comment = A visible share
+read only = yes
+[hidden]
+path = {root}/hidden
+comment = Not listed
+browseable = no
+"""
+
+
+def run(args):
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, errors="replace")
+
+
+def listing_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipes")
+    (root / "visible").mkdir()
+    (root / "hidden").mkdir()
+    return RsmbdServer(extra_share=EXTRA_SHARES.format(root=root), tmp_root=tmp_path_factory.getbasetemp())
+
+
+def test_smbclient_lists_shares(tmp_path_factory):
+    with listing_server(tmp_path_factory) as srv:
+        res = run(["smbclient", "-L", f"//{srv.host}", "-p", str(srv.port), "-U", f"{srv.user}%{srv.password}"])
+        out = res.stdout + res.stderr
+        assert res.returncode == 0, out
+        assert "visible" in out and "A visible share" in out
+        assert srv.share_name in out
+        assert "IPC$" in out
+        assert "hidden" not in out
+
+
+def rpcclient(srv, command):
+    args = ["rpcclient", "-p", str(srv.port), "-U", f"{srv.user}%{srv.password}", srv.host, "-c", command]
+    res = run(args)
+    return res.returncode, res.stdout + res.stderr
+
+
+def test_rpcclient_srvsvc_and_wkssvc(tmp_path_factory):
+    with listing_server(tmp_path_factory) as srv:
+        code, out = rpcclient(srv, "srvinfo")
+        assert code == 0, out
+        assert "platform_id" in out and "10.0" in out, out
+        code, out = rpcclient(srv, "netshareenumall")
+        assert code == 0 and "netname: visible" in out and "remark:\tA visible share" in out, out
+        assert "hidden" not in out
+        code, out = rpcclient(srv, "netsharegetinfo visible")
+        assert code == 0 and "netname: visible" in out, out
+        code, out = rpcclient(srv, "netsharegetinfo nosuchshare")
+        assert "WERR_NET_NAME_NOT_FOUND" in out or code != 0, out
+        code, out = rpcclient(srv, "wkssvc_wkstagetinfo")
+        assert code == 0, out
