@@ -113,7 +113,12 @@ def run_torture(name, extra, timeout, log):
     with RsmbdServer() as srv:
         # Line-buffered, so the results printed before a time-out are not lost when smbtorture is killed.
         # It runs in the log directory because it leaves empty smbtortureXXXXXX directories in its cwd.
-        args = ["stdbuf", "-oL", "smbtorture", srv.unc, "-p", str(srv.port), "-U", f"{srv.user}%{srv.password}"]
+        # RPC suites take a DCE/RPC binding (named pipes over SMB) instead of a share.
+        if name.startswith("rpc."):
+            target = [f"ncacn_np:{srv.host}", f"--option=smb ports={srv.port}"]
+        else:
+            target = [srv.unc, "-p", str(srv.port)]
+        args = ["stdbuf", "-oL", "smbtorture", *target, "-U", f"{srv.user}%{srv.password}"]
         args += ["--fullname", *TORTURE_OPTIONS, *extra, name]
         started = time.monotonic()
         timed_out = False
