@@ -149,14 +149,7 @@ pub fn read(p: &PipeOpen, max: usize) -> Result<(Vec<u8>, NtStatus), NtStatus> {
         // Nothing queued: a message-mode pipe with no pending reply (rsmbd never blocks a pipe read).
         return Err(NtStatus::PIPE_EMPTY);
     }
-    Ok((
-        data,
-        if more {
-            NtStatus::BUFFER_OVERFLOW
-        } else {
-            NtStatus::SUCCESS
-        },
-    ))
+    Ok((data, overflow_status(more)))
 }
 
 pub fn write(p: &PipeOpen, data: &[u8]) -> Result<usize, NtStatus> {
@@ -171,14 +164,16 @@ pub fn transceive(p: &PipeOpen, input: &[u8], max: usize) -> Result<(Vec<u8>, Nt
         .pipe()
         .transceive(input, max)
         .map_err(|_| NtStatus::INVALID_PARAMETER)?;
-    Ok((
-        data,
-        if more {
-            NtStatus::BUFFER_OVERFLOW
-        } else {
-            NtStatus::SUCCESS
-        },
-    ))
+    Ok((data, overflow_status(more)))
+}
+
+/// A message that did not fit in the client's buffer is returned in part with BUFFER_OVERFLOW.
+fn overflow_status(more: bool) -> NtStatus {
+    if more {
+        NtStatus::BUFFER_OVERFLOW
+    } else {
+        NtStatus::SUCCESS
+    }
 }
 
 #[cfg(test)]

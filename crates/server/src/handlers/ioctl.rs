@@ -20,26 +20,18 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let output = match req.ctl_code {
-        fsctl::VALIDATE_NEGOTIATE_INFO => validate_negotiate(ctx, req.input)?,
-        fsctl::QUERY_NETWORK_INTERFACE_INFO => network_interfaces(ctx),
+    let ok = |output: Vec<u8>| (output, NtStatus::SUCCESS);
+    let (output, status) = match req.ctl_code {
+        fsctl::VALIDATE_NEGOTIATE_INFO => ok(validate_negotiate(ctx, req.input)?),
+        fsctl::QUERY_NETWORK_INTERFACE_INFO => ok(network_interfaces(ctx)),
         fsctl::PIPE_TRANSCEIVE => {
             let p = ctx.pipe(req.file_id)?;
             let max = usize::try_from(req.max_output_response).unwrap_or(0);
-            let (output, status) = crate::pipes::transceive(&p, req.input, max)?;
-            IoctlResponse {
-                ctl_code: req.ctl_code,
-                file_id: req.file_id,
-                input: &[],
-                output: &output,
-                flags: 0,
-            }
-            .encode(out, ctx.resp_start);
-            return Ok(status);
+            crate::pipes::transceive(&p, req.input, max)?
         }
-        fsctl::PIPE_WAIT => pipe_wait(ctx, req.input)?,
+        fsctl::PIPE_WAIT => ok(pipe_wait(ctx, req.input)?),
         fsctl::CREATE_OR_GET_OBJECT_ID | fsctl::GET_OBJECT_ID => {
-            object_id(ctx, req.file_id).await?
+            ok(object_id(ctx, req.file_id).await?)
         }
         fsctl::DFS_GET_REFERRALS | fsctl::DFS_GET_REFERRALS_EX => {
             return Err(NtStatus::FS_DRIVER_REQUIRED)
@@ -60,7 +52,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         flags: 0,
     }
     .encode(out, ctx.resp_start);
-    Ok(NtStatus::SUCCESS)
+    Ok(status)
 }
 
 /// MS-SMB2 3.3.5.15.12: the client repeats what it sent in NEGOTIATE; any difference means the NEGOTIATE
