@@ -58,3 +58,18 @@ def test_rpcclient_srvsvc_and_wkssvc(tmp_path_factory):
         assert "WERR_NET_NAME_NOT_FOUND" in out or code != 0, out
         code, out = rpcclient(srv, "wkssvc_wkstagetinfo")
         assert code == 0, out
+
+
+def test_rpcclient_lsarpc_and_samr(tmp_path_factory):
+    with listing_server(tmp_path_factory) as srv:
+        code, out = rpcclient(srv, "lsaquery")
+        assert code == 0 and "Domain Name:" in out, out
+        code, out = rpcclient(srv, f"lookupnames {srv.user}")
+        assert code == 0 and "S-1-5-21-" in out and "(User: 1)" in out, out
+        sid = next(w for w in out.split() if w.startswith("S-1-5-21-"))
+        code, out = rpcclient(srv, f"lookupsids {sid}")
+        assert code == 0 and f"\\{srv.user} (1)" in out, out
+        code, out = rpcclient(srv, "enumdomusers")
+        assert code == 0 and f"user:[{srv.user}]" in out, out
+        # The machine SID is stable across restarts: it is stored beside the password database.
+        assert (srv.tmp / "domain_sid").read_text().strip() == sid.rsplit("-", 1)[0]

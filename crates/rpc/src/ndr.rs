@@ -2,11 +2,15 @@
 //!
 //! Alignment is relative to the start of the stub data. Pointers are written as referent ids (0x00020000, +4 for
 //! each further one, as Windows does); embedded pointees are deferred by the caller with [`Field`] lists
-//! (inline part first, then every pointee in order). Strings are `[string] wchar_t*`: maximum count, offset,
-//! actual count (all counting the terminating NUL), then UTF-16LE code units.
+//! (inline part first, aligned to the structure's largest member, then every pointee in order). Strings are
+//! `[string] wchar_t*`: maximum count, offset, actual count (all counting the terminating NUL), then UTF-16LE
+//! code units. Counted strings are RPC_UNICODE_STRING (MS-DTYP 2.3.10): byte Length and MaximumLength, then a
+//! pointer to a conformant-varying array of Length/2 code units without a NUL.
 //!
 //! The decoder never reads past its slice and checks every count against the bytes that remain before it
 //! allocates, so no allocation is larger than the input.
+
+use crate::sid::Sid;
 
 /// A stub that does not decode (answered with the nca_s_fault_ndr fault).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +86,11 @@ impl Encoder {
     /// The pointee of a `[string] wchar_t*`: a conformant-varying array including the terminating NUL.
     pub fn string(&mut self, s: &str) {
         let units: Vec<u16> = s.encode_utf16().chain(core::iter::once(0)).collect();
+        self.units(&units);
+    }
+
+    /// A conformant-varying array of UTF-16 code units: maximum count, offset 0, actual count, the units.
+    fn units(&mut self, units: &[u16]) {
         let count = u32::try_from(units.len()).unwrap_or(u32::MAX);
         self.u32(count);
         self.u32(0);
@@ -91,24 +100,54 @@ impl Encoder {
         }
     }
 
-    /// Writes the inline parts of `fields` (referent ids for strings).
+    /// The inline part of an RPC_UNICODE_STRING: byte length, maximum byte length, buffer pointer.
+    fn unicode_header(&mut self, s: &str) {
+        let bytes =
+            u16::try_from(s.encode_utf16().count().saturating_mul(2)).unwrap_or(u16::MAX - 1);
+        self.align(4);
+        self.u16(bytes);
+        self.u16(bytes);
+        self.referent();
+    }
+
+    /// The buffer of an RPC_UNICODE_STRING (no terminating NUL), cut to what a 16-bit byte length can count.
+    fn unicode_body(&mut self, s: &str) {
+        let units: Vec<u16> = s.encode_utf16().take(usize::from(u16::MAX / 2)).collect();
+        self.units(&units);
+    }
+
+    /// Writes the inline parts of `fields` (referent ids for pointers), aligned to the structure's alignment.
     pub fn inline(&mut self, fields: &[Field<'_>]) {
+        self.align(alignment(fields));
         for field in fields {
             match field {
-                Field::Str(_) => self.referent(),
+                Field::Str(_) | Field::Sid(_) => self.referent(),
+                Field::Unicode(s) => self.unicode_header(s),
+                Field::U8(v) => self.u8(*v),
+                Field::U16(v) => self.u16(*v),
                 Field::U32(v) => self.u32(*v),
+                Field::U64(v) => self.u64(*v),
                 Field::Null => self.null(),
             }
         }
     }
 
-    /// Writes the deferred pointees of `fields` (the strings, in order).
+    /// Writes the deferred pointees of `fields` (strings and SIDs, in order).
     pub fn deferred(&mut self, fields: &[Field<'_>]) {
         for field in fields {
-            if let Field::Str(s) = field {
-                self.string(s);
+            match field {
+                Field::Str(s) => self.string(s),
+                Field::Unicode(s) => self.unicode_body(s),
+                Field::Sid(sid) => sid.encode(self),
+                _ => {}
             }
         }
+    }
+
+    /// A whole structure: its inline part, then its pointees.
+    pub fn record(&mut self, fields: &[Field<'_>]) {
+        self.inline(fields);
+        self.deferred(fields);
     }
 
     /// A conformant array of structures: the maximum count, every inline part, then every pointee.
@@ -127,15 +166,45 @@ impl Encoder {
     }
 }
 
-/// One member of a flat structure whose only pointers are strings: enough for every srvsvc and wkssvc record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One member of a flat structure whose only pointers are strings and SIDs: enough for every record the
+/// services return (nested structures are written as their members in order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field<'a> {
     /// `[string] wchar_t*`, never null.
     Str(&'a str),
+    /// RPC_UNICODE_STRING (MS-DTYP 2.3.10).
+    Unicode(&'a str),
+    /// PRPC_SID (MS-DTYP 2.4.2.3), never null.
+    Sid(&'a Sid),
+    U8(u8),
+    /// A USHORT or an enumeration.
+    U16(u16),
     /// A DWORD (or a LONG / BOOL written as its bit pattern).
     U32(u32),
+    /// A hyper (LARGE_INTEGER).
+    U64(u64),
     /// A null pointer.
     Null,
+}
+
+/// The alignment of a structure: that of its largest member (C706 14.2.2).
+fn alignment(fields: &[Field<'_>]) -> usize {
+    fields
+        .iter()
+        .map(|f| match f {
+            Field::U8(_) => 1,
+            Field::U16(_) => 2,
+            Field::U64(_) => 8,
+            _ => 4,
+        })
+        .max()
+        .unwrap_or(1)
+}
+
+/// An OLD_LARGE_INTEGER (MS-SAMR 2.2.2.2): low and high halves as two 4-byte-aligned longs.
+pub fn old_large_integer(v: i64) -> [Field<'static>; 2] {
+    let bits = v as u64;
+    [Field::U32(bits as u32), Field::U32((bits >> 32) as u32)]
 }
 
 /// What a full pointer refers to (C706 14.3.11.3): a new pointee follows, or one already seen is reused.
@@ -256,16 +325,21 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// `count` UTF-16LE code units (the caller has checked `count` against the bytes left).
+    fn code_units(&mut self, count: usize) -> Result<Vec<u16>, NdrError> {
+        let bytes = self.bytes(count.checked_mul(2).ok_or(NdrError)?)?;
+        Ok(bytes
+            .chunks_exact(2)
+            .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+            .map(u16::from_le_bytes)
+            .collect())
+    }
+
     /// The pointee of a `[string] wchar_t*`, without its terminating NUL.
     pub fn string(&mut self) -> Result<String, NdrError> {
         let max = self.conformance(0)?;
         let actual = self.variance(max, 2)?;
-        let bytes = self.bytes(actual.checked_mul(2).ok_or(NdrError)?)?;
-        let mut units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .filter_map(|c| <[u8; 2]>::try_from(c).ok())
-            .map(u16::from_le_bytes)
-            .collect();
+        let mut units = self.code_units(actual)?;
         if units.last() == Some(&0) {
             units.pop();
         }
@@ -278,6 +352,47 @@ impl<'a> Decoder<'a> {
             Some(_) => self.string().map(Some),
             None => Ok(None),
         }
+    }
+
+    /// A context handle as NDR carries it (C706 `ndr_context_handle`): 4 bytes of attributes, then a UUID.
+    pub fn context_handle(&mut self) -> Result<[u8; 20], NdrError> {
+        self.align(4)?;
+        self.array()
+    }
+
+    /// The inline part of an RPC_UNICODE_STRING: whether its buffer follows.
+    pub fn unicode_header(&mut self) -> Result<bool, NdrError> {
+        self.align(4)?;
+        let length = self.u16()?;
+        let maximum = self.u16()?;
+        if length > maximum || length % 2 != 0 {
+            return Err(NdrError);
+        }
+        Ok(self.unique()?.is_some())
+    }
+
+    /// The buffer of an RPC_UNICODE_STRING whose header said it is present (empty when it is not).
+    pub fn unicode_body(&mut self, present: bool) -> Result<String, NdrError> {
+        if !present {
+            return Ok(String::new());
+        }
+        let max = self.conformance(0)?;
+        let actual = self.variance(max, 2)?;
+        String::from_utf16(&self.code_units(actual)?).map_err(|_| NdrError)
+    }
+
+    /// An RPC_UNICODE_STRING with its buffer right behind it (a top-level or only member).
+    pub fn unicode(&mut self) -> Result<String, NdrError> {
+        let present = self.unicode_header()?;
+        self.unicode_body(present)
+    }
+
+    /// An array of RPC_UNICODE_STRING: `count` headers, then the buffers.
+    pub fn unicode_array(&mut self, count: usize) -> Result<Vec<String>, NdrError> {
+        let headers = (0..count)
+            .map(|_| self.unicode_header())
+            .collect::<Result<Vec<bool>, NdrError>>()?;
+        headers.into_iter().map(|p| self.unicode_body(p)).collect()
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::bind::Association;
+use crate::handles::HandleTable;
 use crate::pdu::{
     encode_bind_nak, encode_pdu, flags, ptype, Bind, Fault, Header, Request, Response,
     CALL_HEADER_LEN, HEADER_LEN,
@@ -32,6 +33,8 @@ struct PendingCall {
 pub struct Pipe {
     interface: Interface,
     provider: Arc<dyn Provider>,
+    /// Context handles opened on this pipe (lsarpc and samr).
+    handles: HandleTable,
     input: Vec<u8>,
     association: Option<Association>,
     pending: Option<PendingCall>,
@@ -56,6 +59,7 @@ impl Pipe {
         Pipe {
             interface,
             provider,
+            handles: HandleTable::new(),
             input: Vec::new(),
             association: None,
             pending: None,
@@ -236,7 +240,10 @@ impl Pipe {
             self.queue_fault(call_id, context_id, NCA_S_UNK_IF);
             return;
         };
-        match self.interface.call(opnum, stub, self.provider.as_ref()) {
+        match self
+            .interface
+            .call(opnum, stub, self.provider.as_ref(), &mut self.handles)
+        {
             Ok(out) => self.queue_response(call_id, context_id, &out, max_xmit),
             Err(status) => self.queue_fault(call_id, context_id, status),
         }

@@ -1,10 +1,12 @@
-//! The interfaces served on named pipes, their syntax identifiers (MS-SRVS 1.9, MS-WKST 1.9, MS-RPCE 1.9 and
-//! 3.3.1.5.3), the fault and Win32 status codes the services return (MS-RPCE 2.2.2.13 / MS-ERREF 2.2), and the
-//! union-behind-a-pointer layout both services use for their `*GetInfo` results.
+//! The interfaces served on named pipes, their syntax identifiers (MS-SRVS 1.9, MS-WKST 1.9, MS-LSAT 1.9,
+//! MS-SAMR 1.9, MS-RPCE 1.9 and 3.3.1.5.3), the fault and Win32 status codes the services return (MS-RPCE
+//! 2.2.2.13 / MS-ERREF 2.2), and the two union-behind-a-pointer layouts of `*GetInfo` / `Query*Information`
+//! results.
 
+use crate::handles::HandleTable;
 use crate::ndr::{Encoder, Field, NdrError};
 use crate::pdu::{SyntaxId, Uuid};
-use crate::{srvsvc, wkssvc, Provider};
+use crate::{lsarpc, samr, srvsvc, wkssvc, Provider};
 
 /// nca_s_op_rng_error: the operation number is not defined by the interface.
 pub const NCA_S_OP_RNG_ERROR: u32 = 0x1c01_0002;
@@ -48,21 +50,43 @@ pub fn is_bind_time_features(syntax: &SyntaxId) -> bool {
 pub enum Interface {
     Srvsvc,
     Wkssvc,
+    Lsarpc,
+    Samr,
+}
+
+/// Pipe names (case-insensitive) and their interfaces; "lsass" is the other name of the LSA pipe.
+const PIPE_NAMES: [(&str, Interface); 5] = [
+    ("srvsvc", Interface::Srvsvc),
+    ("wkssvc", Interface::Wkssvc),
+    ("lsarpc", Interface::Lsarpc),
+    ("lsass", Interface::Lsarpc),
+    ("samr", Interface::Samr),
+];
+
+/// The LSA and SAM interfaces share a UUID prefix: 12345778-1234-abcd-ef00-0123456789ab / ...ac.
+fn lsa_family(last: u8, version: u32) -> SyntaxId {
+    SyntaxId {
+        uuid: Uuid {
+            data1: 0x1234_5778,
+            data2: 0x1234,
+            data3: 0xabcd,
+            data4: [0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, last],
+        },
+        version,
+    }
 }
 
 impl Interface {
     pub fn from_pipe_name(name: &str) -> Option<Self> {
-        if name.eq_ignore_ascii_case("srvsvc") {
-            Some(Interface::Srvsvc)
-        } else if name.eq_ignore_ascii_case("wkssvc") {
-            Some(Interface::Wkssvc)
-        } else {
-            None
-        }
+        PIPE_NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, i)| *i)
     }
 
     /// The abstract syntax: srvsvc 4b324fc8-1670-01d3-1278-5a47bf6ee188 v3.0, wkssvc
-    /// 6bffd098-a112-3610-9833-46c3f87e345a v1.0.
+    /// 6bffd098-a112-3610-9833-46c3f87e345a v1.0, lsarpc 12345778-1234-abcd-ef00-0123456789ab v0.0, samr
+    /// 12345778-1234-abcd-ef00-0123456789ac v1.0.
     pub fn syntax(self) -> SyntaxId {
         match self {
             Interface::Srvsvc => SyntaxId {
@@ -83,6 +107,8 @@ impl Interface {
                 },
                 version: 1,
             },
+            Interface::Lsarpc => lsa_family(0xab, 0),
+            Interface::Samr => lsa_family(0xac, 1),
         }
     }
 
@@ -96,19 +122,28 @@ impl Interface {
             && proposed.version >> 16 <= minor
     }
 
-    /// The secondary address announced in bind_ack.
+    /// The secondary address announced in bind_ack (Windows serves lsarpc and samr from the lsass endpoint).
     pub fn secondary_address(self) -> &'static str {
         match self {
             Interface::Srvsvc => "\\PIPE\\srvsvc",
             Interface::Wkssvc => "\\PIPE\\wkssvc",
+            Interface::Lsarpc | Interface::Samr => "\\PIPE\\lsass",
         }
     }
 
-    /// Runs one call: the response stub, or the fault status.
-    pub fn call(self, opnum: u16, stub: &[u8], provider: &dyn Provider) -> Result<Vec<u8>, u32> {
+    /// Runs one call with the pipe's context handles: the response stub, or the fault status.
+    pub fn call(
+        self,
+        opnum: u16,
+        stub: &[u8],
+        provider: &dyn Provider,
+        handles: &mut HandleTable,
+    ) -> Result<Vec<u8>, u32> {
         let result = match self {
             Interface::Srvsvc => srvsvc::call(opnum, stub, provider),
             Interface::Wkssvc => wkssvc::call(opnum, stub, provider),
+            Interface::Lsarpc => lsarpc::call(opnum, stub, provider, handles),
+            Interface::Samr => samr::call(opnum, stub, provider, handles),
         };
         result
             .ok_or(NCA_S_OP_RNG_ERROR)?
@@ -127,6 +162,23 @@ pub fn encode_info_response(level: u32, record: Option<&[Field<'_>]>, status: u3
             e.referent();
             e.inline(fields);
             e.deferred(fields);
+        }
+        None => e.null(),
+    }
+    e.u32(status);
+    e.into_bytes()
+}
+
+/// A pointer to a union whose 16-bit discriminant is an enumeration (`[out, switch_is(Class)] X** Buffer`, the
+/// shape of LsarQueryInformationPolicy, SamrQueryInformationDomain and SamrQueryInformationUser), then the
+/// NTSTATUS. `record` is `None` (null pointer) when the call failed.
+pub fn encode_union_response(class: u16, record: Option<&[Field<'_>]>, status: u32) -> Vec<u8> {
+    let mut e = Encoder::new();
+    match record {
+        Some(fields) => {
+            e.referent();
+            e.u16(class);
+            e.record(fields);
         }
         None => e.null(),
     }

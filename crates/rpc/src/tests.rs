@@ -6,10 +6,34 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use crate::ndr::Decoder;
-use crate::{open_pipe, Pipe, Provider, RpcError, ServerInfo, ShareInfo, ShareKind, MAX_BUFFERED};
+use crate::{
+    open_pipe, Pipe, Provider, RpcError, ServerInfo, ShareInfo, ShareKind, Sid, UserInfo,
+    MAX_BUFFERED,
+};
 
-struct TestProvider {
-    shares: Vec<ShareInfo>,
+pub(crate) struct TestProvider {
+    pub shares: Vec<ShareInfo>,
+    pub users: Vec<UserInfo>,
+    pub caller: Option<String>,
+}
+
+impl TestProvider {
+    pub fn new(shares: Vec<ShareInfo>) -> Self {
+        let user = |name: &str, uid, disabled| UserInfo {
+            name: name.into(),
+            uid,
+            disabled,
+        };
+        TestProvider {
+            shares,
+            users: vec![
+                user("alice", 1000, false),
+                user("root", 0, false),
+                user("bob", 1001, true),
+            ],
+            caller: None,
+        }
+    }
 }
 
 impl Provider for TestProvider {
@@ -24,6 +48,15 @@ impl Provider for TestProvider {
     }
     fn shares(&self) -> Vec<ShareInfo> {
         self.shares.clone()
+    }
+    fn domain_sid(&self) -> Sid {
+        Sid::parse("S-1-5-21-1-2-3").unwrap()
+    }
+    fn users(&self) -> Vec<UserInfo> {
+        self.users.clone()
+    }
+    fn caller(&self) -> Option<String> {
+        self.caller.clone()
     }
 }
 
@@ -46,7 +79,7 @@ fn standard_shares() -> Vec<ShareInfo> {
 }
 
 fn pipe_with(name: &str, shares: Vec<ShareInfo>) -> Pipe {
-    open_pipe(name, Arc::new(TestProvider { shares })).unwrap()
+    open_pipe(name, Arc::new(TestProvider::new(shares))).unwrap()
 }
 
 const SRVSVC_UUID: [u8; 16] = [
@@ -55,7 +88,7 @@ const SRVSVC_UUID: [u8; 16] = [
 const WKSSVC_UUID: [u8; 16] = [
     0x98, 0xd0, 0xff, 0x6b, 0x12, 0xa1, 0x10, 0x36, 0x98, 0x33, 0x46, 0xc3, 0xf8, 0x7e, 0x34, 0x5a,
 ];
-const NDR_UUID: [u8; 16] = [
+pub(crate) const NDR_UUID: [u8; 16] = [
     0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60,
 ];
 const NDR64_UUID: [u8; 16] = [
@@ -66,7 +99,7 @@ const BTFN_UUID: [u8; 16] = [
 ];
 
 /// The 16-byte common header, little-endian, version 5.0.
-fn header(ptype: u8, flags: u8, frag_length: usize, call_id: u32) -> Vec<u8> {
+pub(crate) fn header(ptype: u8, flags: u8, frag_length: usize, call_id: u32) -> Vec<u8> {
     let mut h = vec![5, 0, ptype, flags, 0x10, 0, 0, 0];
     h.extend_from_slice(&u16::try_from(frag_length).unwrap().to_le_bytes());
     h.extend_from_slice(&[0, 0]);
@@ -78,7 +111,7 @@ fn header(ptype: u8, flags: u8, frag_length: usize, call_id: u32) -> Vec<u8> {
 type Context = (u16, [u8; 16], u32, Vec<([u8; 16], u32)>);
 
 /// A bind (ptype 11) or alter_context (14).
-fn bind_pdu(ptype: u8, max_frag: u16, contexts: &[Context]) -> Vec<u8> {
+pub(crate) fn bind_pdu(ptype: u8, max_frag: u16, contexts: &[Context]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&max_frag.to_le_bytes());
     body.extend_from_slice(&max_frag.to_le_bytes());
@@ -104,7 +137,7 @@ fn simple_bind(uuid: [u8; 16], version: u32) -> Vec<u8> {
 }
 
 /// A request (ptype 0) for context 0.
-fn request_pdu(call_id: u32, flags: u8, opnum: u16, stub: &[u8]) -> Vec<u8> {
+pub(crate) fn request_pdu(call_id: u32, flags: u8, opnum: u16, stub: &[u8]) -> Vec<u8> {
     let mut pdu = header(0, flags, 24 + stub.len(), call_id);
     pdu.extend_from_slice(&u32::try_from(stub.len()).unwrap().to_le_bytes());
     pdu.extend_from_slice(&0u16.to_le_bytes());
@@ -128,7 +161,7 @@ fn ndr_string(s: &str) -> Vec<u8> {
     b
 }
 
-fn le32(v: u32) -> [u8; 4] {
+pub(crate) fn le32(v: u32) -> [u8; 4] {
     v.to_le_bytes()
 }
 
@@ -161,7 +194,7 @@ fn level_stub(level: u32) -> Vec<u8> {
     b
 }
 
-fn read_all(pipe: &mut Pipe) -> Vec<Vec<u8>> {
+pub(crate) fn read_all(pipe: &mut Pipe) -> Vec<Vec<u8>> {
     let mut pdus = Vec::new();
     loop {
         let (data, more) = pipe.read(65536);
@@ -174,7 +207,7 @@ fn read_all(pipe: &mut Pipe) -> Vec<Vec<u8>> {
 }
 
 /// Binds `pipe` and checks the bind_ack; returns it.
-fn bind(pipe: &mut Pipe, uuid: [u8; 16], version: u32) -> Vec<u8> {
+pub(crate) fn bind(pipe: &mut Pipe, uuid: [u8; 16], version: u32) -> Vec<u8> {
     let (ack, more) = pipe.transceive(&simple_bind(uuid, version), 4280).unwrap();
     assert!(!more);
     assert_eq!(ack[2], 12, "bind_ack");
@@ -182,7 +215,7 @@ fn bind(pipe: &mut Pipe, uuid: [u8; 16], version: u32) -> Vec<u8> {
 }
 
 /// One call on a bound pipe: the reassembled response stub, or the fault status.
-fn call(pipe: &mut Pipe, opnum: u16, stub: &[u8]) -> Result<Vec<u8>, u32> {
+pub(crate) fn call(pipe: &mut Pipe, opnum: u16, stub: &[u8]) -> Result<Vec<u8>, u32> {
     pipe.write(&request_pdu(7, 3, opnum, stub)).unwrap();
     let pdus = read_all(pipe);
     let mut out = Vec::new();
@@ -246,10 +279,11 @@ fn decode_share_enum_1(stub: &[u8]) -> (Vec<Share1>, u32, Option<u32>, u32) {
 
 #[test]
 fn open_pipe_names() {
-    let provider: Arc<dyn Provider> = Arc::new(TestProvider { shares: vec![] });
-    assert!(open_pipe("SRVSVC", provider.clone()).is_some());
-    assert!(open_pipe("wkssvc", provider.clone()).is_some());
-    assert!(open_pipe("lsarpc", provider).is_none());
+    let provider: Arc<dyn Provider> = Arc::new(TestProvider::new(vec![]));
+    for name in ["SRVSVC", "wkssvc", "lsarpc", "LSASS", "samr"] {
+        assert!(open_pipe(name, provider.clone()).is_some(), "{name}");
+    }
+    assert!(open_pipe("netlogon", provider).is_none());
 }
 
 #[test]

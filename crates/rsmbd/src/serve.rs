@@ -174,10 +174,37 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         allow_anonymous: g.restrict_anonymous == 0,
         map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
         guest_uid,
+        domain_sid: domain_sid(&passdb_path)?,
         passdb_path,
         max_logon_failures: g.max_logon_failures,
         logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
     })
+}
+
+/// The machine SID from `domain_sid` beside the password database, created with random sub-authorities
+/// the first time (MS-DTYP 2.4.2: S-1-5-21 and three 32-bit values).
+fn domain_sid(passdb: &Path) -> Result<rpc::Sid, String> {
+    let file = passdb.with_file_name("domain_sid");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return rpc::Sid::parse(text.trim())
+            .ok_or_else(|| format!("{}: not a SID", file.display()));
+    }
+    let mut r = [0u8; 12];
+    getrandom::fill(&mut r).map_err(|e| format!("no system randomness: {e}"))?;
+    let sub = |i: usize| {
+        r.get(i..i + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    let sid = rpc::Sid {
+        authority: 5,
+        sub_authorities: vec![21, sub(0), sub(4), sub(8)],
+    };
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&file, format!("{sid}\n")).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(sid)
 }
 
 /// Samba's names for the SMB 3.1.1 ciphers (validated by the config crate).

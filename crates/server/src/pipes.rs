@@ -74,6 +74,32 @@ impl rpc::Provider for Provider {
         }
     }
 
+    fn domain_sid(&self) -> rpc::Sid {
+        self.server.settings.domain_sid.clone()
+    }
+
+    /// The accounts of the password database (read when asked: SAMR enumerations are rare).
+    fn users(&self) -> Vec<rpc::UserInfo> {
+        match auth::passdb::SmbPasswd::load(&self.server.settings.passdb_path) {
+            Ok(db) => db
+                .entries()
+                .map(|u| rpc::UserInfo {
+                    name: u.name.clone(),
+                    uid: u.uid,
+                    disabled: u.disabled,
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!("cannot read the password database: {e}");
+                Vec::new()
+            }
+        }
+    }
+
+    fn caller(&self) -> Option<String> {
+        self.user.clone()
+    }
+
     fn shares(&self) -> Vec<rpc::ShareInfo> {
         self.server
             .shares

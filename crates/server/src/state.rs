@@ -37,6 +37,9 @@ pub struct ServerSettings {
     /// Unix uid that guest and anonymous sessions run as.
     pub guest_uid: u32,
     pub passdb_path: PathBuf,
+    /// The machine domain SID (S-1-5-21-x-y-z), stored beside the password database so SIDs stay the
+    /// same across restarts.
+    pub domain_sid: rpc::Sid,
     /// Failed logons from one address or for one user within `logon_failure_window` before further
     /// attempts are refused (0: no limit).
     pub max_logon_failures: u32,
