@@ -13,6 +13,10 @@ read only = yes
 path = {root}/hidden
 comment = Not listed
 browseable = no
+[sealed]
+path = {root}/visible
+comment = Encrypted only
+smb encrypt = required
 """
 
 
@@ -36,6 +40,11 @@ def test_smbclient_lists_shares(tmp_path_factory):
         assert srv.share_name in out
         assert "IPC$" in out
         assert "hidden" not in out
+        assert "sealed" in out, "an SMB3 session can encrypt, so it sees the encrypted share"
+        res = run(["smbclient", "-L", f"//{srv.host}", "-p", str(srv.port), "-m", "SMB2_10",
+                   "-U", f"{srv.user}%{srv.password}"])
+        out = res.stdout + res.stderr
+        assert res.returncode == 0 and "visible" in out and "sealed" not in out, out
 
 
 def rpcclient(srv, command):

@@ -60,6 +60,8 @@ struct Provider {
     server: Arc<ServerState>,
     user: Option<String>,
     gids: Vec<u32>,
+    /// Whether the caller's session can encrypt (shares that require encryption are hidden otherwise).
+    can_encrypt: bool,
 }
 
 impl rpc::Provider for Provider {
@@ -106,6 +108,7 @@ impl rpc::Provider for Provider {
             .iter()
             .filter(|s| s.browseable || s.vfs.is_none())
             .filter(|s| s.allows(self.user.as_deref(), &self.gids))
+            .filter(|s| self.can_encrypt || s.encrypt != config::SmbEncrypt::Required)
             .map(|s| rpc::ShareInfo {
                 name: s.name.clone(),
                 comment: s.comment.clone(),
@@ -136,6 +139,7 @@ pub fn open(
     tree: &Arc<Tree>,
     session_id: u64,
     auth: &crate::session::AuthInfo,
+    can_encrypt: bool,
     name: &str,
 ) -> Result<Arc<PipeOpen>, NtStatus> {
     let name = pipe_name(name);
@@ -143,6 +147,7 @@ pub fn open(
         server: Arc::clone(&conn.server),
         user: auth.user.clone(),
         gids: auth.unix.groups.clone(),
+        can_encrypt,
     });
     let pipe = rpc::open_pipe(name, provider).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
     let id = conn.server.next_id();

@@ -226,7 +226,9 @@ fn create_pipe(
 ) -> HandlerResult {
     let name = utf16le_to_string(req.name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
     let auth = ctx.auth()?;
-    let p = crate::pipes::open(ctx.conn, tree, ctx.session()?.id, &auth, &name)?;
+    let session = ctx.session()?;
+    let can_encrypt = session.lock().encryption.is_some();
+    let p = crate::pipes::open(ctx.conn, tree, session.id, &auth, can_encrypt, &name)?;
     ctx.chain.file_id = Some(p.file_id);
     CreateResponse {
         oplock_level: 0,
