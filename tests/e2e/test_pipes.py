@@ -82,3 +82,26 @@ def test_rpcclient_lsarpc_and_samr(tmp_path_factory):
         assert code == 0 and f"user:[{srv.user}]" in out, out
         # The machine SID is stable across restarts: it is stored beside the password database.
         assert (srv.tmp / "domain_sid").read_text().strip() == sid.rsplit("-", 1)[0]
+
+
+def test_impacket_srvsvc_and_lsat(tmp_path_factory):
+    from impacket.dcerpc.v5 import lsad, lsat, srvs, transport
+    from impacket.dcerpc.v5.dtypes import MAXIMUM_ALLOWED
+
+    with listing_server(tmp_path_factory) as srv:
+
+        def bound(pipe, uuid):
+            t = transport.SMBTransport(srv.host, srv.port, filename=pipe, username=srv.user, password=srv.password)
+            dce = t.get_dce_rpc()
+            dce.connect()
+            dce.bind(uuid)
+            return dce
+
+        dce = bound(r"\srvsvc", srvs.MSRPC_UUID_SRVS)
+        shares = srvs.hNetrShareEnum(dce, 1)["InfoStruct"]["ShareInfo"]["Level1"]["Buffer"]
+        names = [s["shi1_netname"][:-1] for s in shares]
+        assert "visible" in names and "IPC$" in names and "hidden" not in names
+        dce = bound(r"\lsarpc", lsat.MSRPC_UUID_LSAT)
+        policy = lsad.hLsarOpenPolicy2(dce, MAXIMUM_ALLOWED | lsat.POLICY_LOOKUP_NAMES)["PolicyHandle"]
+        sids = lsat.hLsarLookupNames(dce, policy, (srv.user,))["TranslatedSids"]["Sids"]
+        assert sids[0]["Use"] == 1  # SidTypeUser
