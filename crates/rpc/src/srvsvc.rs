@@ -1,5 +1,5 @@
 //! The srvsvc interface (MS-SRVS): NetrShareEnum (opnum 15, 3.1.4.8), NetrShareGetInfo (opnum 16, 3.1.4.10) and
-//! NetrServerGetInfo (opnum 21, 3.1.4.17), with the SHARE_INFO and SERVER_INFO levels of MS-SRVS 2.2.4.
+//! NetrShareCheck (opnum 20, 3.1.4.15), NetrServerGetInfo (opnum 21, 3.1.4.17), with the SHARE_INFO and SERVER_INFO levels of MS-SRVS 2.2.4.
 
 use crate::ndr::{Decoder, Encoder, Field, NdrError};
 use crate::services::{
@@ -9,7 +9,10 @@ use crate::{Provider, ServerInfo, ShareInfo};
 
 const OPNUM_NETR_SHARE_ENUM: u16 = 15;
 const OPNUM_NETR_SHARE_GET_INFO: u16 = 16;
+const OPNUM_NETR_SHARE_CHECK: u16 = 20;
 const OPNUM_NETR_SERVER_GET_INFO: u16 = 21;
+/// NERR_DeviceNotShared: no share is on that device (MS-SRVS 3.1.4.15).
+const NERR_DEVICE_NOT_SHARED: u32 = 2311;
 
 /// SV_TYPE_WORKSTATION | SV_TYPE_SERVER | SV_TYPE_NT | SV_TYPE_SERVER_NT (MS-SRVS 2.2.2.7).
 const SERVER_TYPE: u32 = 0x0000_0001 | 0x0000_0002 | 0x0000_1000 | 0x0000_8000;
@@ -21,6 +24,7 @@ pub fn call(opnum: u16, stub: &[u8], provider: &dyn Provider) -> Option<Result<V
     match opnum {
         OPNUM_NETR_SHARE_ENUM => Some(share_enum(stub, provider)),
         OPNUM_NETR_SHARE_GET_INFO => Some(share_get_info(stub, provider)),
+        OPNUM_NETR_SHARE_CHECK => Some(share_check(stub)),
         OPNUM_NETR_SERVER_GET_INFO => Some(server_get_info(stub, provider)),
         _ => None,
     }
@@ -128,6 +132,18 @@ fn share_get_info(stub: &[u8], provider: &dyn Provider) -> Result<Vec<u8>, NdrEr
             None => encode_info_response(level, None, WERR_NET_NAME_NOT_FOUND),
         },
     )
+}
+
+/// NetrShareCheck: [in, string, unique] ServerName, [in, string] Device, [out] Type. rsmbd's shares are
+/// directories, not devices, so no device is shared.
+fn share_check(stub: &[u8]) -> Result<Vec<u8>, NdrError> {
+    let mut d = Decoder::new(stub);
+    d.unique_string()?;
+    d.string()?;
+    let mut e = Encoder::default();
+    e.u32(0);
+    e.u32(NERR_DEVICE_NOT_SHARED);
+    Ok(e.into_bytes())
 }
 
 /// NetrServerGetInfo: [in, string, unique] ServerName, [in] Level, [out] SERVER_INFO (levels 100, 101, 102).

@@ -475,6 +475,16 @@ fn share_get_info() {
 }
 
 #[test]
+fn share_check_reports_no_shared_device() {
+    let mut pipe = pipe_with("srvsvc", standard_shares());
+    bind(&mut pipe, SRVSVC_UUID, 3);
+    let mut stub = server_name();
+    stub.extend(ndr_string("C:"));
+    let reply = call(&mut pipe, 20, &stub).unwrap();
+    assert_eq!(reply, [le32(0), le32(2311)].concat());
+}
+
+#[test]
 fn server_get_info_levels() {
     let mut pipe = pipe_with("srvsvc", vec![]);
     bind(&mut pipe, SRVSVC_UUID, 3);
