@@ -63,8 +63,9 @@ impl SigningAlgorithm {
 pub struct SigningKey {
     alg: SigningAlgorithm,
     key: [u8; 16],
-    /// The GMAC key schedule (AES key and GHASH key H), for AesGmac only.
-    gmac: Option<GmacKey>,
+    /// The GMAC key schedule (AES key and GHASH key H), for AesGmac only; shared, since keys are cloned
+    /// for every signed response.
+    gmac: Option<std::sync::Arc<GmacKey>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -78,7 +79,7 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     pub fn new(alg: SigningAlgorithm, key: [u8; 16]) -> Self {
         let gmac = match alg {
-            SigningAlgorithm::AesGmac => Some(GmacKey::new(&key)),
+            SigningAlgorithm::AesGmac => Some(std::sync::Arc::new(GmacKey::new(&key))),
             SigningAlgorithm::HmacSha256 | SigningAlgorithm::AesCmac => None,
         };
         SigningKey { alg, key, gmac }
