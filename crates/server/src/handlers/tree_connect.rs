@@ -5,6 +5,8 @@ use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
 use config::SmbEncrypt;
+use proto::header::HeaderFlags;
+use proto::messages::negotiate::SMB3_1_1;
 use proto::messages::tree_connect::*;
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
@@ -22,6 +24,14 @@ fn share_name(path: &str) -> Option<&str> {
     (!share.is_empty() && !share.contains('\\')).then_some(share)
 }
 
+/// MS-SMB2 3.3.5.7: on 3.1.1 an authenticated user's TREE_CONNECT must be signed or encrypted (the client
+/// proves it holds the session key before it gets a tree); guest and anonymous sessions have no key.
+fn unprotected_on_3_1_1(ctx: &Ctx<'_>, keyless: bool) -> bool {
+    let on_3_1_1 = ctx.conn.negotiated().is_some_and(|n| n.dialect == SMB3_1_1);
+    let protected = ctx.encrypted || ctx.hdr.flags.has(HeaderFlags::SIGNED);
+    on_3_1_1 && !keyless && !protected
+}
+
 pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = TreeConnectRequest::decode(ctx.pdu).map_err(bad_request)?;
     let path = utf16le_to_string(req.path).map_err(bad_request)?;
@@ -32,6 +42,11 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         .share(name)
         .ok_or(NtStatus::BAD_NETWORK_NAME)?;
     let auth = ctx.auth()?;
+    if unprotected_on_3_1_1(ctx, auth.is_guest || auth.is_anonymous) {
+        tracing::warn!(peer = %ctx.conn.peer, "unsigned TREE_CONNECT on SMB 3.1.1: dropping the connection");
+        ctx.disconnect = true;
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     if !share.hosts.permits(ctx.conn.peer.ip()) {
         tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused by hosts allow/deny");
         return Err(NtStatus::ACCESS_DENIED);
