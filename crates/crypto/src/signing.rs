@@ -129,10 +129,15 @@ impl SigningKey {
 
     /// Checks the PDU's Signature field against the computed signature in constant time.
     pub fn verify(&self, pdu: &[u8]) -> bool {
-        match (self.compute(pdu), pdu.get(SIGNATURE_OFFSET..HEADER_LEN)) {
-            (Some(expected), Some(found)) => ct_eq(&expected, found),
-            _ => false,
-        }
+        pdu.get(SIGNATURE_OFFSET..HEADER_LEN)
+            .is_some_and(|found| self.verify_detached(pdu, found))
+    }
+
+    /// Checks a signature taken out of the PDU beforehand. With the PDU's Signature field already zeroed,
+    /// AES-GMAC runs over the PDU in place instead of over a copy (see `compute`).
+    pub fn verify_detached(&self, pdu: &[u8], signature: &[u8]) -> bool {
+        self.compute(pdu)
+            .is_some_and(|expected| ct_eq(&expected, signature))
     }
 }
 
@@ -305,6 +310,26 @@ mod tests {
             }
             let other = SigningKey::new(alg, [8; 16]);
             assert!(!other.verify(&pdu));
+        }
+    }
+
+    #[test]
+    fn detached_signature_verifies_the_zeroed_pdu() {
+        for alg in [
+            SigningAlgorithm::HmacSha256,
+            SigningAlgorithm::AesCmac,
+            SigningAlgorithm::AesGmac,
+        ] {
+            let key = SigningKey::new(alg, [9; 16]);
+            let mut pdu = sample_pdu();
+            key.sign(&mut pdu);
+            let sig: [u8; 16] = pdu[SIGNATURE_OFFSET..HEADER_LEN].try_into().unwrap();
+            pdu[SIGNATURE_OFFSET..HEADER_LEN].fill(0);
+            assert!(key.verify_detached(&pdu, &sig), "{alg:?}");
+            let mut wrong = sig;
+            wrong[15] ^= 0x80;
+            assert!(!key.verify_detached(&pdu, &wrong), "{alg:?}");
+            assert!(!key.verify_detached(&pdu, &sig[..15]), "{alg:?}");
         }
     }
 

@@ -5,6 +5,7 @@ use crate::credits::CreditWindow;
 use crate::dispatch::{process_frame, Outcome};
 use crate::open::Open;
 use crate::session::Session;
+use crate::signatures::Detached;
 use crate::state::ServerState;
 use bytes::{Bytes, BytesMut};
 use crypto::PreauthHash;
@@ -220,7 +221,13 @@ pub async fn process_raw(
     } else {
         None
     };
-    process_frame(conn, &frame.freeze(), ticket, encrypted_for).await
+    // An encrypted frame carries no signatures (its cipher tag authenticates it).
+    let detached = if encrypted_for.is_none() {
+        Detached::take(&mut frame)
+    } else {
+        Detached::default()
+    };
+    process_frame(conn, &frame.freeze(), ticket, encrypted_for, &detached).await
 }
 
 /// Memory a connection may tie up in requests being processed and their responses, in 64 KiB units

@@ -7,6 +7,7 @@ use crate::encryption;
 use crate::handlers;
 use crate::open::Open;
 use crate::session::{AuthInfo, Session, Tree};
+use crate::signatures::Detached;
 use bytes::{BufMut, Bytes, BytesMut};
 use crypto::SigningKey;
 use proto::header::encode_error_body;
@@ -69,6 +70,8 @@ pub struct Ctx<'a> {
     pub alone: bool,
     /// Whether the request arrived encrypted.
     pub encrypted: bool,
+    /// The request's signature if it was detached from the PDU (whose Signature field is then zero).
+    pub signature: Option<&'a [u8; 16]>,
     /// Shared holds on the opens this request works on, released when it completes.
     pub in_flight: Vec<OwnedRwLockReadGuard<()>>,
 }
@@ -188,6 +191,7 @@ pub async fn process_frame(
     frame: &Bytes,
     admission: Option<OwnedMutexGuard<()>>,
     encrypted_for: Option<Arc<Session>>,
+    detached: &Detached,
 ) -> Outcome {
     let mut admission = admission;
     if frame.starts_with(&SMB1_PROTOCOL_ID) {
@@ -239,6 +243,7 @@ pub async fn process_frame(
             pdu,
             alone: pos == 0 && hdr.next_command == 0,
             encrypted: encrypted_for.is_some(),
+            signature: detached.at(pos),
         };
         match process_pdu(conn, request, &mut chain, &mut out, &mut admission).await {
             Step::Responded {
@@ -323,6 +328,8 @@ struct Request<'a> {
     alone: bool,
     /// The frame arrived encrypted.
     encrypted: bool,
+    /// The PDU's signature, taken out of it before the frame was shared (see `signatures`).
+    signature: Option<&'a [u8; 16]>,
 }
 
 async fn process_pdu(
@@ -338,6 +345,7 @@ async fn process_pdu(
         pdu,
         alone,
         encrypted,
+        signature,
     } = request;
     let Some(cmd) = Command::from_u16(hdr.command) else {
         return Step::Disconnect;
@@ -387,6 +395,7 @@ async fn process_pdu(
         admission,
         alone,
         encrypted,
+        signature,
         in_flight: Vec::new(),
     };
     let (result, signer) = match prepare(&mut ctx, cmd, session_id, tree_id) {
@@ -528,7 +537,11 @@ fn check_signature(
     };
     let signed = ctx.hdr.flags.has(HeaderFlags::SIGNED);
     if signed {
-        if !key.verify(ctx.pdu) {
+        let valid = match ctx.signature {
+            Some(sig) => key.verify_detached(ctx.pdu, sig),
+            None => key.verify(ctx.pdu),
+        };
+        if !valid {
             tracing::warn!(peer = %ctx.conn.peer, "bad signature on {cmd:?}");
             return Err(NtStatus::ACCESS_DENIED);
         }

@@ -20,6 +20,7 @@ pub mod locks;
 pub mod open;
 pub mod pipes;
 pub mod session;
+pub mod signatures;
 pub mod state;
 pub mod throttle;
 pub mod wildcard;

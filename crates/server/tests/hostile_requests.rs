@@ -14,6 +14,7 @@ use common::fixture;
 use proptest::prelude::*;
 use proto::{Command, Header, HEADER_LEN};
 use rsmbd_server::dispatch::{process_frame, Outcome};
+use rsmbd_server::signatures::Detached;
 
 /// Where each command's FileId sits in its request body (MS-SMB2 2.2.x).
 fn file_id_offset(cmd: Command) -> Option<usize> {
@@ -71,7 +72,9 @@ fn run(cmd: Command, mut body: Vec<u8>, patch_size: bool, patch_fid: bool) {
         }
         // ECHO outside any session: the request above may legitimately have ended the session (LOGOFF).
         let echo_frame = f.frame_in(Command::Echo, &[4, 0, 0, 0], 0);
-        let Outcome::Reply(echo) = process_frame(&f.conn, &echo_frame, None, None).await else {
+        let Outcome::Reply(echo) =
+            process_frame(&f.conn, &echo_frame, None, None, &Detached::default()).await
+        else {
             panic!("no echo")
         };
         let st = Header::decode(&echo).unwrap().status;

@@ -15,6 +15,7 @@ use proto::{Command, FileId, Header, HEADER_LEN};
 use rsmbd_server::conn::{Conn, Negotiated};
 use rsmbd_server::dispatch::{process_frame, Outcome};
 use rsmbd_server::session::{AuthInfo, Session};
+use rsmbd_server::signatures::Detached;
 use rsmbd_server::{ServerSettings, ServerState, ShareEntry};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -153,7 +154,14 @@ impl Fixture {
     }
 
     pub async fn send(&self, cmd: Command, body: &[u8]) -> Outcome {
-        process_frame(&self.conn, &self.frame(cmd, body), None, None).await
+        process_frame(
+            &self.conn,
+            &self.frame(cmd, body),
+            None,
+            None,
+            &Detached::default(),
+        )
+        .await
     }
 
     /// Open `f` for everything and return its FileId.
