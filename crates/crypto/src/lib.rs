@@ -22,7 +22,7 @@ pub use dialect::Dialect;
 pub use kdf::kdf_sp800_108;
 pub use keys::{derive_session_keys, SessionKeys};
 pub use preauth::PreauthHash;
-pub use signing::{SigningAlgorithm, SigningKey};
+pub use signing::{SigningAlgorithm, SigningKey, SIGNATURE_OFFSET};
 
 #[cfg(test)]
 mod ms_examples;

@@ -13,8 +13,8 @@ use crate::ct::ct_eq;
 
 /// Length of the SMB2 header that starts every PDU.
 const HEADER_LEN: usize = 64;
-/// Offset of the 16-byte Signature field in the SMB2 header.
-const SIGNATURE_OFFSET: usize = 48;
+/// Offset of the 16-byte Signature field in the SMB2 header (MS-SMB2 2.2.1).
+pub const SIGNATURE_OFFSET: usize = 48;
 const SIGNATURE_LEN: usize = 16;
 /// Offsets of the Command, Flags and MessageId header fields (MS-SMB2 2.2.1).
 const COMMAND_OFFSET: usize = 12;

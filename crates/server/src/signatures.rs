@@ -8,9 +8,8 @@
 //! SESSION_SETUP requests keep their signature: on SMB 3.1.1 the preauthentication hash covers them as
 //! sent (MS-SMB2 3.3.5.5), and they are small.
 
+use crypto::SIGNATURE_OFFSET;
 use proto::{Command, Header, HeaderFlags, HEADER_LEN};
-
-const SIGNATURE_OFFSET: usize = 48;
 
 /// The signatures of a frame's signed PDUs, by the PDU's offset in the frame. Empty (no allocation) for
 /// a frame without signed PDUs.
