@@ -227,7 +227,7 @@ fn read_password_line(input: &mut impl BufRead) -> Result<String, String> {
     Ok(password.to_owned())
 }
 
-/// Turns terminal echo off (through `stty`, which needs no unsafe code) until dropped.
+/// Turns terminal echo off (through `stty`, so no FFI is needed) until dropped.
 struct EchoOff;
 
 impl EchoOff {
