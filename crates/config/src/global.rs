@@ -111,8 +111,11 @@ pub struct Global {
     pub map_to_guest: MapToGuest,
     /// Unix account guests act as; default nobody.
     pub guest_account: String,
-    /// Largest SMB2 message accepted, in bytes (internal; not an smb.conf parameter).
-    pub max_frame_len: usize,
+    /// `control socket` (rsmbd): the Unix socket `rsmbd status` and `rsmbd reload` talk to; `None` for
+    /// `rsmbd.sock` beside the password database.
+    pub control_socket: Option<PathBuf>,
+    /// Resource limits (`handshake timeout`, `max tcp connections`, `max open files`, ...).
+    pub limits: crate::Limits,
     /// Most credits granted to a connection (`smb2 max credits`); default 8192.
     pub smb2_max_credits: u16,
     /// Largest READ (`smb2 max read`); default 8 MiB.
@@ -151,7 +154,8 @@ impl Default for Global {
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
             guest_account: "nobody".into(),
-            max_frame_len: 8 << 20 | 64 << 10,
+            control_socket: None,
+            limits: crate::Limits::default(),
             smb2_max_credits: 8192,
             smb2_max_read: 8 * MIB,
             smb2_max_write: 8 * MIB,
@@ -161,8 +165,20 @@ impl Default for Global {
 }
 
 impl Global {
+    /// Largest SMB2 message accepted, in bytes (`max pdu size`, or derived from the I/O sizes).
+    pub fn max_frame_len(&self) -> usize {
+        let largest = self
+            .smb2_max_read
+            .max(self.smb2_max_write)
+            .max(self.smb2_max_trans);
+        self.limits.pdu_limit(largest)
+    }
+
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
     pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
+        if self.limits.apply(key, &value)? {
+            return Ok(None);
+        }
         match (key, value) {
             (Key::SmbPorts, Value::List(l)) => self.smb_ports = parse_ports(&l)?,
             (Key::Interfaces, Value::List(l)) => self.interfaces = l,
@@ -210,6 +226,7 @@ impl Global {
                 return Ok(warning);
             }
             (Key::GuestAccount, Value::Str(s)) => self.guest_account = s,
+            (Key::ControlSocket, Value::Str(s)) => self.control_socket = Some(PathBuf::from(s)),
             (Key::Smb2MaxCredits, Value::Integer(n)) => {
                 self.smb2_max_credits = u16::try_from(n)
                     .ok()
@@ -324,7 +341,7 @@ mod tests {
             g.server_string,
             format!("rsmbd {}", env!("CARGO_PKG_VERSION"))
         );
-        assert_eq!(g.max_frame_len, 8 * 1024 * 1024 + 64 * 1024);
+        assert_eq!(g.max_frame_len(), 8 * 1024 * 1024 + 64 * 1024);
         assert_eq!(g.smb2_max_read, 8 * 1024 * 1024);
         assert!(!g.netbios_name.is_empty() && g.netbios_name.len() <= 15);
         assert_eq!(g.netbios_name, g.netbios_name.to_uppercase());

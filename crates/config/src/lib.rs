@@ -10,6 +10,7 @@
 
 mod diag;
 mod global;
+pub mod limits;
 mod loader;
 mod protocol;
 mod reader;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use diag::{ConfigError, Diagnostic};
 pub use global::{Global, MapToGuest, ServerSigning, ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS};
+pub use limits::Limits;
 pub use protocol::ProtocolLevel;
 pub use share::{ShareConfig, SmbEncrypt};
 pub use value::Type;

@@ -233,7 +233,7 @@ fn apply_global(
         };
         let result = match setting.param.scope {
             Scope::Global => global.apply(key, value),
-            Scope::Share => defaults.apply(key, value).map(|()| None),
+            Scope::Share => defaults.apply(key, value),
         };
         report(setting, result, diags);
         if matches!(key, Key::ServerMinProtocol | Key::ServerMaxProtocol) {
@@ -262,7 +262,7 @@ fn build_share(
     share.name = pending.name;
     for setting in &pending.settings {
         if let (Some(key), Ok(value)) = (setting.key(), setting.parse()) {
-            report(setting, share.apply(key, value).map(|()| None), diags);
+            report(setting, share.apply(key, value), diags);
         }
     }
     if share.path.as_os_str().is_empty() {
@@ -300,12 +300,15 @@ mod tests {
                 Type::Bool => "yes",
                 Type::Integer => "100",
                 Type::Size => "1M",
+                Type::Mode => "0755",
                 Type::String | Type::List => "SMB3",
             };
             let value = param.ty.parse(text).unwrap();
             let result = match param.scope {
                 Scope::Global => Global::default().apply(key, value).map(|_| ()),
-                Scope::Share => ShareConfig::new("s", PathBuf::new()).apply(key, value),
+                Scope::Share => ShareConfig::new("s", PathBuf::new())
+                    .apply(key, value)
+                    .map(|_| ()),
             };
             if let Err(e) = result {
                 assert!(!e.starts_with("internal"), "{}: {e}", param.name);

@@ -50,6 +50,30 @@ pub enum Key {
     SigningAlgorithms,
     SmbEncrypt,
     Available,
+    ReadList,
+    WriteList,
+    AdminUsers,
+    ForceUser,
+    ForceGroup,
+    GuestOnly,
+    CreateMask,
+    DirectoryMask,
+    ForceCreateMode,
+    ForceDirectoryMode,
+    HideDotFiles,
+    HideFiles,
+    VetoFiles,
+    DeleteVetoFiles,
+    MaxConnections,
+    VfsObjects,
+    ControlSocket,
+    HandshakeTimeout,
+    MaxTcpConnections,
+    MaxConnectionsPerAddress,
+    MaxSessionsPerConnection,
+    MaxOutstandingRequests,
+    MaxOpenFiles,
+    MaxPduSize,
 }
 
 /// Whether rsmbd acts on a parameter.
@@ -118,7 +142,7 @@ const fn ignored_share(name: &'static str, ty: Type) -> Parameter {
     Parameter::new(name, Scope::Share, ty, Support::Ignored)
 }
 
-use Type::{Bool, Integer, List, Size, String as Text};
+use Type::{Bool, Integer, List, Mode, Size, String as Text};
 
 /// Every parameter rsmbd knows about.
 pub static PARAMETERS: &[Parameter] = &[
@@ -155,6 +179,44 @@ pub static PARAMETERS: &[Parameter] = &[
     share("server smb encrypt", Text, Key::SmbEncrypt)
         .synonyms(&["smb encrypt", "smb3 encryption"]),
     share("available", Bool, Key::Available),
+    share("read list", List, Key::ReadList),
+    share("write list", List, Key::WriteList),
+    share("admin users", List, Key::AdminUsers),
+    share("force user", Text, Key::ForceUser),
+    share("force group", Text, Key::ForceGroup).synonyms(&["group"]),
+    share("guest only", Bool, Key::GuestOnly).synonyms(&["only guest"]),
+    share("create mask", Mode, Key::CreateMask).synonyms(&["create mode"]),
+    share("directory mask", Mode, Key::DirectoryMask).synonyms(&["directory mode"]),
+    share("force create mode", Mode, Key::ForceCreateMode),
+    share("force directory mode", Mode, Key::ForceDirectoryMode),
+    share("hide dot files", Bool, Key::HideDotFiles),
+    share("hide files", Text, Key::HideFiles),
+    share("veto files", Text, Key::VetoFiles),
+    share("delete veto files", Bool, Key::DeleteVetoFiles),
+    share("max connections", Integer, Key::MaxConnections),
+    share("vfs objects", List, Key::VfsObjects).synonyms(&["vfs object"]),
+    // Limits (DESIGN.md decision 9); `max open files` is Samba's, `max ip connections` ksmbd's.
+    global("handshake timeout", Integer, Key::HandshakeTimeout),
+    global("max tcp connections", Integer, Key::MaxTcpConnections),
+    global(
+        "max connections per address",
+        Integer,
+        Key::MaxConnectionsPerAddress,
+    )
+    .synonyms(&["max ip connections"]),
+    global(
+        "max sessions per connection",
+        Integer,
+        Key::MaxSessionsPerConnection,
+    ),
+    global(
+        "max outstanding requests",
+        Integer,
+        Key::MaxOutstandingRequests,
+    ),
+    global("max open files", Integer, Key::MaxOpenFiles),
+    global("max pdu size", Size, Key::MaxPduSize),
+    global("control socket", Text, Key::ControlSocket),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
     ignored_global("add machine script", Text),
@@ -208,6 +270,14 @@ pub static PARAMETERS: &[Parameter] = &[
     global("max logon failures", Integer, Key::MaxLogonFailures),
     global("logon failure window", Integer, Key::LogonFailureWindow),
     ignored_global("socket options", Text),
+    ignored_global("max active sessions", Integer),
+    ignored_global("durable handles", Bool),
+    ignored_global("smb2 leases", Bool),
+    ignored_global("deadtime", Integer),
+    ignored_global("ipc timeout", Integer),
+    ignored_global("root directory", Text),
+    ignored_global("kerberos service name", Text),
+    ignored_global("kerberos keytab file", Text),
     ignored_global("template homedir", Text),
     ignored_global("template shell", Text),
     ignored_global("unix extensions", Bool),
@@ -220,33 +290,20 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("wins server", Text),
     ignored_global("wins support", Bool),
     // Known but not implemented yet, per share.
-    ignored_share("admin users", List),
     ignored_share("case sensitive", Text),
-    ignored_share("create mask", Text).synonyms(&["create mode"]),
-    ignored_share("directory mask", Text).synonyms(&["directory mode"]),
     ignored_share("ea support", Bool),
-    ignored_share("force create mode", Text),
-    ignored_share("force directory mode", Text),
-    ignored_share("force group", Text),
-    ignored_share("force user", Text),
-    ignored_share("guest only", Bool).synonyms(&["only guest"]),
-    ignored_share("hide dot files", Bool),
-    ignored_share("hide files", Text),
+    ignored_share("crossmnt", Bool),
+    ignored_share("inherit owner", Text),
     ignored_share("inherit acls", Bool),
     ignored_share("inherit permissions", Bool),
     ignored_share("level2 oplocks", Bool),
-    ignored_share("max connections", Integer),
     ignored_share("oplocks", Bool),
     ignored_share("preserve case", Bool),
     ignored_share("printable", Bool).synonyms(&["print ok"]),
     ignored_share("printing", Text),
-    ignored_share("read list", List),
     ignored_share("short preserve case", Bool),
     ignored_share("strict locking", Text),
-    ignored_share("veto files", Text),
-    ignored_share("vfs objects", List).synonyms(&["vfs object"]),
     ignored_share("wide links", Bool),
-    ignored_share("write list", List),
 ];
 
 /// Reduces a parameter name to the form names are compared in: lower case, without white space.

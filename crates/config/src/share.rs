@@ -36,6 +36,74 @@ pub struct ShareConfig {
     pub smb_encrypt: SmbEncrypt,
     /// Share is served at all; default true.
     pub available: bool,
+    /// Users (and `@groups`) that only get read access, even on a writable share.
+    pub read_list: Vec<String>,
+    /// Users (and `@groups`) that get write access, even on a read-only share (`read list` loses).
+    pub write_list: Vec<String>,
+    /// Users (and `@groups`) whose file operations run as root on this share.
+    pub admin_users: Vec<String>,
+    /// Unix account every file operation on this share runs as (`force user`).
+    pub force_user: Option<String>,
+    /// Unix group file operations on this share run with as primary group (`force group`, `group`).
+    pub force_group: Option<String>,
+    /// Every connection is a guest connection (`guest only`, `only guest`); needs `guest ok`.
+    pub guest_only: bool,
+    /// Permission bits a new file may have (`create mask`); default 0744.
+    pub create_mask: u32,
+    /// Permission bits a new directory may have (`directory mask`); default 0755.
+    pub directory_mask: u32,
+    /// Bits always set on a new file (`force create mode`); default 0.
+    pub force_create_mode: u32,
+    /// Bits always set on a new directory (`force directory mode`); default 0.
+    pub force_directory_mode: u32,
+    /// Names starting with '.' are reported with the hidden attribute (`hide dot files`, default yes).
+    pub hide_dot_files: bool,
+    /// Name patterns (`*`, `?`) reported with the hidden attribute (`hide files = /a*/b?/`).
+    pub hide_files: Vec<String>,
+    /// Name patterns that are neither listed nor openable nor creatable (`veto files`).
+    pub veto_files: Vec<String>,
+    /// Deleting a directory also deletes the vetoed entries in it (`delete veto files`).
+    pub delete_veto_files: bool,
+    /// Tree connects to this share at once; 0 = no limit (`max connections`).
+    pub max_connections: u32,
+    /// `vfs objects`, recorded by name (streams_xattr, acl_xattr, fruit, shadow_copy2 are known).
+    pub vfs_objects: Vec<String>,
+}
+
+/// The `vfs objects` modules rsmbd knows by name.
+pub const KNOWN_VFS_OBJECTS: &[&str] = &["streams_xattr", "acl_xattr", "fruit", "shadow_copy2"];
+
+/// Splits Samba's `/pattern/pattern/` list; empty parts are dropped.
+fn parse_patterns(text: &str) -> Vec<String> {
+    text.split('/')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn mode(n: u64) -> Result<u32, String> {
+    u32::try_from(n).map_err(|_| format!("invalid mode {n:o}"))
+}
+
+fn optional_name(s: String) -> Option<String> {
+    let s = s.trim().to_owned();
+    (!s.is_empty()).then_some(s)
+}
+
+fn vfs_objects(list: Vec<String>) -> Result<(Vec<String>, Option<String>), String> {
+    let unknown: Vec<&str> = list
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !KNOWN_VFS_OBJECTS.contains(m))
+        .collect();
+    let warning = (!unknown.is_empty()).then(|| {
+        format!(
+            "vfs objects: {} not known to rsmbd and ignored",
+            unknown.join(", ")
+        )
+    });
+    Ok((list, warning))
 }
 
 /// Encryption policy of a share (Samba's `server smb encrypt` values, ksmbd's `smb3 encryption` ones).
@@ -84,12 +152,50 @@ impl ShareConfig {
             store_dos_attributes: true,
             smb_encrypt: SmbEncrypt::IfRequired,
             available: true,
+            read_list: Vec::new(),
+            write_list: Vec::new(),
+            admin_users: Vec::new(),
+            force_user: None,
+            force_group: None,
+            guest_only: false,
+            create_mask: 0o744,
+            directory_mask: 0o755,
+            force_create_mode: 0,
+            force_directory_mode: 0,
+            hide_dot_files: true,
+            hide_files: Vec::new(),
+            veto_files: Vec::new(),
+            delete_veto_files: false,
+            max_connections: 0,
+            vfs_objects: Vec::new(),
         }
     }
 
-    /// Applies one parameter; `Err` holds the reason the value is rejected.
-    pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<(), String> {
+    /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
+    pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
         match (key, value) {
+            (Key::VfsObjects, Value::List(l)) => {
+                let (list, warning) = vfs_objects(l)?;
+                self.vfs_objects = list;
+                return Ok(warning);
+            }
+            (Key::ReadList, Value::List(l)) => self.read_list = l,
+            (Key::WriteList, Value::List(l)) => self.write_list = l,
+            (Key::AdminUsers, Value::List(l)) => self.admin_users = l,
+            (Key::ForceUser, Value::Str(s)) => self.force_user = optional_name(s),
+            (Key::ForceGroup, Value::Str(s)) => self.force_group = optional_name(s),
+            (Key::GuestOnly, Value::Bool(b)) => self.guest_only = b,
+            (Key::CreateMask, Value::Integer(n)) => self.create_mask = mode(n)?,
+            (Key::DirectoryMask, Value::Integer(n)) => self.directory_mask = mode(n)?,
+            (Key::ForceCreateMode, Value::Integer(n)) => self.force_create_mode = mode(n)?,
+            (Key::ForceDirectoryMode, Value::Integer(n)) => self.force_directory_mode = mode(n)?,
+            (Key::HideDotFiles, Value::Bool(b)) => self.hide_dot_files = b,
+            (Key::HideFiles, Value::Str(s)) => self.hide_files = parse_patterns(&s),
+            (Key::VetoFiles, Value::Str(s)) => self.veto_files = parse_patterns(&s),
+            (Key::DeleteVetoFiles, Value::Bool(b)) => self.delete_veto_files = b,
+            (Key::MaxConnections, Value::Integer(n)) => {
+                self.max_connections = u32::try_from(n).map_err(|_| format!("{n} is too large"))?
+            }
             (Key::Path, Value::Str(s)) => self.path = PathBuf::from(s),
             (Key::Comment, Value::Str(s)) => self.comment = s,
             (Key::ReadOnly, Value::Bool(b)) => self.read_only = b,
@@ -105,7 +211,7 @@ impl ShareConfig {
             (Key::Available, Value::Bool(b)) => self.available = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -132,5 +238,28 @@ mod tests {
         assert!(!s.read_only);
         assert_eq!(s.valid_users, ["a"]);
         assert!(s.apply(Key::Workgroup, Value::Str("x".into())).is_err());
+    }
+
+    #[test]
+    fn patterns_masks_and_vfs_objects() {
+        let mut s = ShareConfig::new("data", PathBuf::new());
+        s.apply(
+            Key::VetoFiles,
+            Value::Str("/*.tmp/.DS_Store//Thumbs.db/".into()),
+        )
+        .unwrap();
+        assert_eq!(s.veto_files, ["*.tmp", ".DS_Store", "Thumbs.db"]);
+        s.apply(Key::CreateMask, Value::Integer(0o600)).unwrap();
+        assert_eq!(s.create_mask, 0o600);
+        let w = s
+            .apply(
+                Key::VfsObjects,
+                Value::List(vec!["fruit".into(), "recycle".into()]),
+            )
+            .unwrap();
+        assert!(w.unwrap().contains("recycle"));
+        assert_eq!(s.vfs_objects, ["fruit", "recycle"]);
+        s.apply(Key::ForceUser, Value::Str(" ".into())).unwrap();
+        assert_eq!(s.force_user, None);
     }
 }

@@ -13,6 +13,8 @@ pub enum Type {
     String,
     /// Names separated by commas or white space; double quotes group a name holding spaces.
     List,
+    /// Unix permission bits in octal (`0744`).
+    Mode,
 }
 
 /// A parsed parameter value.
@@ -33,6 +35,7 @@ impl Type {
             Type::Size => parse_size(text).map(Value::Integer),
             Type::String => Ok(Value::Str(text.to_owned())),
             Type::List => Ok(Value::List(parse_list(text))),
+            Type::Mode => parse_mode(text).map(Value::Integer),
         }
     }
 }
@@ -50,6 +53,14 @@ pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
 pub(crate) fn parse_integer(text: &str) -> Result<u64, String> {
     text.parse::<u64>()
         .map_err(|_| format!("invalid number '{text}'"))
+}
+
+/// Parses permission bits written in octal, at most 07777.
+pub(crate) fn parse_mode(text: &str) -> Result<u64, String> {
+    u64::from_str_radix(text, 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| format!("invalid mode '{text}' (octal permission bits such as 0755)"))
 }
 
 /// Parses a byte count: digits followed by an optional K/KB/KiB, M/MB/MiB or G/GB/GiB (case-insensitive,
@@ -128,6 +139,14 @@ mod tests {
         assert_eq!(parse_integer("8192"), Ok(8192));
         assert!(parse_integer("-1").is_err());
         assert!(parse_integer("12a").is_err());
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("0744"), Ok(0o744));
+        assert_eq!(parse_mode("2775"), Ok(0o2775));
+        assert!(parse_mode("0800").is_err());
+        assert!(parse_mode("17777").is_err());
     }
 
     #[test]

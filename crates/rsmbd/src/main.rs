@@ -1,8 +1,10 @@
 //! rsmbd: the command line. `rsmbd serve` runs the SMB server in the foreground; `rsmbd user ...` manages
-//! the password database.
+//! the password database, `rsmbd share ...` the shares, `rsmbd check` checks a configuration, and
+//! `rsmbd status` / `rsmbd reload` talk to the running daemon.
 #![forbid(unsafe_code)]
 
 mod check;
+mod control;
 mod serve;
 mod share_cmd;
 mod user_cmd;
@@ -49,6 +51,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: share_cmd::ShareCmd,
     },
+    /// Show the running daemon's sessions (user, client, dialect, signing, encryption), tree connects and
+    /// open files with their share modes and locks, like Samba's smbstatus.
+    Status,
+    /// Make the running daemon read its configuration again (like SIGHUP): new shares and rules apply to
+    /// new tree connects, and tree connects the new rules refuse are closed.
+    Reload,
     /// Manage users in the smbpasswd password database.
     User {
         #[command(subcommand)]
@@ -62,6 +70,8 @@ fn main() -> ExitCode {
         Cmd::Serve { port, share } => serve::run(cli.config.as_deref(), port, share),
         Cmd::User { cmd } => user_cmd::run(cmd, cli.config.as_deref()),
         Cmd::Share { cmd } => share_cmd::run(cmd, cli.config.as_deref()),
+        Cmd::Status => control::run(cli.config.as_deref(), "status"),
+        Cmd::Reload => control::run(cli.config.as_deref(), "reload"),
         Cmd::Check { section, verbose } => {
             check::run(cli.config.as_deref(), section.as_deref(), verbose)
         }

@@ -29,10 +29,17 @@ pub fn run(
         .passdb_path
         .clone()
         .unwrap_or_else(crate::user_cmd::default_passdb_path);
+    let socket = crate::control::socket_path(&config, &passdb);
     let settings = settings(&config, passdb)?;
     let shares = open_shares(&config.shares)?;
     let state = Arc::new(ServerState::new(settings, shares));
     let addrs = listen_addrs(&config);
+    // Like Samba: the share's create and directory masks alone decide the permission bits of new files.
+    rustix::process::umask(rustix::fs::Mode::empty());
+    let reloader = Arc::new(crate::control::Reloader {
+        state: Arc::clone(&state),
+        config_path: config_path.map(Path::to_path_buf),
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -46,7 +53,16 @@ pub fn run(
                 .map_or(445, |a| a.port());
             print_quick_start(&qs, port);
         }
+        match crate::control::bind(&socket) {
+            Ok(l) => {
+                tracing::info!("control socket {}", socket.display());
+                tokio::spawn(crate::control::serve(l, Arc::clone(&reloader)));
+            }
+            Err(e) => tracing::error!("no control socket (status and reload unavailable): {e}"),
+        }
+        tokio::spawn(crate::control::on_hangup(reloader));
         server::serve(state, listeners, shutdown_signal()).await;
+        let _ = std::fs::remove_file(&socket);
         tracing::info!("stopped");
         Ok(())
     })
@@ -145,6 +161,10 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
     let mut server_guid = [0u8; 16];
     getrandom::fill(&mut server_guid).map_err(|e| format!("no system randomness: {e}"))?;
     let guest_uid = vfs::Identity::lookup_name(&g.guest_account).map_or(65534, |i| i.uid);
+    // A smaller `max pdu size` lowers the read, write and transact sizes offered to clients.
+    let io_cap = u32::try_from(g.max_frame_len())
+        .unwrap_or(u32::MAX)
+        .saturating_sub(config::limits::PDU_OVERHEAD);
     Ok(ServerSettings {
         min_dialect: g.server_min_protocol.dialect(),
         max_dialect: g.server_max_protocol.dialect(),
@@ -155,10 +175,10 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         workgroup: g.workgroup.clone(),
         dns_name: g.netbios_name.to_lowercase(),
         max_credits: g.smb2_max_credits,
-        max_read: g.smb2_max_read,
-        max_write: g.smb2_max_write,
-        max_trans: g.smb2_max_trans,
-        max_frame_len: g.max_frame_len,
+        max_read: g.smb2_max_read.min(io_cap),
+        max_write: g.smb2_max_write.min(io_cap),
+        max_trans: g.smb2_max_trans.min(io_cap),
+        max_frame_len: g.max_frame_len(),
         require_signing: g.server_signing == config::ServerSigning::Mandatory,
         encrypt: g.smb_encrypt,
         ciphers: g
@@ -178,6 +198,7 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         passdb_path,
         max_logon_failures: g.max_logon_failures,
         logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
+        limits: g.limits.clone(),
     })
 }
 
@@ -238,40 +259,83 @@ fn hosts_list(
     server::access::HostList::parse(items).map_err(|e| format!("share [{share}]: {param}: {e}"))
 }
 
-fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
+/// Opens every available share of the configuration (also used by `reload`).
+pub(crate) fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
     shares
         .iter()
         .filter(|s| s.available)
-        .map(|s| {
-            let opts = vfs::ShareOptions {
-                follow_symlinks: s.follow_symlinks,
-                read_only: s.read_only,
-                store_dos_attributes: s.store_dos_attributes,
-            };
-            let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
-                format!(
-                    "share [{}]: cannot open path {}: {e}",
-                    s.name,
-                    s.path.display()
-                )
-            })?;
-            Ok(ShareEntry {
-                name: s.name.clone(),
-                comment: s.comment.clone(),
-                vfs: Some(vfs),
-                read_only: s.read_only,
-                browseable: s.browseable,
-                guest_ok: s.guest_ok,
-                valid_users: s.valid_users.clone(),
-                invalid_users: s.invalid_users.clone(),
-                hosts: server::access::HostAccess {
-                    allow: hosts_list(&s.name, "hosts allow", &s.hosts_allow)?,
-                    deny: hosts_list(&s.name, "hosts deny", &s.hosts_deny)?,
-                },
-                encrypt: s.smb_encrypt,
-            })
-        })
+        .map(open_share)
         .collect()
+}
+
+fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
+    let opts = vfs::ShareOptions {
+        follow_symlinks: s.follow_symlinks,
+        // With a `write list` some users may write to a read-only share; the tree's grant then decides.
+        read_only: s.read_only && s.write_list.is_empty() && s.admin_users.is_empty(),
+        store_dos_attributes: s.store_dos_attributes,
+        create_mask: s.create_mask,
+        force_create_mode: s.force_create_mode,
+        directory_mask: s.directory_mask,
+        force_directory_mode: s.force_directory_mode,
+    };
+    let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
+        format!(
+            "share [{}]: cannot open path {}: {e}",
+            s.name,
+            s.path.display()
+        )
+    })?;
+    Ok(ShareEntry {
+        name: s.name.clone(),
+        comment: s.comment.clone(),
+        vfs: Some(vfs),
+        read_only: s.read_only,
+        browseable: s.browseable,
+        guest_ok: s.guest_ok,
+        valid_users: s.valid_users.clone(),
+        invalid_users: s.invalid_users.clone(),
+        hosts: server::access::HostAccess {
+            allow: hosts_list(&s.name, "hosts allow", &s.hosts_allow)?,
+            deny: hosts_list(&s.name, "hosts deny", &s.hosts_deny)?,
+        },
+        encrypt: s.smb_encrypt,
+        policy: share_policy(s)?,
+        names: server::names::NameFilter::new(
+            s.hide_dot_files,
+            &s.hide_files,
+            &s.veto_files,
+            s.delete_veto_files,
+        ),
+        trees: Default::default(),
+    })
+}
+
+/// `force user` and `force group` must name existing accounts.
+fn share_policy(s: &ShareConfig) -> Result<server::share_policy::SharePolicy, String> {
+    let force_user = match &s.force_user {
+        Some(name) => Some(Arc::new(vfs::Identity::lookup_name(name).ok_or_else(
+            || format!("share [{}]: force user: no Unix user '{name}'", s.name),
+        )?)),
+        None => None,
+    };
+    let force_group = match &s.force_group {
+        Some(name) => Some(
+            vfs::group_id(name.trim_start_matches(['+', '@'])).ok_or_else(|| {
+                format!("share [{}]: force group: no Unix group '{name}'", s.name)
+            })?,
+        ),
+        None => None,
+    };
+    Ok(server::share_policy::SharePolicy {
+        read_list: s.read_list.clone(),
+        write_list: s.write_list.clone(),
+        admin_users: s.admin_users.clone(),
+        force_user,
+        force_group,
+        guest_only: s.guest_only,
+        max_connections: s.max_connections,
+    })
 }
 
 /// `interfaces` with `bind interfaces only = yes` lists addresses (or `lo`/`localhost`); otherwise the

@@ -57,6 +57,10 @@ pub struct Conn {
     /// Admission of requests in arrival order (see the reader loop in [`run`]).
     pub admission: Arc<tokio::sync::Mutex<()>>,
     closing: Notify,
+    /// When the connection was accepted.
+    pub since: std::time::SystemTime,
+    /// A SESSION_SETUP has succeeded (ends the handshake timeout).
+    authenticated: std::sync::atomic::AtomicBool,
 }
 
 impl Conn {
@@ -75,7 +79,19 @@ impl Conn {
             credits: Mutex::new(CreditWindow::new(max)),
             admission: Arc::new(tokio::sync::Mutex::new(())),
             closing: Notify::new(),
+            since: std::time::SystemTime::now(),
+            authenticated: Default::default(),
         }
+    }
+
+    pub fn set_authenticated(&self) {
+        self.authenticated
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn negotiated(&self) -> Option<Negotiated> {
@@ -122,18 +138,41 @@ impl Conn {
     }
 }
 
+/// Closes `conn` if no SESSION_SETUP has succeeded within `handshake timeout`.
+fn watch_handshake(conn: &Arc<Conn>) {
+    let secs = conn.server.settings.limits.handshake_timeout_secs;
+    let weak = Arc::downgrade(conn);
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+        if let Some(conn) = weak.upgrade().filter(|c| !c.is_authenticated()) {
+            tracing::info!(peer = %conn.peer, "handshake timeout: closing the connection");
+            conn.close();
+        }
+    });
+}
+
 /// Serve one TCP connection until the client goes away, a protocol violation, or shutdown.
 pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) {
+    let admission = match crate::conns::ConnRegistry::admit(&server, peer.ip()) {
+        Ok(a) => a,
+        Err(why) => {
+            tracing::warn!(%peer, "connection refused: {why}");
+            return;
+        }
+    };
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else {
         return;
     };
     let (mut rd, wr) = stream.into_split();
     let conn = Arc::new(Conn::new(server, peer, local));
+    admission.attach(&conn);
+    watch_handshake(&conn);
     let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
     let writer = tokio::spawn(write_loop(wr, rx));
     let max = conn.server.settings.max_frame_len;
     let budget = Arc::new(Semaphore::new(BUDGET_UNITS));
+    let outstanding = Arc::new(Semaphore::new(max_outstanding(&conn)));
     loop {
         let frame = tokio::select! {
             r = read_frame(&mut rd, max, &budget) => r,
@@ -155,18 +194,29 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
             // Requests are admitted one at a time in arrival order; each gives its ticket up once it has
             // taken hold of its open (see `dispatch::Ctx::open`), so work on different handles overlaps
             // while a CLOSE can never overtake an earlier request on the same handle.
+            // `max outstanding requests`: at the limit, stop reading until a request finishes.
+            let Ok(slot) = Arc::clone(&outstanding).acquire_owned().await else {
+                break;
+            };
             let ticket = Arc::clone(&conn.admission).lock_owned().await;
             let (conn, tx) = (Arc::clone(&conn), tx.clone());
             tokio::spawn(async move {
                 if !respond(&conn, &tx, frame, permit, Some(ticket)).await {
                     conn.close();
                 }
+                drop(slot);
             });
         }
     }
     drop(tx);
     crate::handlers::close::close_all(&conn).await;
     let _ = writer.await;
+    drop(admission);
+}
+
+fn max_outstanding(conn: &Conn) -> usize {
+    let n = conn.server.settings.limits.max_outstanding_requests;
+    usize::try_from(n).unwrap_or(usize::MAX).max(1)
 }
 
 /// NEGOTIATE and SESSION_SETUP feed the pre-authentication hash and change connection state, so they

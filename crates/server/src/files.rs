@@ -78,6 +78,15 @@ impl FileNode {
         lock(&self.locks)
     }
 
+    /// The share access (FILE_SHARE_*) open `open_id` was granted with.
+    pub fn share_access(&self, open_id: u64) -> Option<u32> {
+        lock(&self.state)
+            .holders
+            .iter()
+            .find(|h| h.open_id == open_id)
+            .map(|h| h.share)
+    }
+
     /// Number of opens of this file.
     pub fn open_count(&self) -> usize {
         lock(&self.state).holders.len()

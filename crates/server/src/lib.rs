@@ -10,6 +10,7 @@
 pub mod access;
 pub mod blocking;
 pub mod conn;
+pub mod conns;
 pub mod credits;
 pub mod dispatch;
 pub mod encryption;
@@ -17,11 +18,15 @@ pub mod files;
 pub mod handlers;
 pub mod listener;
 pub mod locks;
+pub mod names;
 pub mod open;
 pub mod pipes;
+pub mod reload;
 pub mod session;
+pub mod share_policy;
 pub mod signatures;
 pub mod state;
+pub mod status;
 pub mod throttle;
 pub mod wildcard;
 

@@ -40,6 +40,15 @@ impl PipeTable {
         self.lock().get(&volatile).cloned()
     }
 
+    /// Number of open pipe handles.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     pub fn remove(&self, volatile: u64) -> Option<Arc<PipeOpen>> {
         self.lock().remove(&volatile)
     }
@@ -104,7 +113,7 @@ impl rpc::Provider for Provider {
 
     fn shares(&self) -> Vec<rpc::ShareInfo> {
         self.server
-            .shares
+            .shares()
             .iter()
             .filter(|s| s.browseable || s.vfs.is_none())
             .filter(|s| s.allows(self.user.as_deref(), &self.gids))

@@ -26,6 +26,25 @@ pub struct Tree {
     pub maximal_access: u32,
     /// TreeConnect.EncryptData: requests on this tree must arrive encrypted.
     pub encrypt: bool,
+    /// Writes allowed (`read only`, `read list`, `write list`, `admin users`).
+    pub writable: bool,
+    /// Who file operations on this tree run as (the session's user unless `force user`, `force group`,
+    /// `guest only` or `admin users` say otherwise).
+    pub unix: Arc<vfs::Identity>,
+}
+
+impl Drop for Tree {
+    /// Gives the share's `max connections` place back (taken in TREE_CONNECT).
+    fn drop(&mut self) {
+        self.share
+            .trees
+            .fetch_update(
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+                |n| n.checked_sub(1),
+            )
+            .ok();
+    }
 }
 
 impl Tree {
@@ -70,11 +89,13 @@ pub struct SessionInner {
 }
 
 impl SessionInner {
+    /// Adds a tree for `share`, whose `max connections` place the caller has claimed.
     pub fn add_tree(
         &mut self,
         share: Arc<ShareEntry>,
         maximal_access: u32,
         encrypt: bool,
+        grant: crate::share_policy::Grant,
     ) -> Arc<Tree> {
         self.next_tree_id = self.next_tree_id.wrapping_add(1).max(1);
         let tree = Arc::new(Tree {
@@ -82,6 +103,8 @@ impl SessionInner {
             share,
             maximal_access,
             encrypt,
+            writable: grant.writable,
+            unix: grant.unix,
         });
         self.trees.insert(tree.id, Arc::clone(&tree));
         tree

@@ -1,11 +1,12 @@
 //! Server-wide state (MS-SMB2 3.3.1.1 to 3.3.1.6, the server-global parts): settings, shares and the
 //! table of open files shared by all connections.
 
+use crate::conns::ConnRegistry;
 use crate::files::FileTable;
 use crate::throttle::LogonThrottle;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Settings fixed for the life of the server, derived from the configuration.
 #[derive(Clone, Debug)]
@@ -44,6 +45,8 @@ pub struct ServerSettings {
     /// attempts are refused (0: no limit).
     pub max_logon_failures: u32,
     pub logon_failure_window: std::time::Duration,
+    /// Connection, session and open limits (DESIGN.md decision 9).
+    pub limits: config::Limits,
 }
 
 /// One configured share. IPC$ has no `vfs`.
@@ -62,6 +65,12 @@ pub struct ShareEntry {
     pub hosts: crate::access::HostAccess,
     /// `smb encrypt` for this share.
     pub encrypt: config::SmbEncrypt,
+    /// Per-user access and identity rules (`read list`, `force user`, ...).
+    pub policy: crate::share_policy::SharePolicy,
+    /// Hidden and vetoed names (`hide dot files`, `hide files`, `veto files`).
+    pub names: crate::names::NameFilter,
+    /// Tree connects to this share alive now (`max connections`); carried over by `reload`.
+    pub trees: Arc<AtomicU32>,
 }
 
 impl ShareEntry {
@@ -77,6 +86,9 @@ impl ShareEntry {
             invalid_users: Vec::new(),
             hosts: Default::default(),
             encrypt: config::SmbEncrypt::IfRequired,
+            policy: Default::default(),
+            names: Default::default(),
+            trees: Default::default(),
         }
     }
 
@@ -98,33 +110,63 @@ impl ShareEntry {
 
 pub struct ServerState {
     pub settings: ServerSettings,
-    pub shares: Vec<Arc<ShareEntry>>,
+    /// Replaced as a whole by `reload`; readers take a snapshot.
+    shares: RwLock<Arc<Vec<Arc<ShareEntry>>>>,
     pub files: FileTable,
     pub throttle: LogonThrottle,
+    /// Live connections, for limits, `rsmbd status` and revoking access on reload.
+    pub conns: ConnRegistry,
     next_id: AtomicU64,
 }
 
+/// Adds IPC$ unless the list has it.
+fn with_ipc(mut shares: Vec<ShareEntry>) -> Vec<Arc<ShareEntry>> {
+    if !shares.iter().any(|s| s.vfs.is_none()) {
+        shares.push(ShareEntry::ipc());
+    }
+    shares.into_iter().map(Arc::new).collect()
+}
+
 impl ServerState {
-    pub fn new(settings: ServerSettings, mut shares: Vec<ShareEntry>) -> ServerState {
-        if !shares.iter().any(|s| s.vfs.is_none()) {
-            shares.push(ShareEntry::ipc());
-        }
+    pub fn new(settings: ServerSettings, shares: Vec<ShareEntry>) -> ServerState {
         let throttle =
             LogonThrottle::new(settings.max_logon_failures, settings.logon_failure_window);
         ServerState {
             throttle,
+            conns: ConnRegistry::new(&settings.limits),
             settings,
-            shares: shares.into_iter().map(Arc::new).collect(),
+            shares: RwLock::new(Arc::new(with_ipc(shares))),
             files: FileTable::default(),
             next_id: AtomicU64::new(1),
         }
     }
 
+    /// The shares as they are now (a snapshot; `reload` may replace them at any time).
+    pub fn shares(&self) -> Arc<Vec<Arc<ShareEntry>>> {
+        Arc::clone(&self.shares.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     pub fn share(&self, name: &str) -> Option<Arc<ShareEntry>> {
-        self.shares
+        self.shares()
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(name))
             .cloned()
+    }
+
+    /// Replaces the shares; each new share keeps the tree count of the old one of the same name.
+    pub fn replace_shares(&self, shares: Vec<ShareEntry>) {
+        let old = self.shares();
+        let mut new = with_ipc(shares);
+        for entry in new.iter_mut() {
+            if let (Some(prev), Some(e)) = (
+                old.iter()
+                    .find(|o| o.name.eq_ignore_ascii_case(&entry.name)),
+                Arc::get_mut(entry),
+            ) {
+                e.trees = Arc::clone(&prev.trees);
+            }
+        }
+        *self.shares.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(new);
     }
 
     /// A server-unique non-zero identifier (session ids, volatile file ids, async ids).

@@ -89,7 +89,9 @@ fn encrypted_fixture(encrypt_tree: bool) -> (Fixture, CipherKey, CipherKey) {
     inner.encryption = Some(s2c.clone());
     if encrypt_tree {
         let share = f.conn.server.share("data").unwrap();
-        let id = inner.add_tree(share, 0x001F_01FF, true).id;
+        let id = inner
+            .add_tree(share, 0x001F_01FF, true, common::full_grant())
+            .id;
         drop(inner);
         return (Fixture { tree_id: id, ..f }, c2s, s2c);
     }

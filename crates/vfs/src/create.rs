@@ -84,7 +84,8 @@ pub struct CreateRequest {
     pub read: bool,
     /// Data will be written (FILE_WRITE_DATA / FILE_APPEND_DATA granted).
     pub write: bool,
-    /// Permission bits for a newly created file or directory (the process umask still applies).
+    /// Permission bits asked for a newly created file, before the share's masks (directories start from
+    /// 0777); the process umask still applies (`rsmbd serve` clears it so the masks decide).
     pub mode: u32,
     /// FileAttributes asked for a newly created file or directory (MS-FSCC 2.6; 0 = none). Only the settable
     /// ones are stored, with ARCHIVE added for files and DIRECTORY for directories.
@@ -179,7 +180,8 @@ impl Share {
 
     /// Creates a new object; `None` when the name already exists.
     fn create_new(&self, p: &SmbPath, req: &CreateRequest) -> VfsResult<Option<OpenFile>> {
-        let mode = Mode::from_bits_truncate(req.mode & 0o7777);
+        let dir = req.kind == Kind::Directory;
+        let mode = Mode::from_bits_truncate(self.options().new_mode(dir, req.mode));
         let result = if req.kind == Kind::Directory {
             self.make_dir(p, mode)
         } else {

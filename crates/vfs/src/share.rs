@@ -26,6 +26,12 @@ pub struct ShareOptions {
     /// Keep DOS attributes and creation times in `user.DOSATTRIB` (`store dos attributes`, default yes);
     /// when off, the extended attribute is never read or written.
     pub store_dos_attributes: bool,
+    /// Permission bits a new file may have (`create mask`) and bits it always gets (`force create mode`).
+    pub create_mask: u32,
+    pub force_create_mode: u32,
+    /// The same for new directories (`directory mask`, `force directory mode`).
+    pub directory_mask: u32,
+    pub force_directory_mode: u32,
 }
 
 impl Default for ShareOptions {
@@ -34,7 +40,24 @@ impl Default for ShareOptions {
             follow_symlinks: false,
             read_only: false,
             store_dos_attributes: true,
+            create_mask: 0o7777,
+            force_create_mode: 0,
+            directory_mask: 0o7777,
+            force_directory_mode: 0,
         }
+    }
+}
+
+impl ShareOptions {
+    /// The permission bits of a new object: a file asked for with `requested`, or a directory (0777
+    /// before the masks).
+    pub fn new_mode(&self, directory: bool, requested: u32) -> u32 {
+        let mode = if directory {
+            (0o777 & self.directory_mask) | self.force_directory_mode
+        } else {
+            (requested & self.create_mask) | self.force_create_mode
+        };
+        mode & 0o7777
     }
 }
 

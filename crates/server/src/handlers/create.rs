@@ -106,13 +106,25 @@ fn kind(options: u32) -> Kind {
     }
 }
 
+/// `max open files`: a connection holding that many opens gets STATUS_TOO_MANY_OPENED_FILES.
+fn check_open_limit(ctx: &Ctx<'_>) -> Result<(), NtStatus> {
+    let max = ctx.conn.server.settings.limits.max_open_files;
+    let held = ctx.conn.opens().len().saturating_add(ctx.conn.pipes.len());
+    if held >= usize::try_from(max).unwrap_or(usize::MAX) {
+        tracing::info!(peer = %ctx.conn.peer, max, "create refused: max open files");
+        return Err(NtStatus::TOO_MANY_OPENED_FILES);
+    }
+    Ok(())
+}
+
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = CreateRequest::decode(ctx.pdu).map_err(bad_request)?;
     validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
     let tree = ctx.tree()?.clone();
-    let Some(share) = tree.share.vfs.as_ref() else {
+    check_open_limit(ctx)?;
+    if tree.share.vfs.is_none() {
         return create_pipe(ctx, &req, &tree, out);
-    };
+    }
     let contexts = cc::parse_chain(req.contexts).map_err(bad_request)?;
     check_contexts(&contexts)?;
     let name = utf16le_to_string(req.name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
@@ -121,18 +133,16 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     }
     let path = SmbPath::parse(&name)
         .inspect_err(|e| tracing::debug!(name, "create: invalid name: {e}"))?;
+    tree.share.names.check_path(&path)?;
     let access = granted_access(req.desired_access, tree.maximal_access)?;
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
     if delete_on_close && access & DELETE == 0 {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let creating = matches!(req.create_disposition, 0 | 2 | 3 | 4 | 5);
-    if share.options().read_only
-        && (access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3))
-    {
+    if !tree.writable && (access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3)) {
         return Err(NtStatus::ACCESS_DENIED);
     }
-    let auth = ctx.auth()?;
     let vreq = vfs::CreateRequest {
         disposition: vfs_disposition(req.create_disposition),
         kind: kind(req.create_options),
@@ -140,14 +150,15 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         write: access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
             || matches!(req.create_disposition, 0 | 4 | 5),
         attributes: req.file_attributes & vfs::SETTABLE_ATTRIBUTES,
+        // What Samba asks for before `create mask`: read-only files lose their write bits.
         mode: if req.file_attributes & FILE_ATTRIBUTE_READONLY != 0 {
             0o444
         } else {
-            0o644
+            0o666
         },
     };
     let (tree2, p2) = (Arc::clone(&tree), path.clone());
-    let (file, action, stat) = run_as(&auth.unix, move || {
+    let (file, action, stat) = run_as(&tree.unix, move || {
         let (file, action) = tree2.vfs()?.create(&p2, &vreq)?;
         let stat = file.stat()?;
         Ok((file, action, stat))
@@ -163,7 +174,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let overwrite = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
     let allocation = requested_allocation(&contexts);
     let finished = finish_data(
-        &auth.unix,
+        &tree.unix,
         &file,
         overwrite,
         req.create_disposition,
@@ -183,7 +194,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         file_id,
         session_id: ctx.session()?.id,
         tree: Arc::clone(&tree),
-        unix: Arc::clone(&auth.unix),
+        unix: Arc::clone(&tree.unix),
         is_dir: stat.is_dir,
         file,
         node,
@@ -208,7 +219,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         change_time: stat.change_time,
         allocation_size: stat.alloc_size,
         end_of_file: stat.end_of_file(),
-        file_attributes: stat.file_attributes(path.file_name()),
+        file_attributes: tree.share.names.attributes(&stat, path.file_name()),
         file_id,
         contexts: resp_contexts,
     }

@@ -5,6 +5,7 @@
 use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
+use crate::names::NameFilter;
 use crate::open::{DirSearch, Open};
 use crate::wildcard;
 use bytes::BytesMut;
@@ -98,7 +99,7 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
             patch_u32(&mut w, prev, len_u32(start - prev));
         }
         search.index = search.index.wrapping_add(1);
-        let info = entry_info(&entry, search.index);
+        let info = entry_info(&entry, search.index, &open.tree.share.names);
         encode_dir_entry(p.class, &info, &mut w).map_err(|_| NtStatus::INVALID_INFO_CLASS)?;
         prev = Some(start);
         if p.single {
@@ -123,7 +124,9 @@ fn next_match(open: &Open, search: &mut DirSearch) -> Result<Option<vfs::DirEntr
     }
     while let Some(entry) = search.stream.next_entry() {
         let entry = entry?;
-        if !wildcard::matches(&search.pattern, &entry.name) {
+        if !wildcard::matches(&search.pattern, &entry.name)
+            || open.tree.share.names.is_vetoed(&entry.name)
+        {
             continue;
         }
         if !entry.stat.is_symlink {
@@ -152,7 +155,7 @@ fn followed(open: &Open, entry: &vfs::DirEntry) -> Option<vfs::DirEntry> {
     })
 }
 
-fn entry_info(e: &vfs::DirEntry, index: u32) -> DirEntryInfo<'_> {
+fn entry_info<'a>(e: &'a vfs::DirEntry, index: u32, names: &NameFilter) -> DirEntryInfo<'a> {
     let s = &e.stat;
     DirEntryInfo {
         file_index: index,
@@ -162,7 +165,7 @@ fn entry_info(e: &vfs::DirEntry, index: u32) -> DirEntryInfo<'_> {
         change_time: s.change_time,
         end_of_file: s.end_of_file(),
         allocation_size: s.alloc_size,
-        file_attributes: s.file_attributes(&e.name),
+        file_attributes: names.attributes(s, &e.name),
         ea_size: 0,
         file_id: s.ino,
         short_name: "",

@@ -80,13 +80,13 @@ fn fit(buf: &[u8], max: usize, tail: Option<usize>) -> Result<(&[u8], NtStatus),
     Ok((buf.get(..max).unwrap_or(buf), NtStatus::BUFFER_OVERFLOW))
 }
 
-fn basic(s: &vfs::FileStat, name: &str) -> FileBasicInformation {
+fn basic(s: &vfs::FileStat, attributes: u32) -> FileBasicInformation {
     FileBasicInformation {
         creation_time: s.creation_time,
         last_access_time: s.last_access_time,
         last_write_time: s.last_write_time,
         change_time: s.change_time,
-        file_attributes: s.file_attributes(name),
+        file_attributes: attributes,
     }
 }
 
@@ -164,9 +164,10 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     let s = o.file.stat()?;
     let path = o.path();
     let name = path.file_name();
+    let attributes = o.tree.share.names.attributes(&s, name);
     let mut w = BytesMut::new();
     match class {
-        FILE_BASIC_INFORMATION => basic(&s, name).encode(&mut w),
+        FILE_BASIC_INFORMATION => basic(&s, attributes).encode(&mut w),
         FILE_STANDARD_INFORMATION => standard(o, &s).encode(&mut w),
         FILE_INTERNAL_INFORMATION => FileInternalInformation {
             index_number: s.ino,
@@ -187,7 +188,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
         .encode(&mut w),
         FILE_ALIGNMENT_INFORMATION => FileAlignmentInformation::default().encode(&mut w),
         FILE_ALL_INFORMATION => FileAllInformation {
-            basic: basic(&s, name),
+            basic: basic(&s, attributes),
             standard: standard(o, &s),
             internal: FileInternalInformation {
                 index_number: s.ino,
@@ -215,11 +216,11 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             change_time: s.change_time,
             allocation_size: s.alloc_size,
             end_of_file: s.end_of_file(),
-            file_attributes: s.file_attributes(name),
+            file_attributes: attributes,
         }
         .encode(&mut w),
         FILE_ATTRIBUTE_TAG_INFORMATION => FileAttributeTagInformation {
-            file_attributes: s.file_attributes(name),
+            file_attributes: attributes,
             reparse_tag: 0,
         }
         .encode(&mut w),

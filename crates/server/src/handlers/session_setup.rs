@@ -40,17 +40,15 @@ fn auth_status(e: AuthError) -> NtStatus {
     }
 }
 
-/// Sessions one connection may hold, established or in setup (bounds memory a client can pin; the
-/// hostile-input issue makes it configurable).
-const MAX_SESSIONS_PER_CONNECTION: usize = 64;
-
 /// The session this request continues, or a new one.
 fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
     if let Some(s) = ctx.session.clone() {
         return Ok(s);
     }
+    let max = ctx.conn.server.settings.limits.max_sessions_per_connection;
     let mut sessions = ctx.conn.sessions();
-    if sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
+    if sessions.len() >= usize::try_from(max).unwrap_or(usize::MAX) {
+        // `max sessions per connection` (in-progress setups count too, so endless setups stay bounded).
         return Err(NtStatus::REQUEST_NOT_ACCEPTED);
     }
     let s = Arc::new(Session::new(ctx.conn.server.next_id()));
@@ -217,6 +215,7 @@ fn complete(
         is_anonymous,
         unix,
     }));
+    ctx.conn.set_authenticated();
     Ok(if is_guest {
         SESSION_FLAG_IS_GUEST
     } else if is_anonymous {

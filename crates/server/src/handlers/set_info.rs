@@ -37,7 +37,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     if req.info_type != INFO_FILE {
         return Err(NtStatus::NOT_SUPPORTED);
     }
-    if open.tree.vfs().is_ok_and(|s| s.options().read_only) {
+    if !open.tree.writable {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let buf = req.buffer.to_vec();
@@ -205,6 +205,12 @@ async fn rename_or_link(
     }
     .map_err(short)?;
     let to = target_path(&info)?;
+    // A vetoed name cannot be created by renaming either (Samba answers the same).
+    open.tree
+        .share
+        .names
+        .check_path(&to)
+        .map_err(|_| NtStatus::ACCESS_DENIED)?;
     let replace = info.flags & rename_flags::REPLACE_IF_EXISTS != 0;
     let is_link = class == FILE_LINK_INFORMATION;
     if !is_link {

@@ -1,8 +1,10 @@
-//! TREE_CONNECT (MS-SMB2 3.3.5.7): share lookup, access by `valid users` / `guest ok`, and the share
-//! type and maximal access returned to the client.
+//! TREE_CONNECT (MS-SMB2 3.3.5.7): share lookup, access by `hosts allow/deny`, `valid users` / `guest ok`,
+//! the per-user rules of [`crate::share_policy`], `max connections`, and the share type and maximal access
+//! returned to the client.
 
 use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
+use crate::share_policy::Connecting;
 use bytes::BytesMut;
 use config::SmbEncrypt;
 use proto::header::HeaderFlags;
@@ -55,10 +57,18 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused");
         return Err(NtStatus::ACCESS_DENIED);
     }
-    let (share_type, maximal_access) = match (&share.vfs, share.read_only) {
+    let grant = share.policy.grant(
+        share.read_only,
+        &Connecting {
+            user: auth.user.as_deref(),
+            unix: &auth.unix,
+            guest_uid: ctx.conn.server.settings.guest_uid,
+        },
+    );
+    let (share_type, maximal_access) = match (&share.vfs, grant.writable) {
         (None, _) => (SHARE_TYPE_PIPE, READ_ACCESS),
-        (Some(_), true) => (SHARE_TYPE_DISK, READ_ACCESS),
-        (Some(_), false) => (SHARE_TYPE_DISK, FULL_ACCESS),
+        (Some(_), false) => (SHARE_TYPE_DISK, READ_ACCESS),
+        (Some(_), true) => (SHARE_TYPE_DISK, FULL_ACCESS),
     };
     let session = ctx.session()?;
     let can_encrypt = session.lock().encryption.is_some();
@@ -73,7 +83,14 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         SmbEncrypt::Off | SmbEncrypt::IfRequired => false,
     };
     let share_flags = SHAREFLAG_MANUAL_CACHING | if encrypt { SHAREFLAG_ENCRYPT_DATA } else { 0 };
-    let tree = session.lock().add_tree(share, maximal_access, encrypt);
+    if !share.policy.claim(&share.trees) {
+        // What Windows answers when a share's user limit is reached.
+        tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused: max connections");
+        return Err(NtStatus::REQUEST_NOT_ACCEPTED);
+    }
+    let tree = session
+        .lock()
+        .add_tree(share, maximal_access, encrypt, grant);
     ctx.resp_tree_id = tree.id;
     TreeConnectResponse {
         share_type,

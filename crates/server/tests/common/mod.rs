@@ -15,6 +15,7 @@ use proto::{Command, FileId, Header, HEADER_LEN};
 use rsmbd_server::conn::{Conn, Negotiated};
 use rsmbd_server::dispatch::{process_frame, Outcome};
 use rsmbd_server::session::{AuthInfo, Session};
+use rsmbd_server::share_policy::Grant;
 use rsmbd_server::signatures::Detached;
 use rsmbd_server::{ServerSettings, ServerState, ShareEntry};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,6 +57,16 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         domain_sid: rpc::Sid::parse("S-1-5-21-1-2-3").unwrap(),
         max_logon_failures: 5,
         logon_failure_window: std::time::Duration::from_secs(60),
+        limits: config::Limits::default(),
+    }
+}
+
+/// What a tree connect grants the test user on the writable test share.
+pub fn full_grant() -> Grant {
+    let uid = rustix::process::geteuid().as_raw();
+    Grant {
+        writable: true,
+        unix: Arc::new(vfs::Identity::lookup_unix(uid)),
     }
 }
 
@@ -73,24 +84,11 @@ pub fn fixture_with_dialect(dialect: u16) -> Fixture {
     let share = ShareEntry {
         name: "data".into(),
         comment: String::new(),
-        vfs: Some(
-            vfs::Share::open(
-                &root,
-                vfs::ShareOptions {
-                    follow_symlinks: false,
-                    read_only: false,
-                    store_dos_attributes: true,
-                },
-            )
-            .unwrap(),
-        ),
+        vfs: Some(vfs::Share::open(&root, vfs::ShareOptions::default()).unwrap()),
         read_only: false,
         browseable: true,
         guest_ok: false,
-        valid_users: Vec::new(),
-        invalid_users: Vec::new(),
-        hosts: Default::default(),
-        encrypt: config::SmbEncrypt::IfRequired,
+        ..ShareEntry::ipc()
     };
     let state = Arc::new(ServerState::new(settings(dir.path()), vec![share]));
     let addr = "127.0.0.1:445".parse().unwrap();
@@ -118,7 +116,12 @@ pub fn fixture_with_dialect(dialect: u16) -> Fixture {
             unix: Arc::new(vfs::Identity::lookup_unix(uid)),
         }));
         inner
-            .add_tree(state.share("data").unwrap(), 0x001F_01FF, false)
+            .add_tree(
+                state.share("data").unwrap(),
+                0x001F_01FF,
+                false,
+                full_grant(),
+            )
             .id
     };
     conn.sessions().insert(SESSION, Arc::clone(&session));

@@ -167,18 +167,23 @@ fn root_opens_as_directory() {
 }
 
 #[test]
-fn new_file_gets_requested_mode() {
-    let (_tmp, share) = share(ShareOptions::default());
+fn new_objects_get_masked_modes() {
+    let (_tmp, share) = share(ShareOptions {
+        create_mask: 0o640,
+        force_create_mode: 0o004,
+        directory_mask: 0o700,
+        ..ShareOptions::default()
+    });
     let r = CreateRequest {
         disposition: Create,
         kind: File,
         read: true,
         write: true,
-        mode: 0o600,
+        mode: 0o666,
         attributes: 0,
     };
     let (file, _) = share.create(&path("m"), &r).unwrap();
-    assert_eq!(file.stat().unwrap().mode & 0o777, 0o600);
+    assert_eq!(file.stat().unwrap().mode & 0o777, 0o644);
     let r = CreateRequest {
         disposition: Create,
         kind: Directory,

@@ -1,0 +1,131 @@
+//! rsmbd's resource limits (DESIGN.md decision 9) as `[global]` parameters, with safe defaults: what one
+//! client, one address or one connection may hold before the server refuses more.
+
+use crate::registry::Key;
+use crate::value::Value;
+
+/// Per-server, per-address and per-connection limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// `handshake timeout` (seconds): a connection that has not completed a SESSION_SETUP this long
+    /// after it was accepted is closed. Default 30.
+    pub handshake_timeout_secs: u64,
+    /// `max tcp connections`: connections served at once; more are closed on accept. 0 = no limit.
+    /// Default 1024.
+    pub max_tcp_connections: u32,
+    /// `max connections per address` (ksmbd: `max ip connections`): connections from one client address
+    /// at once. 0 = no limit. Default 256.
+    pub max_connections_per_address: u32,
+    /// `max sessions per connection`: sessions (including ones still authenticating) one connection may
+    /// hold; SESSION_SETUP beyond it fails with STATUS_REQUEST_NOT_ACCEPTED. Default 64.
+    pub max_sessions_per_connection: u32,
+    /// `max outstanding requests`: requests of one connection being processed at once; the server stops
+    /// reading from a connection at the limit (TCP backpressure). Default 1024.
+    pub max_outstanding_requests: u32,
+    /// `max open files` (Samba's name; per connection here): CREATE beyond it fails with
+    /// STATUS_TOO_MANY_OPENED_FILES. Default 16384.
+    pub max_open_files: u32,
+    /// `max pdu size`: the largest SMB2 message accepted; a larger one closes the connection. 0 (the
+    /// default) means the largest of `smb2 max read`, `smb2 max write` and `smb2 max trans` plus 64 KiB.
+    pub max_pdu_size: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            handshake_timeout_secs: 30,
+            max_tcp_connections: 1024,
+            max_connections_per_address: 256,
+            max_sessions_per_connection: 64,
+            max_outstanding_requests: 1024,
+            max_open_files: 16_384,
+            max_pdu_size: 0,
+        }
+    }
+}
+
+/// Room for the headers, contexts and padding around the largest payload in one PDU.
+pub const PDU_OVERHEAD: u32 = 64 << 10;
+
+fn in_range(n: u64, min: u64, max: u64, what: &str) -> Result<u32, String> {
+    if n < min || n > max {
+        return Err(format!("{what} must be between {min} and {max}, not {n}"));
+    }
+    u32::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+impl Limits {
+    /// Applies one limit parameter; `Ok(false)` when `key` is not a limit.
+    pub(crate) fn apply(&mut self, key: Key, value: &Value) -> Result<bool, String> {
+        let Value::Integer(n) = *value else {
+            return Ok(false);
+        };
+        const ANY: u64 = u32::MAX as u64;
+        match key {
+            Key::HandshakeTimeout => {
+                self.handshake_timeout_secs = u64::from(in_range(n, 1, 3600, "handshake timeout")?)
+            }
+            Key::MaxTcpConnections => {
+                self.max_tcp_connections = in_range(n, 0, ANY, "max tcp connections")?
+            }
+            Key::MaxConnectionsPerAddress => {
+                self.max_connections_per_address =
+                    in_range(n, 0, ANY, "max connections per address")?
+            }
+            Key::MaxSessionsPerConnection => {
+                self.max_sessions_per_connection =
+                    in_range(n, 1, 65_535, "max sessions per connection")?
+            }
+            Key::MaxOutstandingRequests => {
+                self.max_outstanding_requests = in_range(n, 1, 65_535, "max outstanding requests")?
+            }
+            Key::MaxOpenFiles => self.max_open_files = in_range(n, 1, 1 << 24, "max open files")?,
+            Key::MaxPduSize => {
+                if n != 0 {
+                    in_range(n, 128 << 10, 64 << 20, "max pdu size")?;
+                }
+                self.max_pdu_size = u32::try_from(n).map_err(|_| format!("{n} is too large"))?
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The largest PDU accepted when payloads go up to `largest_payload` bytes.
+    pub fn pdu_limit(&self, largest_payload: u32) -> usize {
+        let n = if self.max_pdu_size == 0 {
+            largest_payload.saturating_add(PDU_OVERHEAD)
+        } else {
+            self.max_pdu_size
+        };
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_checked() {
+        let mut l = Limits::default();
+        assert_eq!(l.apply(Key::MaxOpenFiles, &Value::Integer(10)), Ok(true));
+        assert_eq!(l.max_open_files, 10);
+        assert!(l.apply(Key::MaxOpenFiles, &Value::Integer(0)).is_err());
+        assert!(l.apply(Key::HandshakeTimeout, &Value::Integer(0)).is_err());
+        assert_eq!(
+            l.apply(Key::MaxTcpConnections, &Value::Integer(0)),
+            Ok(true)
+        );
+        assert!(l.apply(Key::MaxPduSize, &Value::Integer(1000)).is_err());
+        assert_eq!(l.apply(Key::Path, &Value::Integer(1)), Ok(false));
+    }
+
+    #[test]
+    fn pdu_limit_follows_io_sizes() {
+        let mut l = Limits::default();
+        assert_eq!(l.pdu_limit(8 << 20), (8 << 20) + (64 << 10));
+        l.max_pdu_size = 1 << 20;
+        assert_eq!(l.pdu_limit(8 << 20), 1 << 20);
+    }
+}
