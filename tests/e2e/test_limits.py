@@ -1,0 +1,191 @@
+"""The resource limits of DESIGN.md decision 9 as smb.conf parameters, each driven against a live daemon:
+`handshake timeout`, `max tcp connections`, `max connections per address`, `max sessions per connection`,
+`max open files`, `max pdu size` and `max outstanding requests`."""
+
+import hashlib
+import socket
+import struct
+import subprocess
+import time
+import uuid
+
+import pytest
+from smbprotocol.connection import Connection
+from smbprotocol.exceptions import SMBResponseException
+from smbprotocol.open import CreateDisposition, FilePipePrinterAccessMask, ImpersonationLevel, Open, ShareAccess
+from smbprotocol.session import Session
+from smbprotocol.tree import TreeConnect
+
+from rsmbd_server import RsmbdServer
+
+STATUS_REQUEST_NOT_ACCEPTED = 0xC00000D0
+STATUS_TOO_MANY_OPENED_FILES = 0xC000011F
+
+
+def serve(tmp_path_factory, global_conf, share_conf=""):
+    return RsmbdServer(extra_global=global_conf, extra_share=share_conf, tmp_root=tmp_path_factory.getbasetemp())
+
+
+def closed_by_server(sock, wait=3.0):
+    """True if the server closes `sock` within `wait` seconds (EOF or reset)."""
+    sock.settimeout(wait)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def negotiate_frame():
+    """A minimal SMB2 NEGOTIATE offering 2.1, framed for direct TCP."""
+    header = b"\xfeSMB" + struct.pack("<HHIHHIIQIIQ16s", 64, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, b"")
+    body = struct.pack("<HHHHI16sQ", 36, 1, 1, 0, 0, uuid.uuid4().bytes, 0) + struct.pack("<H", 0x0210)
+    pdu = header + body
+    return struct.pack(">I", len(pdu)) + pdu
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            return data
+        data += chunk
+    return data
+
+
+def answers_negotiate_on(sock):
+    """Sends NEGOTIATE on `sock`; true if a whole SMB2 response comes back."""
+    sock.settimeout(5)
+    sock.sendall(negotiate_frame())
+    head = recv_exact(sock, 4)
+    if len(head) < 4:
+        return False
+    body = recv_exact(sock, struct.unpack(">I", head)[0])
+    return body[:4] == b"\xfeSMB" and len(body) > 64
+
+
+def answers_negotiate(host, port, family=socket.AF_INET):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect((host, port))
+        return answers_negotiate_on(s)
+
+
+def smb_session(srv):
+    conn = Connection(uuid.uuid4(), srv.host, srv.port, require_signing=True)
+    conn.connect(timeout=20)
+    session = Session(conn, srv.user, srv.password, require_encryption=False)
+    session.connect()
+    return conn, session
+
+
+def test_handshake_timeout_closes_idle_unauthenticated_connections(tmp_path_factory):
+    with serve(tmp_path_factory, "handshake timeout = 1") as srv:
+        idle = socket.create_connection((srv.host, srv.port))
+        negotiated = socket.create_connection((srv.host, srv.port))
+        assert answers_negotiate_on(negotiated)
+        conn, session = smb_session(srv)
+        try:
+            assert closed_by_server(idle, 5) and closed_by_server(negotiated, 5)
+            tree = TreeConnect(session, f"\\\\{srv.host}\\{srv.share_name}")
+            tree.connect()  # the authenticated connection outlived the timeout
+            tree.disconnect()
+        finally:
+            conn.disconnect()
+            idle.close()
+            negotiated.close()
+
+
+def test_max_tcp_connections(tmp_path_factory):
+    with serve(tmp_path_factory, "max tcp connections = 3") as srv:
+        time.sleep(0.5)  # the start-up probe's connection must be gone from the count first
+        held = [socket.create_connection((srv.host, srv.port)) for _ in range(3)]
+        try:
+            assert all(answers_negotiate_on(s) for s in held)
+            extra = socket.create_connection((srv.host, srv.port))
+            assert closed_by_server(extra)
+            extra.close()
+            held.pop().close()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    if answers_negotiate(srv.host, srv.port):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("a freed place was not reused")
+        finally:
+            for s in held:
+                s.close()
+
+
+def test_max_connections_per_address(tmp_path_factory):
+    with serve(tmp_path_factory, "interfaces = 127.0.0.1 ::1\nmax connections per address = 2") as srv:
+        time.sleep(0.5)  # the start-up probe's connection must be gone from the count first
+        held = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(2)]
+        try:
+            assert all(answers_negotiate_on(s) for s in held)
+            extra = socket.create_connection(("127.0.0.1", srv.port))
+            assert closed_by_server(extra)
+            extra.close()
+            assert answers_negotiate("::1", srv.port, socket.AF_INET6), "another address is still served"
+        finally:
+            for s in held:
+                s.close()
+
+
+def test_max_sessions_per_connection(tmp_path_factory):
+    with serve(tmp_path_factory, "max sessions per connection = 2") as srv:
+        conn, _ = smb_session(srv)
+        try:
+            Session(conn, srv.user, srv.password, require_encryption=False).connect()
+            with pytest.raises(SMBResponseException) as refused:
+                Session(conn, srv.user, srv.password, require_encryption=False).connect()
+            assert refused.value.status == STATUS_REQUEST_NOT_ACCEPTED
+        finally:
+            conn.disconnect()
+
+
+def test_max_open_files(tmp_path_factory):
+    with serve(tmp_path_factory, "max open files = 4") as srv:
+        conn, session = smb_session(srv)
+        try:
+            tree = TreeConnect(session, f"\\\\{srv.host}\\{srv.share_name}")
+            tree.connect()
+
+            def create(name):
+                o = Open(tree, name)
+                o.create(ImpersonationLevel.Impersonation, FilePipePrinterAccessMask.GENERIC_ALL, 0,
+                         ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_OPEN_IF, 0)
+                return o
+
+            opens = [create(f"f{i}") for i in range(4)]
+            with pytest.raises(SMBResponseException) as refused:
+                create("f4")
+            assert refused.value.status == STATUS_TOO_MANY_OPENED_FILES
+            assert not (srv.share / "f4").exists()
+            opens.pop().close()
+            create("f4").close()
+        finally:
+            conn.disconnect()
+
+
+def test_max_pdu_size_and_outstanding_requests(tmp_path_factory, tmp_path):
+    src = tmp_path / "in.bin"
+    src.write_bytes(bytes(range(256)) * 40000)
+    with serve(tmp_path_factory, "max pdu size = 192K\nmax outstanding requests = 2") as srv:
+        # Transfers still work, in pieces that fit the limit (the server offers smaller read/write sizes).
+        cmd = ["smbclient", srv.unc, "-p", str(srv.port), "-U", f"{srv.user}%{srv.password}",
+               "-c", f"put {src} copy.bin; get copy.bin {tmp_path / 'back.bin'}"]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stdout + res.stderr
+        digest = hashlib.sha256(src.read_bytes()).hexdigest()
+        assert hashlib.sha256((tmp_path / "back.bin").read_bytes()).hexdigest() == digest
+        # A frame announcing more than the limit closes that connection.
+        with socket.create_connection((srv.host, srv.port)) as s:
+            s.sendall(struct.pack(">I", 192 * 1024 + 1) + b"\xfeSMB")
+            assert closed_by_server(s)
+        assert answers_negotiate(srv.host, srv.port)
