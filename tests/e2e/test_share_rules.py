@@ -122,3 +122,16 @@ def test_max_connections_limits_tree_connects(tmp_path_factory):
             again.disconnect()
         finally:
             conn.disconnect()
+
+
+def test_delete_veto_files(tmp_path_factory):
+    with serve(tmp_path_factory, "veto files = /.DS_Store/\ndelete veto files = yes") as srv:
+        (srv.share / "d").mkdir()
+        (srv.share / "d" / ".DS_Store").write_text("x")
+        code, out = smbclient(srv, "rmdir d")
+        assert code == 0 and not (srv.share / "d").exists(), out
+    with serve(tmp_path_factory, "veto files = /.DS_Store/") as srv:
+        (srv.share / "d").mkdir()
+        (srv.share / "d" / ".DS_Store").write_text("x")
+        code, out = smbclient(srv, "rmdir d")
+        assert "NT_STATUS_DIRECTORY_NOT_EMPTY" in out and (srv.share / "d" / ".DS_Store").exists(), out

@@ -101,23 +101,32 @@ impl SmbPasswd {
     /// Returns false (and changes nothing) for a name that cannot be stored: empty, or containing
     /// ':' or control characters.
     pub fn set_password(&mut self, name: &str, uid: u32, password: &str) -> bool {
+        self.set_record(UserRecord {
+            name: name.to_string(),
+            uid,
+            nt_hash: Some(nt_hash(password)),
+            disabled: false,
+        })
+    }
+
+    /// Adds `record` or replaces the uid and NT hash (and, for an existing account that was enabled,
+    /// the disabled flag) of the account of that name: how users are imported from other databases.
+    /// Returns false for a name that cannot be stored, like [`SmbPasswd::set_password`].
+    pub fn set_record(&mut self, record: UserRecord) -> bool {
+        let name = record.name.as_str();
         if name.is_empty() || name.chars().any(|c| c == ':' || c.is_control()) {
             return false;
         }
         let last_change = u32::try_from(unix_now()).unwrap_or(u32::MAX);
         match self.account_mut(name) {
             Some(account) => {
-                account.record.uid = uid;
-                account.record.nt_hash = Some(nt_hash(password));
+                account.record.uid = record.uid;
+                account.record.nt_hash = record.nt_hash;
+                account.record.disabled |= record.disabled;
                 account.last_change = last_change;
             }
             None => self.lines.push(Line::Account(Account {
-                record: UserRecord {
-                    name: name.to_string(),
-                    uid,
-                    nt_hash: Some(nt_hash(password)),
-                    disabled: false,
-                },
+                record,
                 other_flags: String::new(),
                 last_change,
             })),

@@ -131,7 +131,41 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
     add("smb2 max read", &|g| g.smb2_max_read.to_string());
     add("smb2 max write", &|g| g.smb2_max_write.to_string());
     add("smb2 max trans", &|g| g.smb2_max_trans.to_string());
+    add("control socket", &|g| {
+        g.control_socket
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string())
+    });
+    add("handshake timeout", &|g| {
+        g.limits.handshake_timeout_secs.to_string()
+    });
+    add("max tcp connections", &|g| {
+        g.limits.max_tcp_connections.to_string()
+    });
+    add("max connections per address", &|g| {
+        g.limits.max_connections_per_address.to_string()
+    });
+    add("max sessions per connection", &|g| {
+        g.limits.max_sessions_per_connection.to_string()
+    });
+    add("max outstanding requests", &|g| {
+        g.limits.max_outstanding_requests.to_string()
+    });
+    add("max open files", &|g| g.limits.max_open_files.to_string());
+    add("max pdu size", &|g| g.limits.max_pdu_size.to_string());
     lines
+}
+
+fn octal(mode: u32) -> String {
+    format!("{mode:04o}")
+}
+
+fn patterns(list: &[String]) -> String {
+    if list.is_empty() {
+        String::new()
+    } else {
+        format!("/{}/", list.join("/"))
+    }
 }
 
 /// (name, value, default value) of each share parameter rsmbd acts on.
@@ -149,6 +183,27 @@ fn share_lines(s: &ShareConfig) -> Vec<(&'static str, String, String)> {
     add("store dos attributes", &|s| yes_no(s.store_dos_attributes));
     add("smb encrypt", &|s| encrypt_name(s.smb_encrypt));
     add("available", &|s| yes_no(s.available));
+    add("invalid users", &|s| s.invalid_users.join(" "));
+    add("hosts allow", &|s| s.hosts_allow.join(" "));
+    add("hosts deny", &|s| s.hosts_deny.join(" "));
+    add("read list", &|s| s.read_list.join(" "));
+    add("write list", &|s| s.write_list.join(" "));
+    add("admin users", &|s| s.admin_users.join(" "));
+    add("force user", &|s| s.force_user.clone().unwrap_or_default());
+    add("force group", &|s| {
+        s.force_group.clone().unwrap_or_default()
+    });
+    add("guest only", &|s| yes_no(s.guest_only));
+    add("create mask", &|s| octal(s.create_mask));
+    add("force create mode", &|s| octal(s.force_create_mode));
+    add("directory mask", &|s| octal(s.directory_mask));
+    add("force directory mode", &|s| octal(s.force_directory_mode));
+    add("hide dot files", &|s| yes_no(s.hide_dot_files));
+    add("hide files", &|s| patterns(&s.hide_files));
+    add("veto files", &|s| patterns(&s.veto_files));
+    add("delete veto files", &|s| yes_no(s.delete_veto_files));
+    add("max connections", &|s| s.max_connections.to_string());
+    add("vfs objects", &|s| s.vfs_objects.join(" "));
     lines
 }
 

@@ -8,6 +8,7 @@ mod control;
 mod serve;
 mod share_cmd;
 mod user_cmd;
+mod user_import;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -30,6 +30,17 @@ pub enum UserCmd {
     Disable { name: String },
     /// List users: name, uid and enabled/disabled, tab-separated.
     List,
+    /// Import users with their NT password hashes from Samba's smbpasswd file or ksmbd-tools'
+    /// ksmbdpwd.db (`name:base64(NT hash)`); existing users of the same name are updated.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["smbpasswd", "ksmbd"])))]
+    Import {
+        /// A Samba smbpasswd file (e.g. /var/lib/samba/private/smbpasswd).
+        #[arg(long, value_name = "FILE")]
+        smbpasswd: Option<PathBuf>,
+        /// A ksmbd-tools password database (e.g. /etc/ksmbd/ksmbdpwd.db).
+        #[arg(long, value_name = "FILE")]
+        ksmbd: Option<PathBuf>,
+    },
 }
 
 /// Runs one `user` subcommand; `Err` holds the message to print.
@@ -42,7 +53,23 @@ pub fn run(cmd: UserCmd, config_path: Option<&Path>) -> Result<(), String> {
         UserCmd::Enable { name } => set_disabled(&path, &name, false),
         UserCmd::Disable { name } => set_disabled(&path, &name, true),
         UserCmd::List => list(&path),
+        UserCmd::Import { smbpasswd, ksmbd } => import(&path, smbpasswd, ksmbd),
     }
+}
+
+fn import(path: &Path, smbpasswd: Option<PathBuf>, ksmbd: Option<PathBuf>) -> Result<(), String> {
+    use crate::user_import::{merge, read, Source};
+    let source = match (&smbpasswd, &ksmbd) {
+        (Some(p), _) => Source::Smbpasswd(p),
+        (None, Some(p)) => Source::Ksmbd(p),
+        (None, None) => return Err("give --smbpasswd FILE or --ksmbd FILE".into()),
+    };
+    let records = read(source, unix_uid)?;
+    let mut db = load(path)?;
+    let names = merge(&mut db, records)?;
+    save(&db, path)?;
+    println!("imported {} users: {}", names.len(), names.join(", "));
+    Ok(())
 }
 
 /// Where the password database lives when the configuration does not say: `$RSMBD_STATE_DIR/smbpasswd`,
@@ -91,7 +118,7 @@ fn passdb_path(config_path: Option<&Path>) -> Result<PathBuf, String> {
 }
 
 /// Checks a user name: 1 to 64 characters, no ':' (the smbpasswd field separator), no control characters.
-fn validate_name(name: &str) -> Result<(), String> {
+pub(crate) fn validate_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("user name is empty".into());
     }

@@ -37,7 +37,11 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             change_time: s.change_time,
             allocation_size: s.alloc_size,
             end_of_file: s.end_of_file(),
-            file_attributes: s.file_attributes(open.path().file_name()),
+            file_attributes: open
+                .tree
+                .share
+                .names
+                .attributes(&s, open.path().file_name()),
         },
         None => CloseResponse::default(),
     };
@@ -54,8 +58,14 @@ pub async fn release(conn: &Conn, open: &Arc<Open>) {
         return;
     }
     let (tree, path, is_dir) = (Arc::clone(&open.tree), open.path(), open.is_dir);
+    let file = Arc::clone(&open.file);
     let res = run_as(&open.unix, move || match tree.share.vfs.as_ref() {
-        Some(share) => share.unlink(&path, is_dir),
+        Some(share) => {
+            if is_dir && tree.share.names.delete_veto_files {
+                delete_vetoed(share, &tree.share.names, &file, &path);
+            }
+            share.unlink(&path, is_dir)
+        }
         None => Ok(()),
     })
     .await;
@@ -64,6 +74,26 @@ pub async fn release(conn: &Conn, open: &Arc<Open>) {
             "delete on close of {} failed: {status}",
             open.path().as_unix()
         );
+    }
+}
+
+/// `delete veto files`: removes the vetoed entries of a directory about to be deleted (best effort; what
+/// cannot be removed makes the directory's own removal fail with DIRECTORY_NOT_EMPTY).
+fn delete_vetoed(
+    share: &vfs::Share,
+    names: &crate::names::NameFilter,
+    dir: &vfs::OpenFile,
+    path: &vfs::SmbPath,
+) {
+    let Ok(mut entries) = dir.read_dir() else {
+        return;
+    };
+    while let Some(Ok(e)) = entries.next_entry() {
+        if e.name != "." && e.name != ".." && names.is_vetoed(&e.name) {
+            if let Ok(p) = path.join(&e.name) {
+                let _ = share.unlink(&p, e.stat.is_dir);
+            }
+        }
     }
 }
 

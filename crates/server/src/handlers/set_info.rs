@@ -158,16 +158,18 @@ fn set_basic(o: &Open, b: &FileBasicInformation) -> Result<(), NtStatus> {
 }
 
 /// MS-FSA 2.1.5.15.3: set or clear delete-pending on the file; a non-empty directory or a read-only
-/// file cannot be marked.
+/// file cannot be marked (vetoed entries do not count with `delete veto files`).
 fn set_delete_pending(o: &Open, pending: bool) -> Result<(), NtStatus> {
     require(o, DELETE)?;
     if pending {
         let stat = o.file.stat()?;
         if o.is_dir {
+            let names = &o.tree.share.names;
             let mut entries = o.file.read_dir()?;
             while let Some(e) = entries.next_entry() {
                 let name = e?.name;
-                if name != "." && name != ".." {
+                let removable = names.delete_veto_files && names.is_vetoed(&name);
+                if name != "." && name != ".." && !removable {
                     return Err(NtStatus::DIRECTORY_NOT_EMPTY);
                 }
             }
