@@ -128,33 +128,65 @@ def test_teardown_racing_running_requests(server, ender):
 def test_credit_flooding(server):
     """ksmbd class: the credit grant followed what the client asked for (65535 per request, huge
     CreditCharge), so one client could claim unbounded server resources. Outstanding credits never exceed
-    `smb2 max credits`; a charge beyond the window ends the connection."""
+    `smb2 max credits`, also when requests spend many credits at once; a charge beyond the window, a
+    MessageId beyond it or a reused MessageId ends the connection."""
+    echo = struct.pack("<HH", 4, 0)
     with Client(server.host, server.port) as c:
         r = c.call(s.NEGOTIATE, struct.pack("<HHHHI16sIHH", 36, 1, 1, 0, 0, b"x" * 16, 0, 0, 0) + b"\x10\x02",
                    credits=65535, credit_charge=0)
         assert r.status == s.SUCCESS
         outstanding = r.credits
         assert outstanding <= 512
-        for _ in range(300):
-            burst = min(outstanding, 32)
-            c.send_raw(b"".join(s.netbios(c.pdu(s.ECHO, struct.pack("<HH", 4, 0), session_id=0, credits=65535))
-                                for _ in range(burst)))
-            outstanding -= burst
+        for i in range(400):
+            if i % 2:
+                # Spend as much as the window holds in one request.
+                charge = min(outstanding, 256)
+                c.send(c.pdu(s.ECHO, echo, session_id=0, credits=65535, credit_charge=charge))
+                outstanding -= charge
+                burst = 1
+            else:
+                burst = min(outstanding, 32)
+                c.send_raw(b"".join(s.netbios(c.pdu(s.ECHO, echo, session_id=0, credits=65535))
+                                    for _ in range(burst)))
+                outstanding -= burst
             for _ in range(burst):
                 r = c.recv()[0]
                 assert r.status == s.SUCCESS
                 outstanding += r.credits
-                assert outstanding <= 512, outstanding
-        # A charge the window cannot cover is a protocol violation.
-        c.send(c.pdu(s.ECHO, struct.pack("<HH", 4, 0), session_id=0, credit_charge=65535, credits=65535))
+                assert 1 <= outstanding <= 512, outstanding
+        c.send(c.pdu(s.ECHO, echo, session_id=0, credit_charge=65535, credits=65535))
         assert c.closed_by_server()
     with Client(server.host, server.port) as c:
         assert c.negotiate().status == s.SUCCESS
-        # A MessageId far beyond the granted window, and the same id twice.
-        c.send(c.pdu(s.ECHO, struct.pack("<HH", 4, 0), session_id=0, mid=10 ** 12))
+        c.send(c.pdu(s.ECHO, echo, session_id=0, mid=10 ** 12))
         assert c.closed_by_server()
     with Client(server.host, server.port) as c:
         assert c.negotiate().status == s.SUCCESS
-        c.send(c.pdu(s.ECHO, struct.pack("<HH", 4, 0), session_id=0, mid=0))
+        c.send(c.pdu(s.ECHO, echo, session_id=0, mid=0))
         assert c.closed_by_server()
+    s.still_serving(server)
+
+
+def test_charge_and_length_beyond_limits(server):
+    """ksmbd class: lengths the client asks the server to produce (READ Length, output buffer sizes) were
+    allocated before being checked, and payloads larger than their CreditCharge covers were accepted. Each is
+    STATUS_INVALID_PARAMETER (MS-SMB2 3.3.5.2.5) and memory stays flat."""
+    mib = 1024 * 1024
+    rss_before = s.rss_kib(server.proc.pid)
+    with s.logged_on(server) as c:
+        r, fid = c.create("charge.bin")
+        r, d = c.create("", access=s.GENERIC_READ, disposition=s.FILE_OPEN, options=s.DIRECTORY_FILE)
+        for _ in range(20):
+            for cmd, body in ((s.READ, s.read_body(fid, 0, 0xFFFFFFFF)),
+                              (s.QUERY_DIRECTORY, s.query_directory_body(d, "*", out_len=0xFFFFFFFF)),
+                              (s.QUERY_INFO, s.query_info_body(fid, 1, 18, out_len=0xFFFFFFFF)),
+                              (s.IOCTL, struct.pack("<HHI16sIIIIIIII", 57, 0, 0x00140204, fid, 0, 0, 0,
+                                                    0xFFFFFFFF, 0, 0, 1, 0)),
+                              (s.WRITE, s.write_body(fid, 0, b"c" * mib)),
+                              (s.READ, s.read_body(fid, 0, mib))):
+                r = c.call(cmd, body)
+                assert r.status == s.INVALID_PARAMETER, (cmd, hex(r.status))
+        assert c.call(s.WRITE, s.write_body(fid, 0, b"c" * mib), credit_charge=16).status == s.SUCCESS
+        assert c.call(s.READ, s.read_body(fid, 0, mib), credit_charge=16).status == s.SUCCESS
+    assert s.rss_kib(server.proc.pid) - rss_before < 32 * 1024
     s.still_serving(server)

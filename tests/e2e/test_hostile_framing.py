@@ -76,30 +76,51 @@ def test_structure_size_mismatch(server):
     s.still_serving(server)
 
 
-@pytest.mark.parametrize("case", ["offset_beyond", "offset_misaligned", "data_length_beyond", "count_beyond",
-                                  "truncated_context_header"])
+def neg_ctx(ctx_type, data):
+    c = struct.pack("<HHI", ctx_type, len(data), 0) + data
+    return c + b"\0" * (-len(c) % 8)
+
+
+PREAUTH = neg_ctx(1, struct.pack("<HHH", 1, 32, 1) + b"\x11" * 32)
+CTX_BASE = s.HEADER_LEN + 36 + 2 + (-(s.HEADER_LEN + 36 + 2) % 8)
+
+# case: (NegotiateContextOffset, NegotiateContextCount, context bytes)
+NEG_CONTEXT_LIES = {
+    "offset_beyond": (0xFFFF0, 1, PREAUTH),
+    "offset_misaligned": (CTX_BASE + 3, 1, PREAUTH),
+    "offset_inside_header": (8, 1, PREAUTH),
+    "data_length_beyond": (CTX_BASE, 1, struct.pack("<HHI", 1, 0xFFF0, 0) + PREAUTH[8:]),
+    "count_beyond": (CTX_BASE, 500, PREAUTH),
+    "truncated_context_header": (CTX_BASE, 1, PREAUTH[:5]),
+    "salt_beyond": (CTX_BASE, 1, neg_ctx(1, struct.pack("<HHH", 1, 200, 1) + b"\x11" * 32)),
+    "hash_count_beyond": (CTX_BASE, 1, neg_ctx(1, struct.pack("<HHH", 300, 0, 1))),
+    "no_preauth": (CTX_BASE, 1, neg_ctx(2, struct.pack("<HH", 1, 1))),
+    "cipher_count_beyond": (CTX_BASE, 2, PREAUTH + neg_ctx(2, struct.pack("<HH", 500, 1))),
+    "signing_count_beyond": (CTX_BASE, 2, PREAUTH + neg_ctx(8, struct.pack("<HH", 500, 1))),
+    "compression_count_beyond": (CTX_BASE, 2, PREAUTH + neg_ctx(3, struct.pack("<HHI", 500, 0, 0) + b"\1\0")),
+    "rdma_count_beyond": (CTX_BASE, 2, PREAUTH + neg_ctx(7, struct.pack("<HHI", 500, 0, 0))),
+    "transport_short": (CTX_BASE, 2, PREAUTH + neg_ctx(6, b"")),
+    "duplicate_preauth": (CTX_BASE, 2, PREAUTH + PREAUTH),
+    "duplicate_encryption": (CTX_BASE, 3, PREAUTH + neg_ctx(2, struct.pack("<HH", 1, 1)) * 2),
+    "duplicate_signing": (CTX_BASE, 3, PREAUTH + neg_ctx(8, struct.pack("<HH", 1, 1)) * 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEG_CONTEXT_LIES))
 def test_negotiate_context_underflow(server, case):
     """ksmbd class: NEGOTIATE context offsets, counts and lengths were trusted, so the parser walked off the end
-    of the buffer (length underflow). Each lie is refused or the connection dropped; nothing crashes."""
-    dialects = [s.SMB3_1_1]
-    preauth = struct.pack("<HHI", 1, 38, 0) + struct.pack("<HHH", 1, 32, 1) + b"\x11" * 32
-    base = s.HEADER_LEN + 36 + 2
-    base += -base % 8
-    ctx_offset, ctx_count, contexts = base, 1, preauth
-    if case == "offset_beyond":
-        ctx_offset = 0xFFFF0
-    elif case == "offset_misaligned":
-        ctx_offset = base + 3
-    elif case == "data_length_beyond":
-        contexts = struct.pack("<HHI", 1, 0xFFF0, 0) + preauth[8:]
-    elif case == "count_beyond":
-        ctx_count = 500
-    elif case == "truncated_context_header":
-        contexts = preauth[:5]
+    of the buffer (length underflow), and repeated contexts overwrote each other. MS-SMB2 3.3.5.4: each lie
+    or repeat is STATUS_INVALID_PARAMETER (or the connection is dropped); nothing crashes."""
+    ctx_offset, ctx_count, contexts = NEG_CONTEXT_LIES[case]
     with Client(server.host, server.port) as c:
-        c.send(s.header(s.NEGOTIATE, 0, credit_charge=0) + negotiate_body(dialects, ctx_offset=ctx_offset,
+        c.send(s.header(s.NEGOTIATE, 0, credit_charge=0) + negotiate_body([s.SMB3_1_1], ctx_offset=ctx_offset,
                                                                            ctx_count=ctx_count, contexts=contexts))
         expect_closed_or(c, {s.INVALID_PARAMETER})
+    with Client(server.host, server.port) as c:
+        c.send(s.header(s.NEGOTIATE, 0, credit_charge=0) + negotiate_body([s.SMB3_1_1], ctx_offset=CTX_BASE,
+                                                                           ctx_count=1, contexts=PREAUTH))
+        r = c.recv()[0]
+        assert r.status == s.SUCCESS and r.field("<H", 4)[0] == s.SMB3_1_1
     s.still_serving(server)
 
 
