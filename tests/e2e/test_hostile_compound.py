@@ -41,6 +41,15 @@ def test_tree_disconnect_then_related_request(server):
                                  **REL)]))
         rs = c.recv()
         assert [r.status for r in rs] == [s.SUCCESS, s.USER_SESSION_DELETED]
+    with s.logged_on(server) as c:
+        # CLOSE inside the chain, then related requests on the file it closed.
+        c.send(c.compound([c.pdu(s.CREATE, s.create_body("closed-in-chain.txt")),
+                           c.pdu(s.CLOSE, struct.pack("<HHI16s", 24, 0, 0, s.FILE_ID_NONE), **REL),
+                           c.pdu(s.WRITE, s.write_body(s.FILE_ID_NONE, 0, b"late"), **REL),
+                           c.pdu(s.READ, s.read_body(s.FILE_ID_NONE, 0, 4), **REL)]))
+        rs = c.recv()
+        assert [r.status for r in rs] == [s.SUCCESS, s.SUCCESS, s.FILE_CLOSED, s.FILE_CLOSED]
+    assert (server.share / "closed-in-chain.txt").read_bytes() == b""
     assert (server.share / "open-before-tdis.txt").read_bytes() == b""
     assert not (server.share / "after-tdis.txt").exists()
     s.still_serving(server)

@@ -70,6 +70,42 @@ def test_write_data_offset_and_length_lies(server):
     s.still_serving(server)
 
 
+def ioctl_body(fid, code, data, in_offset=None, in_length=None, max_out=4096):
+    return struct.pack("<HHI16sIIIIIIII", 57, 0, code, fid, s.HEADER_LEN + 56 if in_offset is None else in_offset,
+                       len(data) if in_length is None else in_length, 0, 0, 0, max_out, 1, 0) + (data or b"\0")
+
+
+def test_input_buffer_lies(server):
+    """ksmbd class: input buffers of IOCTL (FSCTL_VALIDATE_NEGOTIATE_INFO with a DialectCount beyond its input),
+    SET_INFO, QUERY_INFO and LOCK were read by the offsets and counts the client gave. Each lie is
+    STATUS_INVALID_PARAMETER (or the class's length error) and the file is untouched."""
+    validate = 0x00140204
+    vni = struct.pack("<I16sHH", 0, b"g" * 16, 1, 1000) + struct.pack("<H", s.SMB3_0_2)
+    with s.logged_on(server) as c:
+        r, fid = c.create("inputs.bin")
+        assert r.status == s.SUCCESS
+        for body in (ioctl_body(s.FILE_ID_NONE, validate, vni), ioctl_body(s.FILE_ID_NONE, validate, vni[:10]),
+                     ioctl_body(s.FILE_ID_NONE, validate, vni, in_length=5000),
+                     ioctl_body(s.FILE_ID_NONE, validate, vni, in_offset=0),
+                     ioctl_body(s.FILE_ID_NONE, validate, vni, in_offset=0xFFF0)):
+            r = c.call(s.IOCTL, body)
+            assert r.status == s.INVALID_PARAMETER, hex(r.status)
+        basic = s.set_info_body(fid, 1, 4, b"\0" * 40)
+        for body in (basic[:4] + struct.pack("<I", 5000) + basic[8:], basic[:8] + struct.pack("<H", 0) + basic[10:],
+                     basic[:8] + struct.pack("<H", 0xFFF0) + basic[10:]):
+            assert c.call(s.SET_INFO, body).status == s.INVALID_PARAMETER
+        assert c.call(s.SET_INFO, s.set_info_body(fid, 1, 4, b"\0" * 10)).status == s.INFO_LENGTH_MISMATCH
+        for offset, length in ((s.HEADER_LEN + 40, 5000), (0xFFFF, 8), (0, 8)):
+            qi = struct.pack("<HBBIHHIII16s", 41, 1, 15, 4096, offset, 0, length, 0, 0, fid) + b"\0" * 8
+            assert c.call(s.QUERY_INFO, qi).status == s.INVALID_PARAMETER, (offset, length)
+        for count in (0, 2, 65535):
+            body = struct.pack("<HHI16s", 48, count, 0, fid) + struct.pack("<QQII", 0, 1, 0x12, 0)
+            assert c.call(s.LOCK, body).status == s.INVALID_PARAMETER, count
+        assert c.write(fid, 0, b"fine").status == s.SUCCESS
+    assert (server.share / "inputs.bin").read_bytes() == b"fine"
+    s.still_serving(server)
+
+
 def test_malformed_security_descriptor_set_then_query(server):
     """ksmbd class: a SET_INFO security descriptor whose owner/group/DACL offsets point outside the buffer was
     stored and then walked by the next QUERY_INFO. rsmbd has no security-descriptor support yet: both are

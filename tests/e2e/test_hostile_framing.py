@@ -200,3 +200,37 @@ def test_many_connections_from_one_address(server):
     time.sleep(0.5)
     s.still_serving(server)
     assert s.rss_kib(server.proc.pid) - rss_before < 32 * 1024
+
+
+def test_large_frames_before_logon(server):
+    """ksmbd class: before authentication the transport length was trusted up to the largest frame the server
+    accepts, so anonymous peers could make it reserve and hold megabytes per connection. Until a session is
+    established only frames of NEGOTIATE/SESSION_SETUP size are accepted: a larger one ends the connection
+    before its body is awaited, and many such peers leave memory flat."""
+    big = 1024 * 1024
+    for negotiated in (False, True):
+        with Client(server.host, server.port) as c:
+            if negotiated:
+                assert c.negotiate().status == s.SUCCESS
+            c.send_raw(s.netbios(c.pdu(s.ECHO, struct.pack("<HH", 4, 0), session_id=0), length=big))
+            assert c.closed_by_server(timeout=3)
+    rss_before = s.rss_kib(server.proc.pid)
+    peers = []
+    try:
+        for _ in range(60):
+            c = Client(server.host, server.port)
+            peers.append(c)
+            try:
+                c.send_raw(s.netbios(b"\xfeSMB" + b"\0" * (256 * 1024), length=8 * 1024 * 1024))
+            except OSError:
+                pass
+        time.sleep(0.5)
+        assert s.rss_kib(server.proc.pid) - rss_before < 8 * 1024
+    finally:
+        for c in peers:
+            c.close()
+    # An authenticated session still moves 1 MiB frames.
+    with s.logged_on(server) as c:
+        r, fid = c.create("big-after-logon.bin")
+        assert c.call(s.WRITE, s.write_body(fid, 0, b"b" * big), credit_charge=16).status == s.SUCCESS
+    s.still_serving(server)
