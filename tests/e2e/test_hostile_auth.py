@@ -53,8 +53,8 @@ def lie(case, msg):
 
 @NO_THROTTLE
 @pytest.mark.parametrize("case", ["nt_response_short", "nt_response_empty", "nt_response_beyond",
-                                  "session_key_long", "session_key_short", "user_offset_beyond", "user_offset_wraps", "domain_beyond",
-                                  "user_inside_header", "truncated"])
+                                  "session_key_long", "session_key_short", "user_offset_beyond",
+                                  "user_offset_wraps", "domain_beyond", "user_inside_header", "truncated"])
 def test_ntlmssp_lengths(server, case):
     """ksmbd class: NTLMSSP AUTHENTICATE lengths and offsets were trusted (NtChallengeResponse shorter than its
     16-byte proof, a session key longer than 16 bytes copied into a fixed buffer, names outside the message).

@@ -157,8 +157,9 @@ def _looping():
     return first + second
 
 
-@pytest.mark.parametrize("case", ["next_loops_back", "next_inside_header", "next_beyond", "next_misaligned", "name_length_beyond",
-                                  "data_offset_zero", "data_length_beyond", "name_length_zero"])
+@pytest.mark.parametrize("case", ["next_loops_back", "next_inside_header", "next_beyond", "next_misaligned",
+                                  "name_length_beyond", "data_offset_zero", "data_length_beyond",
+                                  "name_length_zero"])
 def test_create_context_chains(server, case):
     """ksmbd class: create-context chains were walked by their Next fields and length fields without bounds
     (loops, names and data outside the context). The CREATE fails with STATUS_INVALID_PARAMETER, quickly,

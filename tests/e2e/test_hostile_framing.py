@@ -53,6 +53,11 @@ def test_netbios_length_shorter_than_header(server):
                 expect_closed_or(c, {s.SUCCESS})
             else:
                 assert c.closed_by_server()
+    # A NetBIOS session request (type 0x81) and an unknown type are not SMB2 frames either.
+    for first in (b"\x81", b"\x42"):
+        with Client(server.host, server.port) as c:
+            c.send_raw(first + s.netbios(full)[1:])
+            assert c.closed_by_server()
     s.still_serving(server)
 
 

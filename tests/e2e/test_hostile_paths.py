@@ -69,6 +69,21 @@ def test_rename_and_link_target_with_dotdot(escape, cls, target):
     s.still_serving(escape)
 
 
+@pytest.mark.parametrize("name", ["..\\created.txt", "sub\\..\\..\\created.txt", "sub/../../created.txt",
+                                  "sub\\.\\..\\..\\created.txt", "x\0/../../created.txt", "..",
+                                  "\\\\?\\..\\created.txt", ".\\..\\outside\\created.txt",
+                                  "sub\\..\\..\\..\\..\\..\\tmp\\created.txt"])
+def test_create_with_dotdot(escape, name):
+    """ksmbd class: CREATE names were joined to the share path before `..` was confined, so files could be
+    created or truncated outside the share. Every such name is refused."""
+    with s.logged_on(escape) as c:
+        for disposition in (s.FILE_CREATE, s.FILE_OVERWRITE_IF):
+            r, _ = c.create(name, disposition=disposition)
+            assert r.status in ESCAPE_REFUSED, (disposition, hex(r.status))
+    assert sorted(p.name for p in escape.share.iterdir()) == ["outdir", "outfile", "sub"]
+    s.still_serving(escape)
+
+
 def test_symlink_outside_as_directory_component(escape):
     """ksmbd class: a symlink inside the share pointing outside was followed when it appeared as a directory
     component of a CREATE path or of a rename/link target. Nothing is created, opened, moved or linked there."""
