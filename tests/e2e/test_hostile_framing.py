@@ -154,6 +154,17 @@ def test_smb2_then_smb1_negotiate(server):
     s.still_serving(server)
 
 
+def test_unknown_command(server):
+    """ksmbd class: the Command field indexed the handler table without a bounds check. A command beyond the
+    last SMB2 command closes the connection."""
+    for command in (0x13, 0xFF, 0xFFFF):
+        with Client(server.host, server.port) as c:
+            assert c.negotiate().status == s.SUCCESS
+            c.send(c.pdu(command, struct.pack("<HH", 4, 0), session_id=0))
+            assert c.closed_by_server()
+    s.still_serving(server)
+
+
 @pytest.mark.parametrize("next_command", [8, 60, 68, 0x1000, 0xFFFFFFF8])
 def test_next_command_beyond_frame_or_misaligned(server, next_command):
     """ksmbd class: NextCommand was used to index the receive buffer unchecked (beyond the frame, shorter than a
