@@ -29,10 +29,17 @@ def pytest_runtest_makereport(item, call):
         report.sections.append((f"rsmbd server log ({server.log_path}, last {LOG_TAIL_LINES} lines)", tail))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rsmbd_conf(extra_global=..., extra_share=...): smb.conf additions for `server`")
+
+
 @pytest.fixture
 def server(request, tmp_path_factory):
-    """A started RsmbdServer; attributes: host, port, user, password, share (Path), unc, tmp, log()."""
-    srv = RsmbdServer(tmp_root=tmp_path_factory.getbasetemp())
+    """A started RsmbdServer; attributes: host, port, user, password, share (Path), unc, tmp, log().
+
+    A test marked `@pytest.mark.rsmbd_conf(extra_global=..., extra_share=...)` gets those smb.conf lines."""
+    marker = request.node.get_closest_marker("rsmbd_conf")
+    srv = RsmbdServer(tmp_root=tmp_path_factory.getbasetemp(), **(marker.kwargs if marker else {}))
     request.node.rsmbd_server = srv
     srv.start()
     yield srv

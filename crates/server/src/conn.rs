@@ -170,10 +170,10 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
     watch_handshake(&conn);
     let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
     let writer = tokio::spawn(write_loop(wr, rx));
-    let max = conn.server.settings.max_frame_len;
     let budget = Arc::new(Semaphore::new(BUDGET_UNITS));
     let outstanding = Arc::new(Semaphore::new(max_outstanding(&conn)));
     loop {
+        let max = frame_limit(&conn);
         let frame = tokio::select! {
             r = read_frame(&mut rd, max, &budget) => r,
             () = conn.closing.notified() => break,
@@ -278,6 +278,22 @@ pub async fn process_raw(
         Detached::default()
     };
     process_frame(conn, &frame.freeze(), ticket, encrypted_for, &detached).await
+}
+
+/// The largest frame a connection without an authenticated session may send: room for a NEGOTIATE or a
+/// SESSION_SETUP with a large Kerberos token, so an anonymous peer cannot make the server wait for, and
+/// hold, megabytes.
+const PRE_AUTH_MAX_FRAME: usize = 128 * 1024;
+
+/// The frame length the next frame may have: the configured maximum once a session is authenticated.
+fn frame_limit(conn: &Conn) -> usize {
+    let max = conn.server.settings.max_frame_len;
+    let sessions: Vec<Arc<Session>> = conn.sessions().values().cloned().collect();
+    if sessions.iter().any(|s| s.lock().auth.is_some()) {
+        max
+    } else {
+        max.min(PRE_AUTH_MAX_FRAME)
+    }
 }
 
 /// Memory a connection may tie up in requests being processed and their responses, in 64 KiB units

@@ -87,6 +87,19 @@ struct Choices<'s> {
     signing: SigningAlgorithm,
 }
 
+/// The type of a context a request may carry at most once (MS-SMB2 3.3.5.4).
+fn once_only(c: &NegotiateContext<'_>) -> Option<u16> {
+    match c {
+        NegotiateContext::PreauthIntegrity { .. } => Some(nc::PREAUTH_INTEGRITY_CAPABILITIES),
+        NegotiateContext::Encryption { .. } => Some(nc::ENCRYPTION_CAPABILITIES),
+        NegotiateContext::Compression { .. } => Some(nc::COMPRESSION_CAPABILITIES),
+        NegotiateContext::Transport { .. } => Some(nc::TRANSPORT_CAPABILITIES),
+        NegotiateContext::RdmaTransform { .. } => Some(nc::RDMA_TRANSFORM_CAPABILITIES),
+        NegotiateContext::Signing { .. } => Some(nc::SIGNING_CAPABILITIES),
+        NegotiateContext::NetName(_) | NegotiateContext::Unknown { .. } => None,
+    }
+}
+
 /// The negotiate contexts of the response and the algorithms chosen (MS-SMB2 3.3.5.4).
 fn negotiate_contexts<'s>(
     settings: &ServerSettings,
@@ -99,6 +112,14 @@ fn negotiate_contexts<'s>(
         cipher: None,
         signing: SigningAlgorithm::AesCmac,
     };
+    // A repeated context would be answered twice and let the last one silently win.
+    let mut seen = Vec::new();
+    for t in req.contexts.iter().filter_map(once_only) {
+        if seen.contains(&t) {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
+        seen.push(t);
+    }
     for c in &req.contexts {
         match c {
             NegotiateContext::PreauthIntegrity {
