@@ -285,11 +285,11 @@ pub async fn process_raw(
 /// hold, megabytes.
 const PRE_AUTH_MAX_FRAME: usize = 128 * 1024;
 
-/// The frame length the next frame may have: the configured maximum once a session is authenticated.
+/// The frame length the next frame may have: the configured maximum once a SESSION_SETUP has succeeded
+/// on this connection (one atomic load per frame, no walk over the sessions).
 fn frame_limit(conn: &Conn) -> usize {
     let max = conn.server.settings.max_frame_len;
-    let sessions: Vec<Arc<Session>> = conn.sessions().values().cloned().collect();
-    if sessions.iter().any(|s| s.lock().auth.is_some()) {
+    if conn.is_authenticated() {
         max
     } else {
         max.min(PRE_AUTH_MAX_FRAME)
