@@ -96,6 +96,14 @@ impl SharePolicy {
 mod tests {
     use super::*;
 
+    fn id(n: u32) -> Arc<Identity> {
+        Arc::new(Identity {
+            uid: n,
+            gid: n,
+            groups: vec![n],
+        })
+    }
+
     fn who<'a>(user: &'a str, unix: &'a Arc<Identity>) -> Connecting<'a> {
         Connecting {
             user: Some(user),
@@ -106,11 +114,7 @@ mod tests {
 
     #[test]
     fn lists_decide_writability() {
-        let unix = Arc::new(Identity {
-            uid: 1000,
-            gid: 1000,
-            groups: vec![1000],
-        });
+        let unix = id(1000);
         let p = SharePolicy {
             read_list: vec!["alice".into(), "bob".into()],
             write_list: vec!["bob".into()],
@@ -124,16 +128,8 @@ mod tests {
 
     #[test]
     fn identities() {
-        let unix = Arc::new(Identity {
-            uid: 1000,
-            gid: 1000,
-            groups: vec![1000],
-        });
-        let forced = Arc::new(Identity {
-            uid: 2000,
-            gid: 2000,
-            groups: vec![2000],
-        });
+        let unix = id(1000);
+        let forced = id(2000);
         let p = SharePolicy {
             force_user: Some(Arc::clone(&forced)),
             force_group: Some(50),
