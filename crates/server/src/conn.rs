@@ -14,8 +14,7 @@ use proto::transform::TRANSFORM_PROTOCOL_ID;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
@@ -54,7 +53,7 @@ pub struct Conn {
     /// Named pipes opened on IPC$.
     pub pipes: crate::pipes::PipeTable,
     pub credits: Mutex<CreditWindow>,
-    /// Admission of requests in arrival order (see the reader loop in [`run`]).
+    /// Admission of requests in arrival order (see the reader loop in [`serve_stream`]).
     pub admission: Arc<tokio::sync::Mutex<()>>,
     closing: Notify,
     /// When the connection was accepted.
@@ -164,10 +163,23 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    let (mut rd, wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
     let conn = Arc::new(Conn::new(server, peer, local));
     admission.attach(&conn);
+    serve_stream(conn, rd, wr).await;
+    drop(admission);
+}
+
+/// The connection's reader loop over any byte stream (a TCP socket in [`run`]; an in-memory stream in
+/// the `connection` fuzz target). Returns once the stream ends or the connection closes, after every
+/// request read has been answered or dropped and the writer has finished.
+pub async fn serve_stream(
+    conn: Arc<Conn>,
+    mut rd: impl AsyncRead + Unpin,
+    wr: impl AsyncWrite + Unpin + Send + 'static,
+) {
     watch_handshake(&conn);
+    let peer = conn.peer;
     let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
     let writer = tokio::spawn(write_loop(wr, rx));
     let budget = Arc::new(Semaphore::new(BUDGET_UNITS));
@@ -211,7 +223,6 @@ pub async fn run(server: Arc<ServerState>, stream: TcpStream, peer: SocketAddr) 
     drop(tx);
     crate::handlers::close::close_all(&conn).await;
     let _ = writer.await;
-    drop(admission);
 }
 
 fn max_outstanding(conn: &Conn) -> usize {
@@ -339,7 +350,7 @@ async fn acquire(budget: &Arc<Semaphore>, units: usize) -> std::io::Result<Owned
         .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
+async fn write_loop(mut wr: impl AsyncWrite + Unpin, mut rx: mpsc::Receiver<Outgoing>) {
     while let Some((msg, _permit)) = rx.recv().await {
         let Ok(h) = encode_frame_header(msg.len()) else {
             tracing::error!(

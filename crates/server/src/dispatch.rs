@@ -64,7 +64,7 @@ pub struct Ctx<'a> {
     pub disconnect: bool,
     /// Position of this response's header in the output buffer.
     pub resp_start: usize,
-    /// The frame's admission ticket (see `conn::run`), given up once a lone request holds its open.
+    /// The frame's admission ticket (see `conn::serve_stream`), given up once a lone request holds its open.
     pub admission: &'a mut Option<OwnedMutexGuard<()>>,
     /// Whether this PDU is the whole frame (a compound keeps its ticket to the end).
     pub alone: bool,

@@ -47,6 +47,17 @@ pub fn decrypt(
         .decryption
         .clone()
         .ok_or(DecryptError::NoSession)?;
+    open_frame(frame, &hdr, &key)?;
+    Ok(session)
+}
+
+/// Check and decrypt the message behind the TRANSFORM_HEADER `hdr` (already decoded from `frame`) with
+/// `key`, then drop the header so `frame` holds only the plaintext.
+pub fn open_frame(
+    frame: &mut BytesMut,
+    hdr: &TransformHeader,
+    key: &CipherKey,
+) -> Result<(), DecryptError> {
     let payload_len = frame.len().saturating_sub(TRANSFORM_HEADER_LEN);
     if usize::try_from(hdr.original_message_size).ok() != Some(payload_len) || payload_len == 0 {
         return Err(DecryptError::BadMessage);
@@ -60,7 +71,7 @@ pub fn decrypt(
     key.open(nonce, aad, body, &hdr.signature)
         .map_err(|_| DecryptError::BadMessage)?;
     let _ = frame.split_to(TRANSFORM_HEADER_LEN);
-    Ok(session)
+    Ok(())
 }
 
 /// Space to leave at the front of a response buffer that [`seal`] will fill.
