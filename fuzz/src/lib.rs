@@ -1,8 +1,8 @@
 //! rsmbd's fuzz targets, one module per target: each `run(data)` feeds arbitrary bytes to one decoder (or,
 //! for [`connection`], to a whole server connection) and returns; libFuzzer reports a panic, an
 //! allocation beyond `-malloc_limit_mb`, memory beyond `-rss_limit_mb` or a run beyond `-timeout` as a
-//! finding. The code under test forbids `unsafe`, so memory safety is not the question here: these
-//! targets look for panics (overflow checks are on in the fuzz build), unbounded allocation and hangs.
+//! finding. Every crate under test is safe Rust only, so memory corruption is not the question here:
+//! these targets look for panics (overflow checks are on in the fuzz build), unbounded allocation and hangs.
 //!
 //! Hand-written glue: libFuzzer only hands over one byte slice, and no crate splits it the way these
 //! targets need (length-prefixed chunks, see [`chunks`]).
