@@ -1,6 +1,6 @@
 """The resource limits of DESIGN.md decision 9 as smb.conf parameters, each driven against a live daemon:
 `handshake timeout`, `max tcp connections`, `max connections per address`, `max sessions per connection`,
-`max open files`, `max pdu size` and `max outstanding requests`."""
+`max open files`, `max byte range locks`, `max pdu size` and `max outstanding requests`."""
 
 import hashlib
 import socket
@@ -16,10 +16,12 @@ from smbprotocol.open import CreateDisposition, FilePipePrinterAccessMask, Imper
 from smbprotocol.session import Session
 from smbprotocol.tree import TreeConnect
 
+import smb2raw as s
 from rsmbd_server import RsmbdServer
 
 STATUS_REQUEST_NOT_ACCEPTED = 0xC00000D0
 STATUS_TOO_MANY_OPENED_FILES = 0xC000011F
+STATUS_INSUFFICIENT_RESOURCES = 0xC000009A
 
 
 def serve(tmp_path_factory, global_conf, share_conf=""):
@@ -189,3 +191,26 @@ def test_max_pdu_size_and_outstanding_requests(tmp_path_factory, tmp_path):
             s.sendall(struct.pack(">I", 192 * 1024 + 1) + b"\xfeSMB")
             assert closed_by_server(s)
         assert answers_negotiate(srv.host, srv.port)
+
+
+def test_max_byte_range_locks(tmp_path_factory):
+    """`max byte range locks` bounds what one connection's opens hold together: a LOCK beyond it is
+    STATUS_INSUFFICIENT_RESOURCES and takes none of its ranges; unlocking or closing gives room back."""
+    shared = 0x1 | 0x10  # SHARED_LOCK | FAIL_IMMEDIATELY
+    with serve(tmp_path_factory, "max byte range locks = 3") as srv, s.logged_on(srv) as c:
+        _, a = c.create("a.bin")
+        _, b = c.create("b.bin")
+        assert c.call(s.LOCK, s.lock_body(a, [(0, 1, shared), (1, 1, shared)])).status == s.SUCCESS
+        r = c.call(s.LOCK, s.lock_body(b, [(0, 1, shared), (1, 1, shared)]))
+        assert r.status == STATUS_INSUFFICIENT_RESOURCES
+        # None of the refused request's ranges was taken: another open may lock them exclusively.
+        with s.logged_on(srv) as other:
+            _, b2 = other.create("b.bin")
+            assert other.call(s.LOCK, s.lock_body(b2, [(0, 2, 0x2 | 0x10)])).status == s.SUCCESS
+        assert c.call(s.LOCK, s.lock_body(b, [(5, 1, shared)])).status == s.SUCCESS
+        assert c.call(s.LOCK, s.lock_body(b, [(6, 1, shared)])).status == STATUS_INSUFFICIENT_RESOURCES
+        assert c.call(s.LOCK, s.lock_body(a, [(0, 1, 0x4)])).status == s.SUCCESS  # unlock one
+        assert c.call(s.LOCK, s.lock_body(b, [(6, 1, shared)])).status == s.SUCCESS
+        assert c.close_file(a).status == s.SUCCESS  # its remaining lock goes with it
+        assert c.call(s.LOCK, s.lock_body(b, [(7, 1, shared)])).status == s.SUCCESS
+        assert c.call(s.LOCK, s.lock_body(b, [(8, 1, shared)])).status == STATUS_INSUFFICIENT_RESOURCES

@@ -25,6 +25,9 @@ pub struct Limits {
     /// `max open files` (Samba's name; per connection here): CREATE beyond it fails with
     /// STATUS_TOO_MANY_OPENED_FILES. Default 16384.
     pub max_open_files: u32,
+    /// `max byte range locks`: byte-range locks the opens of one connection may hold together; a LOCK
+    /// beyond it fails with STATUS_INSUFFICIENT_RESOURCES and takes none of its ranges. Default 65536.
+    pub max_byte_range_locks: u32,
     /// `max pdu size`: the largest SMB2 message accepted; a larger one closes the connection. 0 (the
     /// default) means the largest of `smb2 max read`, `smb2 max write` and `smb2 max trans` plus 64 KiB.
     pub max_pdu_size: u32,
@@ -39,6 +42,7 @@ impl Default for Limits {
             max_sessions_per_connection: 64,
             max_outstanding_requests: 1024,
             max_open_files: 16_384,
+            max_byte_range_locks: 65_536,
             max_pdu_size: 0,
         }
     }
@@ -80,6 +84,9 @@ impl Limits {
                 self.max_outstanding_requests = in_range(n, 1, 65_535, "max outstanding requests")?
             }
             Key::MaxOpenFiles => self.max_open_files = in_range(n, 1, 1 << 24, "max open files")?,
+            Key::MaxByteRangeLocks => {
+                self.max_byte_range_locks = in_range(n, 1, 1 << 24, "max byte range locks")?
+            }
             Key::MaxPduSize => {
                 if n != 0 {
                     in_range(n, 128 << 10, 64 << 20, "max pdu size")?;
@@ -118,6 +125,12 @@ mod tests {
             Ok(true)
         );
         assert!(l.apply(Key::MaxPduSize, &Value::Integer(1000)).is_err());
+        assert!(l.apply(Key::MaxByteRangeLocks, &Value::Integer(0)).is_err());
+        assert_eq!(
+            l.apply(Key::MaxByteRangeLocks, &Value::Integer(2)),
+            Ok(true)
+        );
+        assert_eq!(l.max_byte_range_locks, 2);
         assert_eq!(l.apply(Key::Path, &Value::Integer(1)), Ok(false));
     }
 

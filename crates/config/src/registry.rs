@@ -73,6 +73,7 @@ pub enum Key {
     MaxSessionsPerConnection,
     MaxOutstandingRequests,
     MaxOpenFiles,
+    MaxByteRangeLocks,
     MaxPduSize,
 }
 
@@ -215,6 +216,7 @@ pub static PARAMETERS: &[Parameter] = &[
         Key::MaxOutstandingRequests,
     ),
     global("max open files", Integer, Key::MaxOpenFiles),
+    global("max byte range locks", Integer, Key::MaxByteRangeLocks),
     global("max pdu size", Size, Key::MaxPduSize),
     global("control socket", Text, Key::ControlSocket),
     // Known but not implemented yet, global.

@@ -152,6 +152,9 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
         g.limits.max_outstanding_requests.to_string()
     });
     add("max open files", &|g| g.limits.max_open_files.to_string());
+    add("max byte range locks", &|g| {
+        g.limits.max_byte_range_locks.to_string()
+    });
     add("max pdu size", &|g| g.limits.max_pdu_size.to_string());
     lines
 }

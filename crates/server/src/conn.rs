@@ -13,6 +13,7 @@ use proto::frame::{decode_frame_header, encode_frame_header};
 use proto::transform::TRANSFORM_PROTOCOL_ID;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -60,6 +61,8 @@ pub struct Conn {
     pub since: std::time::SystemTime,
     /// A SESSION_SETUP has succeeded (ends the handshake timeout).
     authenticated: std::sync::atomic::AtomicBool,
+    /// Byte-range locks held by this connection's opens (`max byte range locks`).
+    locks_held: std::sync::atomic::AtomicUsize,
 }
 
 impl Conn {
@@ -80,6 +83,7 @@ impl Conn {
             closing: Notify::new(),
             since: std::time::SystemTime::now(),
             authenticated: Default::default(),
+            locks_held: Default::default(),
         }
     }
 
@@ -91,6 +95,27 @@ impl Conn {
     pub fn is_authenticated(&self) -> bool {
         self.authenticated
             .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Reserve room for `n` more byte-range locks; false (and nothing reserved) beyond
+    /// `max byte range locks`.
+    pub fn reserve_locks(&self, n: usize) -> bool {
+        let max =
+            usize::try_from(self.server.settings.limits.max_byte_range_locks).unwrap_or(usize::MAX);
+        self.locks_held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(n).filter(|&total| total <= max)
+            })
+            .is_ok()
+    }
+
+    /// Give back `n` byte-range locks reserved with [`Conn::reserve_locks`].
+    pub fn release_locks(&self, n: usize) {
+        let _ = self
+            .locks_held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                Some(held.saturating_sub(n))
+            });
     }
 
     pub fn negotiated(&self) -> Option<Negotiated> {

@@ -54,7 +54,10 @@ pub async fn release(conn: &Conn, open: &Arc<Open>) {
     if open.delete_on_close() {
         open.node.set_delete_pending(true);
     }
-    if !conn.server.files.detach(&open.node, open.file_id.volatile) {
+    let id = open.file_id.volatile;
+    let held = open.node.locks().iter().filter(|l| l.open_id == id).count();
+    conn.release_locks(held);
+    if !conn.server.files.detach(&open.node, id) {
         return;
     }
     let (tree, path, is_dir) = (Arc::clone(&open.tree), open.path(), open.is_dir);

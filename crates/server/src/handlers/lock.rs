@@ -1,5 +1,6 @@
 //! LOCK (MS-SMB2 3.3.5.14): byte-range locks and unlocks through [`crate::locks`]. A request either
 //! unlocks ranges or locks them; if one lock of a request fails, the ones it already took are released.
+//! The locks a connection holds are bounded by `max byte range locks` (STATUS_INSUFFICIENT_RESOURCES).
 //!
 //! Blocking locks (without SMB2_LOCKFLAG_FAIL_IMMEDIATELY) need the asynchronous STATUS_PENDING
 //! machinery that comes with a later issue; until then a conflicting blocking lock fails at once with
@@ -35,8 +36,13 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
                 return Err(NtStatus::INVALID_PARAMETER);
             }
             locks::unlock(&mut table, id, l.offset, l.length)?;
+            ctx.conn.release_locks(1);
         }
     } else {
+        if !ctx.conn.reserve_locks(req.locks.len()) {
+            tracing::info!(peer = %ctx.conn.peer, "lock refused: max byte range locks");
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
+        }
         let taken_before = table.len();
         let result = req.locks.iter().try_for_each(|l| {
             let exclusive = lock_kind(l.flags, req.locks.len())?;
@@ -54,6 +60,7 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         if let Err(status) = result {
             // New locks were appended at the end: drop exactly those.
             table.truncate(taken_before);
+            ctx.conn.release_locks(req.locks.len());
             return Err(status);
         }
     }
