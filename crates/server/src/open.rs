@@ -16,7 +16,9 @@ pub struct DirSearch {
     pub pending: Option<vfs::DirEntry>,
     /// Number of entries returned so far (FileIndex values).
     pub index: u32,
-    pub returned_any: bool,
+    /// A query of this search has been answered: a later one that finds nothing is STATUS_NO_MORE_FILES
+    /// rather than STATUS_NO_SUCH_FILE (MS-FSA 2.1.5.6.3).
+    pub queried: bool,
 }
 
 pub struct Open {

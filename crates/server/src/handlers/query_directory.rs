@@ -79,7 +79,7 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
             pattern: wildcard::compile(&p.pattern),
             pending: None,
             index: 0,
-            returned_any: false,
+            queried: false,
         });
     }
     let search = guard.as_mut().ok_or(NtStatus::INTERNAL_ERROR)?;
@@ -106,14 +106,14 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
             break;
         }
     }
+    let first = !std::mem::replace(&mut search.queried, true);
     if prev.is_some() {
-        search.returned_any = true;
         return Ok(w.to_vec());
     }
-    Err(match (&search.pending, search.returned_any) {
+    Err(match (&search.pending, first) {
         (Some(_), _) => NtStatus::INFO_LENGTH_MISMATCH,
-        (None, false) => NtStatus::NO_SUCH_FILE,
-        (None, true) => NtStatus::NO_MORE_FILES,
+        (None, true) => NtStatus::NO_SUCH_FILE,
+        (None, false) => NtStatus::NO_MORE_FILES,
     })
 }
 
