@@ -73,25 +73,56 @@ def test_reload_revokes_removed_user_and_applies_new_rules(tmp_path_factory):
         assert smbclient(srv, "ls")[0] == 0, srv.log()
 
 
+def connected_smbclient(srv):
+    """An interactive smbclient with a tree connect to the share, seen by `rsmbd status`."""
+    cmd = ["smbclient", srv.unc, "-p", str(srv.port), "-U", f"{srv.user}%{srv.password}"]
+    client = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    client.stdin.write("ls\n")
+    client.stdin.flush()
+    deadline = time.monotonic() + 10
+    while "Connections: 1" not in rsmbd("status", "--config", str(srv.conf)).stdout:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return client
+
+
+def reload_with(srv, old, new):
+    srv.conf.write_text(srv.conf.read_text().replace(old, new))
+    res = rsmbd("reload", "--config", str(srv.conf))
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
 def test_reload_closes_a_revoked_tree_connect(tmp_path_factory):
     with RsmbdServer(tmp_root=tmp_path_factory.getbasetemp()) as srv:
-        cmd = ["smbclient", srv.unc, "-p", str(srv.port), "-U", f"{srv.user}%{srv.password}"]
-        client = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True)
+        client = connected_smbclient(srv)
         try:
-            client.stdin.write("ls\n")
-            client.stdin.flush()
-            deadline = time.monotonic() + 10
-            while "Connections: 1" not in rsmbd("status", "--config", str(srv.conf)).stdout:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-            srv.conf.write_text(srv.conf.read_text().replace("[data]", "[renamed]"))
-            res = rsmbd("reload", "--config", str(srv.conf))
-            assert "1 tree connects revoked" in res.stdout, res.stdout + res.stderr
+            out = reload_with(srv, "[data]", "[renamed]")
+            assert "1 tree connects revoked" in out, out
             out, _ = client.communicate("ls\nquit\n", timeout=30)
             assert "NT_STATUS_NETWORK_NAME_DELETED" in out, out
         finally:
             client.kill()
+
+
+def test_reload_revokes_write_access_it_takes_away(tmp_path_factory):
+    """A share made read-only by a reload does not stay writable through tree connects made before it; a
+    reload that takes nothing away revokes nothing."""
+    with RsmbdServer(tmp_root=tmp_path_factory.getbasetemp()) as srv:
+        client = connected_smbclient(srv)
+        try:
+            out = reload_with(srv, "read only = no\n", "read only = no\ncomment = renamed\n")
+            assert "0 tree connects revoked" in out, out
+            out = reload_with(srv, "read only = no\n", "read only = yes\n")
+            assert "1 tree connects revoked" in out, out
+            out, _ = client.communicate("mkdir made-after\nquit\n", timeout=30)
+            assert "NT_STATUS_NETWORK_NAME_DELETED" in out, out
+        finally:
+            client.kill()
+        code, out = smbclient(srv, "mkdir made-later")
+        assert "NT_STATUS_ACCESS_DENIED" in out, out
+        assert not (srv.share / "made-after").exists() and not (srv.share / "made-later").exists()
 
 
 def test_status_needs_a_running_daemon_and_user_del_blocks_logon(tmp_path_factory):

@@ -1,27 +1,37 @@
 //! Applying a reloaded configuration (`rsmbd reload`, SIGHUP): the new shares serve new tree connects at
-//! once, and tree connects whose share is gone or whose user or address the new rules refuse are
-//! revoked: the tree is forgotten (later requests get STATUS_NETWORK_NAME_DELETED) and its opens closed.
+//! once, and tree connects whose share is gone, whose user or address the new rules refuse, that would
+//! lose write access (`read only`, `read list`...) or act as another Unix user (`force user`, `force
+//! group`...) are revoked: the tree is forgotten (later requests get STATUS_NETWORK_NAME_DELETED) and
+//! its opens closed. A client that reconnects gets the new rules; trees that would only gain rights stay.
 //! Settings fixed at start-up (ports, dialects, limits) need a restart.
 
 use crate::conn::Conn;
-use crate::session::Tree;
+use crate::session::{AuthInfo, Tree};
+use crate::share_policy::Connecting;
 use crate::state::{ServerState, ShareEntry};
 use std::sync::Arc;
 
 /// Whether `tree` may stay under the shares now configured.
-fn still_allowed(
-    state: &ServerState,
-    conn: &Conn,
-    tree: &Tree,
-    user: Option<&str>,
-    gids: &[u32],
-) -> bool {
+fn still_allowed(state: &ServerState, conn: &Conn, tree: &Tree, auth: &AuthInfo) -> bool {
     let Some(share) = state.share(&tree.share.name) else {
         return false;
     };
-    share.vfs.is_some() == tree.share.vfs.is_some()
-        && share.hosts.permits(conn.peer.ip())
-        && share.allows(user, gids)
+    let user = auth.user.as_deref();
+    if share.vfs.is_some() != tree.share.vfs.is_some()
+        || !share.hosts.permits(conn.peer.ip())
+        || !share.allows(user, &auth.unix.groups)
+    {
+        return false;
+    }
+    let grant = share.policy.grant(
+        share.read_only,
+        &Connecting {
+            user,
+            unix: &auth.unix,
+            guest_uid: state.settings.guest_uid,
+        },
+    );
+    (grant.writable || !tree.writable) && grant.unix == tree.unix
 }
 
 /// Installs `shares` and revokes what they no longer allow; returns the number of trees revoked.
@@ -39,9 +49,7 @@ pub async fn apply(state: &Arc<ServerState>, shares: Vec<ShareEntry>) -> usize {
                 let ids: Vec<u32> = inner
                     .trees
                     .values()
-                    .filter(|t| {
-                        !still_allowed(state, &conn, t, auth.user.as_deref(), &auth.unix.groups)
-                    })
+                    .filter(|t| !still_allowed(state, &conn, t, &auth))
                     .map(|t| t.id)
                     .collect();
                 ids.iter().filter_map(|id| inner.trees.remove(id)).collect()
