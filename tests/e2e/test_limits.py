@@ -1,6 +1,6 @@
 """The resource limits of DESIGN.md decision 9 as smb.conf parameters, each driven against a live daemon:
 `handshake timeout`, `max tcp connections`, `max connections per address`, `max sessions per connection`,
-`max open files`, `max byte range locks`, `max pdu size` and `max outstanding requests`."""
+`max tree connects per session`, `max open files`, `max byte range locks`, `max pdu size` and `max outstanding requests`."""
 
 import hashlib
 import socket
@@ -214,3 +214,15 @@ def test_max_byte_range_locks(tmp_path_factory):
         assert c.close_file(a).status == s.SUCCESS  # its remaining lock goes with it
         assert c.call(s.LOCK, s.lock_body(b, [(7, 1, shared)])).status == s.SUCCESS
         assert c.call(s.LOCK, s.lock_body(b, [(8, 1, shared)])).status == STATUS_INSUFFICIENT_RESOURCES
+
+
+def test_max_tree_connects_per_session(tmp_path_factory):
+    with serve(tmp_path_factory, "max tree connects per session = 2") as srv, s.logged_on(srv) as c:
+        first = c.tree_id
+        unc = f"\\\\{srv.host}\\{srv.share_name}"
+        assert c.tree_connect(f"\\\\{srv.host}\\IPC$").status == s.SUCCESS
+        assert c.tree_connect(unc).status == STATUS_INSUFFICIENT_RESOURCES
+        assert c.call(s.TREE_DISCONNECT, struct.pack("<HH", 4, 0), tree_id=first).status == s.SUCCESS
+        assert c.tree_connect(unc).status == s.SUCCESS
+        with s.logged_on(srv):  # the limit is per session
+            pass

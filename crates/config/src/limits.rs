@@ -19,6 +19,9 @@ pub struct Limits {
     /// `max sessions per connection`: sessions (including ones still authenticating) one connection may
     /// hold; SESSION_SETUP beyond it fails with STATUS_REQUEST_NOT_ACCEPTED. Default 64.
     pub max_sessions_per_connection: u32,
+    /// `max tree connects per session`: tree connects one session may hold; TREE_CONNECT beyond it
+    /// fails with STATUS_INSUFFICIENT_RESOURCES. Default 1024.
+    pub max_tree_connects_per_session: u32,
     /// `max outstanding requests`: requests of one connection being processed at once; the server stops
     /// reading from a connection at the limit (TCP backpressure). Default 1024.
     pub max_outstanding_requests: u32,
@@ -40,6 +43,7 @@ impl Default for Limits {
             max_tcp_connections: 1024,
             max_connections_per_address: 256,
             max_sessions_per_connection: 64,
+            max_tree_connects_per_session: 1024,
             max_outstanding_requests: 1024,
             max_open_files: 16_384,
             max_byte_range_locks: 65_536,
@@ -79,6 +83,10 @@ impl Limits {
             Key::MaxSessionsPerConnection => {
                 self.max_sessions_per_connection =
                     in_range(n, 1, 65_535, "max sessions per connection")?
+            }
+            Key::MaxTreeConnectsPerSession => {
+                self.max_tree_connects_per_session =
+                    in_range(n, 1, 65_535, "max tree connects per session")?
             }
             Key::MaxOutstandingRequests => {
                 self.max_outstanding_requests = in_range(n, 1, 65_535, "max outstanding requests")?
@@ -131,6 +139,9 @@ mod tests {
             Ok(true)
         );
         assert_eq!(l.max_byte_range_locks, 2);
+        assert!(l
+            .apply(Key::MaxTreeConnectsPerSession, &Value::Integer(70_000))
+            .is_err());
         assert_eq!(l.apply(Key::Path, &Value::Integer(1)), Ok(false));
     }
 

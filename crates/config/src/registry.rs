@@ -71,6 +71,7 @@ pub enum Key {
     MaxTcpConnections,
     MaxConnectionsPerAddress,
     MaxSessionsPerConnection,
+    MaxTreeConnectsPerSession,
     MaxOutstandingRequests,
     MaxOpenFiles,
     MaxByteRangeLocks,
@@ -209,6 +210,11 @@ pub static PARAMETERS: &[Parameter] = &[
         "max sessions per connection",
         Integer,
         Key::MaxSessionsPerConnection,
+    ),
+    global(
+        "max tree connects per session",
+        Integer,
+        Key::MaxTreeConnectsPerSession,
     ),
     global(
         "max outstanding requests",

@@ -148,6 +148,9 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
     add("max sessions per connection", &|g| {
         g.limits.max_sessions_per_connection.to_string()
     });
+    add("max tree connects per session", &|g| {
+        g.limits.max_tree_connects_per_session.to_string()
+    });
     add("max outstanding requests", &|g| {
         g.limits.max_outstanding_requests.to_string()
     });

@@ -71,6 +71,16 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         (Some(_), true) => (SHARE_TYPE_DISK, FULL_ACCESS),
     };
     let session = ctx.session()?;
+    let max_trees = ctx
+        .conn
+        .server
+        .settings
+        .limits
+        .max_tree_connects_per_session;
+    if session.lock().trees.len() >= usize::try_from(max_trees).unwrap_or(usize::MAX) {
+        tracing::info!(peer = %ctx.conn.peer, max_trees, "tree connect refused: max tree connects per session");
+        return Err(NtStatus::INSUFFICIENT_RESOURCES);
+    }
     let can_encrypt = session.lock().encryption.is_some();
     let encrypt = match share.encrypt {
         SmbEncrypt::Required if !can_encrypt => {
