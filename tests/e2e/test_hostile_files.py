@@ -1,6 +1,6 @@
 """Hostile file-operation requests on an authenticated tree connect: buffers whose offsets and lengths lie
 (TREE_CONNECT path, WRITE data, CREATE name and contexts, EA lists, security descriptors), I/O and locks at the
-edge of the 64-bit offset range, directory patterns, and file-system queries on IPC$."""
+edge of the 64-bit offset range, directory patterns, file-system queries on IPC$ and the number of pipes."""
 
 import struct
 import time
@@ -301,4 +301,21 @@ def test_query_directory_patterns(server):
         assert c.call(s.QUERY_DIRECTORY, body).status == s.INVALID_PARAMETER
         r = c.call(s.QUERY_DIRECTORY, s.query_directory_body(d, "*", flags=0x1))
         assert r.status == s.SUCCESS
+    s.still_serving(server)
+
+
+def test_pipe_opens_are_bounded(server):
+    """ksmbd class: unbounded allocation from one connection. Pipe handles hold buffered RPC data, so a
+    connection may hold 32 of them; the 33rd CREATE is STATUS_INSUFFICIENT_RESOURCES, and closing one makes
+    room again."""
+    with s.logged_on(server) as c:
+        assert c.tree_connect(f"\\\\{server.host}\\IPC$").status == s.SUCCESS
+        pipes = []
+        for _ in range(32):
+            r, fid = c.create("srvsvc", access=0x12019F)
+            assert r.status == s.SUCCESS, hex(r.status)
+            pipes.append(fid)
+        assert c.create("lsarpc", access=0x12019F)[0].status == s.INSUFFICIENT_RESOURCES
+        assert c.close_file(pipes.pop()).status == s.SUCCESS
+        assert c.create("lsarpc", access=0x12019F)[0].status == s.SUCCESS
     s.still_serving(server)

@@ -21,7 +21,6 @@ from rsmbd_server import RsmbdServer
 
 STATUS_REQUEST_NOT_ACCEPTED = 0xC00000D0
 STATUS_TOO_MANY_OPENED_FILES = 0xC000011F
-STATUS_INSUFFICIENT_RESOURCES = 0xC000009A
 
 
 def serve(tmp_path_factory, global_conf, share_conf=""):
@@ -202,18 +201,18 @@ def test_max_byte_range_locks(tmp_path_factory):
         _, b = c.create("b.bin")
         assert c.call(s.LOCK, s.lock_body(a, [(0, 1, shared), (1, 1, shared)])).status == s.SUCCESS
         r = c.call(s.LOCK, s.lock_body(b, [(0, 1, shared), (1, 1, shared)]))
-        assert r.status == STATUS_INSUFFICIENT_RESOURCES
+        assert r.status == s.INSUFFICIENT_RESOURCES
         # None of the refused request's ranges was taken: another open may lock them exclusively.
         with s.logged_on(srv) as other:
             _, b2 = other.create("b.bin")
             assert other.call(s.LOCK, s.lock_body(b2, [(0, 2, 0x2 | 0x10)])).status == s.SUCCESS
         assert c.call(s.LOCK, s.lock_body(b, [(5, 1, shared)])).status == s.SUCCESS
-        assert c.call(s.LOCK, s.lock_body(b, [(6, 1, shared)])).status == STATUS_INSUFFICIENT_RESOURCES
+        assert c.call(s.LOCK, s.lock_body(b, [(6, 1, shared)])).status == s.INSUFFICIENT_RESOURCES
         assert c.call(s.LOCK, s.lock_body(a, [(0, 1, 0x4)])).status == s.SUCCESS  # unlock one
         assert c.call(s.LOCK, s.lock_body(b, [(6, 1, shared)])).status == s.SUCCESS
         assert c.close_file(a).status == s.SUCCESS  # its remaining lock goes with it
         assert c.call(s.LOCK, s.lock_body(b, [(7, 1, shared)])).status == s.SUCCESS
-        assert c.call(s.LOCK, s.lock_body(b, [(8, 1, shared)])).status == STATUS_INSUFFICIENT_RESOURCES
+        assert c.call(s.LOCK, s.lock_body(b, [(8, 1, shared)])).status == s.INSUFFICIENT_RESOURCES
 
 
 def test_max_tree_connects_per_session(tmp_path_factory):
@@ -221,7 +220,7 @@ def test_max_tree_connects_per_session(tmp_path_factory):
         first = c.tree_id
         unc = f"\\\\{srv.host}\\{srv.share_name}"
         assert c.tree_connect(f"\\\\{srv.host}\\IPC$").status == s.SUCCESS
-        assert c.tree_connect(unc).status == STATUS_INSUFFICIENT_RESOURCES
+        assert c.tree_connect(unc).status == s.INSUFFICIENT_RESOURCES
         assert c.call(s.TREE_DISCONNECT, struct.pack("<HH", 4, 0), tree_id=first).status == s.SUCCESS
         assert c.tree_connect(unc).status == s.SUCCESS
         with s.logged_on(srv):  # the limit is per session

@@ -15,7 +15,9 @@ use crate::services::{Interface, ACCESS_DENIED, NCA_S_PROTO_ERROR, NCA_S_UNK_IF}
 use crate::{Provider, RpcError};
 
 /// The most bytes one pipe holds at once: unprocessed input, a request being reassembled and unread output.
-pub const MAX_BUFFERED: usize = 4 << 20;
+/// The calls served here take and give far less (a 1000-name LSA lookup is under 100 KiB); the server
+/// also bounds the pipes of a connection, so this times that bound is what one connection's pipes hold.
+pub const MAX_BUFFERED: usize = 1 << 20;
 
 /// bind_nak reason: reason_not_specified.
 const NAK_REASON_NOT_SPECIFIED: u16 = 0;

@@ -25,6 +25,11 @@ impl PipeOpen {
     }
 }
 
+/// Pipe handles one connection may hold at once; a further pipe CREATE fails with
+/// STATUS_INSUFFICIENT_RESOURCES. With [`rpc::MAX_BUFFERED`] per pipe, this bounds what a connection's
+/// pipes hold to 32 MiB. Clients open one pipe per RPC interface they use, a handful at most.
+pub const MAX_PIPES: usize = 32;
+
 /// The pipe handles of one connection.
 #[derive(Default)]
 pub struct PipeTable {
@@ -159,6 +164,10 @@ pub fn open(
         can_encrypt,
     });
     let pipe = rpc::open_pipe(name, provider).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
+    if conn.pipes.len() >= MAX_PIPES {
+        tracing::info!(peer = %conn.peer, "pipe open refused: {MAX_PIPES} pipes open");
+        return Err(NtStatus::INSUFFICIENT_RESOURCES);
+    }
     let id = conn.server.next_id();
     let open = Arc::new(PipeOpen {
         file_id: FileId {
