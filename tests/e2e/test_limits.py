@@ -3,11 +3,13 @@
 `max tree connects per session`, `max open files`, `max byte range locks`, `max pdu size` and `max outstanding requests`."""
 
 import hashlib
+import resource
 import socket
 import struct
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from smbprotocol.connection import Connection
@@ -225,3 +227,22 @@ def test_max_tree_connects_per_session(tmp_path_factory):
         assert c.tree_connect(unc).status == s.SUCCESS
         with s.logged_on(srv):  # the limit is per session
             pass
+
+
+def test_open_file_descriptor_limit_is_raised(tmp_path_factory):
+    """Started with the usual soft limit of open descriptors, the daemon raises it to the hard limit, so the
+    server as a whole is not capped at about a thousand open files."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+    try:
+        srv = serve(tmp_path_factory, "")
+        srv.start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        limits = (Path("/proc") / str(srv.proc.pid) / "limits").read_text()
+        line = next(l for l in limits.splitlines() if l.startswith("Max open files"))
+        daemon_soft, daemon_hard = line.split()[3:5]
+        assert daemon_soft == daemon_hard == str(hard), line
+    finally:
+        srv.stop()

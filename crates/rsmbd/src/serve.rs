@@ -36,6 +36,7 @@ pub fn run(
     let addrs = listen_addrs(&config);
     // Like Samba: the share's create and directory masks alone decide the permission bits of new files.
     rustix::process::umask(rustix::fs::Mode::empty());
+    raise_open_file_limit();
     let reloader = Arc::new(crate::control::Reloader {
         state: Arc::clone(&state),
         config_path: config_path.map(Path::to_path_buf),
@@ -395,4 +396,22 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Every open file of every client is a descriptor of this process, and the usual soft limit (1024) would
+/// cap the whole server at about a thousand opens: raise the soft limit to the hard one, as Samba does.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => tracing::info!(limit = ?limit.maximum, "open file descriptors limit"),
+        Err(e) => tracing::warn!(
+            soft = ?limit.current,
+            "cannot raise the open file descriptors limit: {e}"
+        ),
+    }
 }
