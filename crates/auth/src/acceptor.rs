@@ -223,6 +223,10 @@ impl Acceptor {
             return self.policy_logon(self.policy.allow_anonymous, Identity::Anonymous);
         }
         let response = v2::NtResponse::parse(auth.nt_response).ok_or(AuthError::LogonFailure)?;
+        // A client challenge whose AV pairs do not parse is a malformed message, refused before any
+        // account is looked at (STATUS_INVALID_PARAMETER, as Windows and Samba answer it).
+        let pairs =
+            messages::parse_av_pairs(response.av_pairs()).map_err(|_| AuthError::InvalidToken)?;
         let Some(record) = users.lookup(&auth.user) else {
             return self.policy_logon(self.policy.map_unknown_user_to_guest, Identity::Guest);
         };
@@ -237,7 +241,7 @@ impl Acceptor {
         .ok_or(AuthError::LogonFailure)?;
         let key_exch = auth.flags & flags::KEY_EXCH != 0;
         let exported = v2::exported_session_key(key_exch, &base_key, auth.encrypted_session_key)?;
-        check_mic(pending, msg, &response, &exported)?;
+        check_mic(pending, msg, &pairs, &exported)?;
         if record.disabled {
             return Err(AuthError::AccountDisabled);
         }
@@ -276,12 +280,10 @@ fn is_anonymous(auth: &Authenticate<'_>) -> bool {
 fn check_mic(
     pending: &Pending,
     msg: &[u8],
-    response: &v2::NtResponse<'_>,
+    pairs: &[(u16, &[u8])],
     exported: &[u8; 16],
 ) -> Result<(), AuthError> {
-    let pairs =
-        messages::parse_av_pairs(response.av_pairs()).map_err(|_| AuthError::LogonFailure)?;
-    if messages::av_flags(&pairs) & AV_FLAG_MIC_PRESENT == 0 {
+    if messages::av_flags(pairs) & AV_FLAG_MIC_PRESENT == 0 {
         return Ok(());
     }
     let mic = msg.get(MIC_RANGE).ok_or(AuthError::LogonFailure)?;

@@ -511,3 +511,30 @@ fn malformed_tokens_are_errors_not_panics() {
     assert!(acceptor.authenticate(pending, &bad_av, &db).is_err());
     assert!(acceptor.step(&auth, &db).is_ok());
 }
+
+#[test]
+fn malformed_client_challenge_is_invalid_before_any_account_lookup() {
+    // An NTLMv2 response whose AV pair list runs past its end (as smbtorture's ntlmssp_bug14932 sends):
+    // a malformed message, whether or not the user exists and whatever the guest policy.
+    let mut nt = vec![0x3f; 16 + 28];
+    nt.extend(2u16.to_le_bytes());
+    nt.extend(0x8000u16.to_le_bytes());
+    nt.extend([0x41; 40]);
+    let guest_policy = AcceptorPolicy {
+        map_unknown_user_to_guest: true,
+        ..AcceptorPolicy::default()
+    };
+    for user in ["alice", "nobody"] {
+        let client = Client::new(user, "secret");
+        let mut acceptor = Acceptor::new(names(), guest_policy);
+        let negotiate = client.negotiate();
+        let challenge = continue_token(acceptor.step(&negotiate, &users()));
+        assert!(challenge.starts_with(messages::SIGNATURE));
+        let msg = client.authenticate_message(&[0; 24], &nt, &[0; 16]);
+        assert_eq!(
+            acceptor.step(&msg, &users()),
+            Err(AuthError::InvalidToken),
+            "{user}"
+        );
+    }
+}
