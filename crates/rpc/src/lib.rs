@@ -146,3 +146,8 @@ pub fn open_pipe(name: &str, provider: Arc<dyn Provider>) -> Option<Pipe> {
     let interface = services::Interface::from_pipe_name(name)?;
     Some(Pipe::new(interface, provider))
 }
+
+/// Whether [`open_pipe`] knows the pipe `name`.
+pub fn pipe_exists(name: &str) -> bool {
+    services::Interface::from_pipe_name(name).is_some()
+}

@@ -185,10 +185,7 @@ pub fn open(
 
 /// Whether a pipe of that name can be opened (FSCTL_PIPE_WAIT).
 pub fn exists(name: &str) -> bool {
-    matches!(
-        pipe_name(name).to_ascii_lowercase().as_str(),
-        "srvsvc" | "wkssvc"
-    )
+    rpc::pipe_exists(pipe_name(name))
 }
 
 /// A pipe read: what the pipe has queued, BUFFER_OVERFLOW when more remains (MS-SMB2 3.3.5.12).
@@ -234,6 +231,7 @@ mod tests {
         assert_eq!(pipe_name("srvsvc"), "srvsvc");
         assert_eq!(pipe_name("\\PIPE\\srvsvc"), "srvsvc");
         assert!(exists("\\pipe\\WKSSVC"));
-        assert!(!exists("lsarpc"));
+        assert!(exists("lsarpc") && exists("\\PIPE\\samr"));
+        assert!(!exists("spoolss"));
     }
 }
