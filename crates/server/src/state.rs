@@ -92,7 +92,6 @@ impl ShareEntry {
         }
     }
 
-    /// Whether `user` (None for guest/anonymous) may connect, by `valid users` and `guest ok`.
     /// Whether `user` (None for guest/anonymous; `gids` its Unix groups) may connect, by `valid users`,
     /// `invalid users` (which win) and `guest ok`.
     pub fn allows(&self, user: Option<&str>, gids: &[u32]) -> bool {
