@@ -61,6 +61,9 @@ def test_rpcclient_srvsvc_and_wkssvc(tmp_path_factory):
         code, out = rpcclient(srv, "netshareenumall")
         assert code == 0 and "netname: visible" in out and "remark:\tA visible share" in out, out
         assert "hidden" not in out
+        # NetrShareEnumSticky: the configured shares, without IPC$.
+        code, out = rpcclient(srv, "netshareenum 1")
+        assert code == 0 and "netname: visible" in out and "IPC$" not in out, out
         code, out = rpcclient(srv, "netsharegetinfo visible")
         assert code == 0 and "netname: visible" in out, out
         code, out = rpcclient(srv, "netsharegetinfo nosuchshare")

@@ -1,5 +1,6 @@
-//! The srvsvc interface (MS-SRVS): NetrShareEnum (opnum 15, 3.1.4.8), NetrShareGetInfo (opnum 16, 3.1.4.10) and
-//! NetrShareCheck (opnum 20, 3.1.4.15), NetrServerGetInfo (opnum 21, 3.1.4.17), with the SHARE_INFO and SERVER_INFO levels of MS-SRVS 2.2.4.
+//! The srvsvc interface (MS-SRVS): NetrShareEnum (opnum 15, 3.1.4.8), NetrShareGetInfo (opnum 16, 3.1.4.10),
+//! NetrShareCheck (opnum 20, 3.1.4.15), NetrServerGetInfo (opnum 21, 3.1.4.17) and NetrShareEnumSticky (opnum 36,
+//! 3.1.4.9), with the SHARE_INFO and SERVER_INFO levels of MS-SRVS 2.2.4.
 
 use crate::ndr::{Decoder, Encoder, Field, NdrError};
 use crate::services::{
@@ -11,6 +12,7 @@ const OPNUM_NETR_SHARE_ENUM: u16 = 15;
 const OPNUM_NETR_SHARE_GET_INFO: u16 = 16;
 const OPNUM_NETR_SHARE_CHECK: u16 = 20;
 const OPNUM_NETR_SERVER_GET_INFO: u16 = 21;
+const OPNUM_NETR_SHARE_ENUM_STICKY: u16 = 36;
 /// NERR_DeviceNotShared: no share is on that device (MS-SRVS 3.1.4.15).
 const NERR_DEVICE_NOT_SHARED: u32 = 2311;
 
@@ -22,7 +24,11 @@ const ENUM_LEVELS: [u32; 5] = [0, 1, 2, 501, 502];
 /// Runs one srvsvc call; `None` for an operation number this server does not implement.
 pub fn call(opnum: u16, stub: &[u8], provider: &dyn Provider) -> Option<Result<Vec<u8>, NdrError>> {
     match opnum {
-        OPNUM_NETR_SHARE_ENUM => Some(share_enum(stub, provider)),
+        OPNUM_NETR_SHARE_ENUM => Some(share_enum(stub, provider, |_| true)),
+        // Sticky shares are the ones defined in the configuration: not IPC$ nor other `$` shares.
+        OPNUM_NETR_SHARE_ENUM_STICKY => Some(share_enum(stub, provider, |s| {
+            s.kind == crate::ShareKind::Disk && !s.name.ends_with('$')
+        })),
         OPNUM_NETR_SHARE_GET_INFO => Some(share_get_info(stub, provider)),
         OPNUM_NETR_SHARE_CHECK => Some(share_check(stub)),
         OPNUM_NETR_SERVER_GET_INFO => Some(server_get_info(stub, provider)),
@@ -59,9 +65,14 @@ fn share_fields(level: u32, share: &ShareInfo) -> Option<Vec<Field<'_>>> {
     Some(fields)
 }
 
-/// NetrShareEnum: [in, string, unique] ServerName, [in, out] SHARE_ENUM_STRUCT, [in] PreferedMaximumLength,
-/// [out] TotalEntries, [in, out, unique] ResumeHandle. Every share is returned in one answer.
-fn share_enum(stub: &[u8], provider: &dyn Provider) -> Result<Vec<u8>, NdrError> {
+/// NetrShareEnum and NetrShareEnumSticky: [in, string, unique] ServerName, [in, out] SHARE_ENUM_STRUCT,
+/// [in] PreferedMaximumLength, [out] TotalEntries, [in, out, unique] ResumeHandle. Every share for which
+/// `listed` holds is returned in one answer.
+fn share_enum(
+    stub: &[u8],
+    provider: &dyn Provider,
+    listed: impl Fn(&ShareInfo) -> bool,
+) -> Result<Vec<u8>, NdrError> {
     let mut d = Decoder::new(stub);
     d.unique_string()?;
     let level = d.u32()?;
@@ -81,7 +92,8 @@ fn share_enum(stub: &[u8], provider: &dyn Provider) -> Result<Vec<u8>, NdrError>
         None => None,
     };
 
-    let shares = provider.shares();
+    let mut shares = provider.shares();
+    shares.retain(listed);
     let total = u32::try_from(shares.len()).unwrap_or(u32::MAX);
     let mut e = Encoder::new();
     e.u32(level);
