@@ -56,7 +56,7 @@ enum Cmd {
     /// open files with their share modes and locks, like Samba's smbstatus.
     Status,
     /// Make the running daemon read its configuration again (like SIGHUP): new shares and rules apply to
-    /// new tree connects, and tree connects the new rules refuse are closed.
+    /// new tree connects, and tree connects the new rules refuse, or would give less access, are closed.
     Reload,
     /// Manage users in the smbpasswd password database.
     User {
