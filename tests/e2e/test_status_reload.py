@@ -94,14 +94,19 @@ def reload_with(srv, old, new):
     return res.stdout
 
 
+def assert_revoked(srv, client, old, new, command):
+    """A reload replacing `old` by `new` revokes the client's tree connect: its next `command` fails."""
+    out = reload_with(srv, old, new)
+    assert "1 tree connects revoked" in out, out
+    out, _ = client.communicate(f"{command}\nquit\n", timeout=30)
+    assert "NT_STATUS_NETWORK_NAME_DELETED" in out, out
+
+
 def test_reload_closes_a_revoked_tree_connect(tmp_path_factory):
     with RsmbdServer(tmp_root=tmp_path_factory.getbasetemp()) as srv:
         client = connected_smbclient(srv)
         try:
-            out = reload_with(srv, "[data]", "[renamed]")
-            assert "1 tree connects revoked" in out, out
-            out, _ = client.communicate("ls\nquit\n", timeout=30)
-            assert "NT_STATUS_NETWORK_NAME_DELETED" in out, out
+            assert_revoked(srv, client, "[data]", "[renamed]", "ls")
         finally:
             client.kill()
 
@@ -114,10 +119,7 @@ def test_reload_revokes_write_access_it_takes_away(tmp_path_factory):
         try:
             out = reload_with(srv, "read only = no\n", "read only = no\ncomment = renamed\n")
             assert "0 tree connects revoked" in out, out
-            out = reload_with(srv, "read only = no\n", "read only = yes\n")
-            assert "1 tree connects revoked" in out, out
-            out, _ = client.communicate("mkdir made-after\nquit\n", timeout=30)
-            assert "NT_STATUS_NETWORK_NAME_DELETED" in out, out
+            assert_revoked(srv, client, "read only = no\n", "read only = yes\n", "mkdir made-after")
         finally:
             client.kill()
         code, out = smbclient(srv, "mkdir made-later")
