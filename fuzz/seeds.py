@@ -262,8 +262,9 @@ def connection_inputs(recs):
 def logged_on(stream):
     """The stream as the odd-byte mode of `connection` expects it (None if encrypted): no NEGOTIATE,
     SESSION_SETUP or TREE_CONNECT (unsigned, it would drop a 3.1.1 connection), session 0x77, tree 1,
-    unsigned, and FileIds lowered by the ids the dropped logons took from the server's counter."""
-    out, base = bytearray(b"\x01"), 0
+    unsigned, MessageIds from 0 (the target grants the credits a logon would have), and FileIds lowered by
+    the ids the dropped logons took from the server's counter."""
+    out, base, first_mid = bytearray(b"\x01"), 0, None
     for f in frames(stream):
         if f[:4] == TRANSFORM:
             return None
@@ -278,6 +279,9 @@ def logged_on(stream):
             if not flags & FLAG_ASYNC and get(f, off + 36, "<I"):
                 struct.pack_into("<I", f, off + 36, 1)
             struct.pack_into("<Q16x", f, off + 40, 0x77)
+            mid = get(f, off + 24, "<Q")
+            first_mid = mid if first_mid is None else first_mid
+            struct.pack_into("<Q", f, off + 24, max(mid - first_mid, 0))
             at = FILE_ID_AT.get(command(pdu))
             fid = get(pdu, at, "<Q") if at else None
             if fid and base < fid < 1 << 32 and get(pdu, at + 8, "<Q") == fid:

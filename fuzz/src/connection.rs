@@ -2,14 +2,15 @@
 //! transport headers and SMB2 frames, MS-SMB2 2.1), fed through the server's own reader loop
 //! ([`server::conn::serve_stream`]) against a temporary share, exactly as a TCP connection would be.
 //! Nothing may panic; the connection must finish (every request read answered or dropped, the writer
-//! done) within [`DEADLINE`], otherwise the target panics with a message naming the hang.
+//! done) within [`DEADLINE`], otherwise the target panics with a message naming the hang; and every frame
+//! the server sends must be well formed ([`crate::responses`]).
 //!
 //! The first byte chooses how the connection starts:
 //! - even: fresh, as after accept: NEGOTIATE and SESSION_SETUP come from the input; anonymous logons
 //!   and unknown users (mapped to guest) succeed, so guest sessions reach the share.
 //! - odd: already past the handshake: dialect 3.1.1 negotiated, session [`SESSION_ID`] logged on
-//!   without signing and tree [`TREE_ID`] connected to the writable share, so every file command is
-//!   one request away.
+//!   without signing, tree [`TREE_ID`] connected to the writable share and MessageIds 0 to 511 granted,
+//!   so every file command is one request away.
 //!
 //! The share is a new directory per input holding a file `f` and a directory `d`, so inputs do not
 //! see each other's files.
@@ -53,7 +54,8 @@ pub fn run(data: &[u8]) {
         return;
     };
     rt.block_on(async {
-        let served = server::conn::serve_stream(conn, stream, tokio::io::sink());
+        let checker = crate::responses::ResponseChecker::default();
+        let served = server::conn::serve_stream(conn, stream, checker);
         if tokio::time::timeout(DEADLINE, served).await.is_err() {
             panic!("the connection did not finish within {DEADLINE:?}");
         }
@@ -138,6 +140,8 @@ fn log_on(state: &Arc<ServerState>, conn: &Arc<Conn>) -> Option<()> {
         signing_algorithm: crypto::SigningAlgorithm::AesCmac,
     });
     conn.set_authenticated();
+    // The credits a client holds after its logon: MessageIds 0 to max credits - 1.
+    conn.credits().grant(u16::MAX);
     let unix = Arc::new(vfs::Identity::lookup_unix(uid()));
     let session = Arc::new(Session::new(SESSION_ID));
     {

@@ -16,6 +16,7 @@ pub mod header;
 pub mod info_class;
 pub mod negotiate_context;
 pub mod request;
+pub mod responses;
 pub mod rpc;
 pub mod sid;
 pub mod transform;
