@@ -157,6 +157,13 @@ pub fn open(
     name: &str,
 ) -> Result<Arc<PipeOpen>, NtStatus> {
     let name = pipe_name(name);
+    if !rpc::pipe_exists(name) {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    }
+    if conn.pipes.len() >= MAX_PIPES {
+        tracing::info!(peer = %conn.peer, "pipe open refused: {MAX_PIPES} pipes open");
+        return Err(NtStatus::INSUFFICIENT_RESOURCES);
+    }
     let provider = Arc::new(Provider {
         server: Arc::clone(&conn.server),
         user: auth.user.clone(),
@@ -164,10 +171,6 @@ pub fn open(
         can_encrypt,
     });
     let pipe = rpc::open_pipe(name, provider).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
-    if conn.pipes.len() >= MAX_PIPES {
-        tracing::info!(peer = %conn.peer, "pipe open refused: {MAX_PIPES} pipes open");
-        return Err(NtStatus::INSUFFICIENT_RESOURCES);
-    }
     let id = conn.server.next_id();
     let open = Arc::new(PipeOpen {
         file_id: FileId {

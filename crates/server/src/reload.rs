@@ -7,7 +7,6 @@
 
 use crate::conn::Conn;
 use crate::session::{AuthInfo, Tree};
-use crate::share_policy::Connecting;
 use crate::state::{ServerState, ShareEntry};
 use std::sync::Arc;
 
@@ -16,21 +15,13 @@ fn still_allowed(state: &ServerState, conn: &Conn, tree: &Tree, auth: &AuthInfo)
     let Some(share) = state.share(&tree.share.name) else {
         return false;
     };
-    let user = auth.user.as_deref();
     if share.vfs.is_some() != tree.share.vfs.is_some()
         || !share.hosts.permits(conn.peer.ip())
-        || !share.allows(user, &auth.unix.groups)
+        || !share.allows(auth.user.as_deref(), &auth.unix.groups)
     {
         return false;
     }
-    let grant = share.policy.grant(
-        share.read_only,
-        &Connecting {
-            user,
-            unix: &auth.unix,
-            guest_uid: state.settings.guest_uid,
-        },
-    );
+    let grant = share.grant_for(auth, state.settings.guest_uid);
     (grant.writable || !tree.writable) && grant.unix == tree.unix
 }
 

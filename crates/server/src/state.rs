@@ -92,6 +92,23 @@ impl ShareEntry {
         }
     }
 
+    /// What a tree connect to this share grants the session `auth` (`read only`, read/write lists,
+    /// admin users, force user/group, guest only); `guest_uid` is the server's guest account.
+    pub fn grant_for(
+        &self,
+        auth: &crate::session::AuthInfo,
+        guest_uid: u32,
+    ) -> crate::share_policy::Grant {
+        self.policy.grant(
+            self.read_only,
+            &crate::share_policy::Connecting {
+                user: auth.user.as_deref(),
+                unix: &auth.unix,
+                guest_uid,
+            },
+        )
+    }
+
     /// Whether `user` (None for guest/anonymous; `gids` its Unix groups) may connect, by `valid users`,
     /// `invalid users` (which win) and `guest ok`.
     pub fn allows(&self, user: Option<&str>, gids: &[u32]) -> bool {

@@ -4,7 +4,6 @@
 
 use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
-use crate::share_policy::Connecting;
 use bytes::BytesMut;
 use config::SmbEncrypt;
 use proto::header::HeaderFlags;
@@ -57,14 +56,7 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused");
         return Err(NtStatus::ACCESS_DENIED);
     }
-    let grant = share.policy.grant(
-        share.read_only,
-        &Connecting {
-            user: auth.user.as_deref(),
-            unix: &auth.unix,
-            guest_uid: ctx.conn.server.settings.guest_uid,
-        },
-    );
+    let grant = share.grant_for(&auth, ctx.conn.server.settings.guest_uid);
     let (share_type, maximal_access) = match (&share.vfs, grant.writable) {
         (None, _) => (SHARE_TYPE_PIPE, READ_ACCESS),
         (Some(_), false) => (SHARE_TYPE_DISK, READ_ACCESS),
