@@ -78,6 +78,7 @@ fn connection(dir: &std::path::Path, logged_on: bool) -> Option<Arc<Conn>> {
         read_only: false,
         browseable: true,
         guest_ok: true,
+        change_notify: true,
         ..ShareEntry::ipc()
     };
     let state = Arc::new(ServerState::new(settings(dir)?, vec![share]));
@@ -123,6 +124,8 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         max_logon_failures: 0,
         logon_failure_window: Duration::from_secs(60),
         limits,
+        // Off: the kernel watcher is a task and a descriptor per input; SMB-made changes still notify.
+        kernel_change_notify: false,
     })
 }
 
@@ -159,6 +162,8 @@ fn log_on(state: &Arc<ServerState>, conn: &Arc<Conn>) -> Option<()> {
         };
         inner.add_tree(state.share("data")?, 0x001F_01FF, false, grant);
     }
-    conn.sessions().insert(SESSION_ID, session);
+    state
+        .sessions
+        .insert(conn.id, SESSION_ID, session, usize::MAX);
     Some(())
 }

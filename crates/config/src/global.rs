@@ -76,6 +76,9 @@ pub struct Global {
     pub interfaces: Vec<String>,
     /// Listen only on `interfaces` (`bind interfaces only`).
     pub bind_interfaces_only: bool,
+    /// Report changes made on disk by other programs to CHANGE_NOTIFY watchers, through inotify
+    /// (`kernel change notify`, default yes).
+    pub kernel_change_notify: bool,
     /// Oldest dialect accepted; default SMB2_10.
     pub server_min_protocol: ProtocolLevel,
     /// Newest dialect offered; default SMB3_11.
@@ -136,6 +139,7 @@ impl Default for Global {
             smb_ports: vec![445],
             interfaces: Vec::new(),
             bind_interfaces_only: false,
+            kernel_change_notify: true,
             server_min_protocol: ProtocolLevel::Smb2_10,
             server_max_protocol: ProtocolLevel::Smb3_11,
             netbios_name: default_netbios_name(),
@@ -183,6 +187,7 @@ impl Global {
             (Key::SmbPorts, Value::List(l)) => self.smb_ports = parse_ports(&l)?,
             (Key::Interfaces, Value::List(l)) => self.interfaces = l,
             (Key::BindInterfacesOnly, Value::Bool(b)) => self.bind_interfaces_only = b,
+            (Key::KernelChangeNotify, Value::Bool(b)) => self.kernel_change_notify = b,
             (Key::ServerMinProtocol, Value::Str(s)) => {
                 let (level, warning) = ProtocolLevel::parse(&s, Bound::Min)?;
                 self.server_min_protocol = level;

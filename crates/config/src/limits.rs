@@ -34,6 +34,9 @@ pub struct Limits {
     /// `max pdu size`: the largest SMB2 message accepted; a larger one closes the connection. 0 (the
     /// default) means the largest of `smb2 max read`, `smb2 max write` and `smb2 max trans` plus 64 KiB.
     pub max_pdu_size: u32,
+    /// `max pending operations`: requests of one connection waiting asynchronously at once (blocking
+    /// locks, change notifications); one more fails with STATUS_INSUFFICIENT_RESOURCES. Default 1024.
+    pub max_pending_operations: u32,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_open_files: 16_384,
             max_byte_range_locks: 65_536,
             max_pdu_size: 0,
+            max_pending_operations: 1024,
         }
     }
 }
@@ -94,6 +98,9 @@ impl Limits {
             Key::MaxOpenFiles => self.max_open_files = in_range(n, 1, 1 << 24, "max open files")?,
             Key::MaxByteRangeLocks => {
                 self.max_byte_range_locks = in_range(n, 1, 1 << 24, "max byte range locks")?
+            }
+            Key::MaxPendingOperations => {
+                self.max_pending_operations = in_range(n, 1, 65_535, "max pending operations")?
             }
             Key::MaxPduSize => {
                 if n != 0 {

@@ -76,6 +76,9 @@ pub enum Key {
     MaxOpenFiles,
     MaxByteRangeLocks,
     MaxPduSize,
+    MaxPendingOperations,
+    ChangeNotify,
+    KernelChangeNotify,
 }
 
 /// Whether rsmbd acts on a parameter.
@@ -195,6 +198,7 @@ pub static PARAMETERS: &[Parameter] = &[
     share("hide files", Text, Key::HideFiles),
     share("veto files", Text, Key::VetoFiles),
     share("delete veto files", Bool, Key::DeleteVetoFiles),
+    share("change notify", Bool, Key::ChangeNotify),
     share("max connections", Integer, Key::MaxConnections),
     share("vfs objects", List, Key::VfsObjects).synonyms(&["vfs object"]),
     // Limits (DESIGN.md decision 9); `max open files` is Samba's, `max ip connections` ksmbd's.
@@ -224,6 +228,8 @@ pub static PARAMETERS: &[Parameter] = &[
     global("max open files", Integer, Key::MaxOpenFiles),
     global("max byte range locks", Integer, Key::MaxByteRangeLocks),
     global("max pdu size", Size, Key::MaxPduSize),
+    global("max pending operations", Integer, Key::MaxPendingOperations),
+    global("kernel change notify", Bool, Key::KernelChangeNotify),
     global("control socket", Text, Key::ControlSocket),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),

@@ -64,6 +64,9 @@ pub struct ShareConfig {
     pub veto_files: Vec<String>,
     /// Deleting a directory also deletes the vetoed entries in it (`delete veto files`).
     pub delete_veto_files: bool,
+    /// Answer CHANGE_NOTIFY on this share (`change notify`, default yes); when off, CHANGE_NOTIFY
+    /// fails with STATUS_NOT_IMPLEMENTED as on a file system that cannot notify.
+    pub change_notify: bool,
     /// Tree connects to this share at once; 0 = no limit (`max connections`).
     pub max_connections: u32,
     /// `vfs objects`, recorded by name (streams_xattr, acl_xattr, fruit, shadow_copy2 are known).
@@ -166,6 +169,7 @@ impl ShareConfig {
             hide_files: Vec::new(),
             veto_files: Vec::new(),
             delete_veto_files: false,
+            change_notify: true,
             max_connections: 0,
             vfs_objects: Vec::new(),
         }
@@ -193,6 +197,7 @@ impl ShareConfig {
             (Key::HideFiles, Value::Str(s)) => self.hide_files = parse_patterns(&s),
             (Key::VetoFiles, Value::Str(s)) => self.veto_files = parse_patterns(&s),
             (Key::DeleteVetoFiles, Value::Bool(b)) => self.delete_veto_files = b,
+            (Key::ChangeNotify, Value::Bool(b)) => self.change_notify = b,
             (Key::MaxConnections, Value::Integer(n)) => {
                 self.max_connections = u32::try_from(n).map_err(|_| format!("{n} is too large"))?
             }

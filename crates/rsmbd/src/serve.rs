@@ -200,6 +200,7 @@ fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, Str
         max_logon_failures: g.max_logon_failures,
         logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
         limits: g.limits.clone(),
+        kernel_change_notify: g.kernel_change_notify,
     })
 }
 
@@ -309,6 +310,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
             s.delete_veto_files,
         ),
         trees: Default::default(),
+        change_notify: s.change_notify,
     })
 }
 

@@ -1,17 +1,19 @@
-//! One client connection (MS-SMB2 3.3.1.7 Connection): the reader loop, the writer task, and the
-//! per-connection tables of sessions and opens.
+//! One client connection (MS-SMB2 3.3.1.7 Connection): its protocol state (dialect, preauth hash,
+//! credits, pending operations), the reader loop and the writer task. Its sessions and opens live in
+//! the server-wide tables ([`crate::state::tables`]), bound to the connection's id.
 
+use crate::channel::{Channel, ConnId, Outgoing};
 use crate::credits::CreditWindow;
 use crate::dispatch::{process_frame, Outcome};
 use crate::open::Open;
+use crate::pending::PendingTable;
 use crate::session::Session;
 use crate::signatures::Detached;
 use crate::state::ServerState;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use crypto::PreauthHash;
 use proto::frame::{decode_frame_header, encode_frame_header};
 use proto::transform::TRANSFORM_PROTOCOL_ID;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -41,7 +43,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 pub struct Conn {
     pub server: Arc<ServerState>,
+    pub id: ConnId,
     pub peer: SocketAddr,
+    /// The outbound queue every message to this client goes through.
+    pub channel: Arc<Channel>,
+    /// Requests waiting asynchronously (Connection.AsyncCommandList).
+    pub pending: PendingTable,
+    /// The writer's end of the outbound queue, until [`serve_stream`] starts the writer.
+    outbound: Mutex<Option<mpsc::Receiver<Outgoing>>>,
     /// The server address the client connected to.
     pub local: SocketAddr,
     negotiated: Mutex<Option<Negotiated>>,
@@ -49,8 +58,6 @@ pub struct Conn {
     pub smb1_wildcard: std::sync::atomic::AtomicBool,
     /// Connection.PreauthIntegrityHashValue (3.1.1): NEGOTIATE request and response.
     pub preauth: Mutex<PreauthHash>,
-    pub sessions: Mutex<HashMap<u64, Arc<Session>>>,
-    pub opens: Mutex<HashMap<u64, Arc<Open>>>,
     /// Named pipes opened on IPC$.
     pub pipes: crate::pipes::PipeTable,
     pub credits: Mutex<CreditWindow>,
@@ -68,15 +75,20 @@ pub struct Conn {
 impl Conn {
     pub fn new(server: Arc<ServerState>, peer: SocketAddr, local: SocketAddr) -> Conn {
         let max = server.settings.max_credits;
+        let id = ConnId(server.next_id());
+        let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
+        let pending = usize::try_from(server.settings.limits.max_pending_operations);
         Conn {
+            id,
+            channel: Arc::new(Channel::new(id, peer, tx)),
+            pending: PendingTable::new(pending.unwrap_or(usize::MAX)),
+            outbound: Mutex::new(Some(rx)),
             server,
             peer,
             local,
             negotiated: Mutex::new(None),
             smb1_wildcard: Default::default(),
             preauth: Mutex::new(PreauthHash::new()),
-            sessions: Mutex::new(HashMap::new()),
-            opens: Mutex::new(HashMap::new()),
             pipes: Default::default(),
             credits: Mutex::new(CreditWindow::new(max)),
             admission: Arc::new(tokio::sync::Mutex::new(())),
@@ -132,20 +144,24 @@ impl Conn {
         true
     }
 
+    /// The session `id` if it is bound to this connection.
     pub fn session(&self, id: u64) -> Option<Arc<Session>> {
-        lock(&self.sessions).get(&id).cloned()
+        self.server.sessions.get(id, self.id)
     }
 
-    pub fn sessions(&self) -> MutexGuard<'_, HashMap<u64, Arc<Session>>> {
-        lock(&self.sessions)
+    /// This connection's sessions, by id.
+    pub fn sessions(&self) -> Vec<Arc<Session>> {
+        self.server.sessions.of(self.id)
     }
 
+    /// The open with volatile id `volatile` if it belongs to this connection.
     pub fn open(&self, volatile: u64) -> Option<Arc<Open>> {
-        lock(&self.opens).get(&volatile).cloned()
+        self.server.opens.get(volatile, self.id)
     }
 
-    pub fn opens(&self) -> MutexGuard<'_, HashMap<u64, Arc<Open>>> {
-        lock(&self.opens)
+    /// This connection's opens, by id.
+    pub fn opens(&self) -> Vec<Arc<Open>> {
+        self.server.opens.of(self.id)
     }
 
     pub fn credits(&self) -> MutexGuard<'_, CreditWindow> {
@@ -205,10 +221,13 @@ pub async fn serve_stream(
 ) {
     watch_handshake(&conn);
     let peer = conn.peer;
-    let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
+    let Some(rx) = lock(&conn.outbound).take() else {
+        return;
+    };
     let writer = tokio::spawn(write_loop(wr, rx));
     let budget = Arc::new(Semaphore::new(BUDGET_UNITS));
-    let outstanding = Arc::new(Semaphore::new(max_outstanding(&conn)));
+    let max_outstanding = max_outstanding(&conn);
+    let outstanding = Arc::new(Semaphore::new(max_outstanding));
     loop {
         let max = frame_limit(&conn);
         let frame = tokio::select! {
@@ -224,7 +243,7 @@ pub async fn serve_stream(
             }
         };
         if must_run_in_order(&frame) {
-            if !respond(&conn, &tx, frame, permit, None).await {
+            if !respond(&conn, frame, permit, None).await {
                 break;
             }
         } else {
@@ -236,17 +255,21 @@ pub async fn serve_stream(
                 break;
             };
             let ticket = Arc::clone(&conn.admission).lock_owned().await;
-            let (conn, tx) = (Arc::clone(&conn), tx.clone());
+            let conn = Arc::clone(&conn);
             tokio::spawn(async move {
-                if !respond(&conn, &tx, frame, permit, Some(ticket)).await {
+                if !respond(&conn, frame, permit, Some(ticket)).await {
                     conn.close();
                 }
                 drop(slot);
             });
         }
     }
-    drop(tx);
-    crate::handlers::close::close_all(&conn).await;
+    // Let the requests still being processed finish (they answer or drop their responses), then end
+    // what the connection leaves behind, then let the writer drain the queue and stop.
+    let all = u32::try_from(max_outstanding).unwrap_or(u32::MAX);
+    let _ = outstanding.acquire_many(all).await;
+    crate::lifecycle::connection_lost(&conn).await;
+    conn.channel.shut();
     let _ = writer.await;
 }
 
@@ -267,21 +290,24 @@ fn must_run_in_order(frame: &[u8]) -> bool {
     }
 }
 
-/// A response frame and the budget it holds until it is on the wire.
-type Outgoing = (Bytes, OwnedSemaphorePermit);
-
 /// Process a frame and queue its response. False means the connection must close.
 async fn respond(
     conn: &Arc<Conn>,
-    tx: &mpsc::Sender<Outgoing>,
     frame: BytesMut,
     permit: OwnedSemaphorePermit,
     ticket: Option<OwnedMutexGuard<()>>,
 ) -> bool {
     match process_raw(conn, frame, ticket).await {
-        Outcome::Reply(out) => tx.send((out.freeze(), permit)).await.is_ok(),
+        Outcome::Reply(out) => conn.channel.send(out.freeze(), Some(permit)).await,
+        Outcome::ReplyThenStart(out, launches) => {
+            let sent = conn.channel.send(out.freeze(), Some(permit)).await;
+            for l in launches {
+                l.start(conn);
+            }
+            sent
+        }
         Outcome::ReplyThenClose(out) => {
-            let _ = tx.send((out.freeze(), permit)).await;
+            let _ = conn.channel.send(out.freeze(), Some(permit)).await;
             false
         }
         Outcome::NoReply => true,

@@ -6,6 +6,7 @@ use crate::conn::Conn;
 use crate::encryption;
 use crate::handlers;
 use crate::open::Open;
+use crate::pending::{self, AsyncId, Parked, Work};
 use crate::session::{AuthInfo, Session, Tree};
 use crate::signatures::Detached;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -15,11 +16,14 @@ use proto::smb1::SMB1_PROTOCOL_ID;
 use proto::writer::{pad_to, patch_u32};
 use proto::{Command, FileId, Header, HeaderFlags, NtStatus, HEADER_LEN};
 use std::sync::Arc;
-use tokio::sync::{OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
+use tokio::sync::{OwnedMutexGuard, OwnedRwLockReadGuard};
 
 /// What the connection does with the result of a frame.
 pub enum Outcome {
     Reply(BytesMut),
+    /// Send the reply (holding interim responses), then start the operations that went async: their
+    /// final responses must follow their interim responses.
+    ReplyThenStart(BytesMut, Vec<Launch>),
     /// Send the reply, then close (e.g. refusing an SMB1-only client).
     ReplyThenClose(BytesMut),
     /// Nothing to send (CANCEL).
@@ -74,9 +78,35 @@ pub struct Ctx<'a> {
     pub signature: Option<&'a [u8; 16]>,
     /// Shared holds on the opens this request works on, released when it completes.
     pub in_flight: Vec<OwnedRwLockReadGuard<()>>,
+    /// Set by a handler that returns STATUS_PENDING: the operation that goes on asynchronously.
+    pub parked: Option<Parked>,
+}
+
+/// An operation that went async: started once its interim response is queued.
+pub struct Launch {
+    id: AsyncId,
+    reply: pending::Reply,
+    work: Work,
+}
+
+impl Launch {
+    pub fn start(self, conn: &Arc<Conn>) {
+        tokio::spawn(pending::run(
+            Arc::downgrade(conn),
+            self.id,
+            self.reply,
+            self.work,
+        ));
+    }
 }
 
 impl Ctx<'_> {
+    /// Go asynchronous: the handler then returns `Ok(NtStatus::PENDING)`.
+    pub fn park(&mut self, parked: Parked) -> super::handlers::HandlerResult {
+        self.parked = Some(parked);
+        Ok(NtStatus::PENDING)
+    }
+
     /// A reference-counted handle on part of this request (for WRITE data); `part` comes from `pdu`.
     pub fn frame_slice(&self, part: &[u8]) -> Bytes {
         if part.is_empty() {
@@ -125,19 +155,15 @@ impl Ctx<'_> {
         Ok(open)
     }
 
-    /// For CLOSE: take the open out of the table, then wait until the requests admitted before this one
-    /// have finished with it.
-    pub async fn open_for_close(
-        &mut self,
-        fid: FileId,
-    ) -> Result<(Arc<Open>, OwnedRwLockWriteGuard<()>), NtStatus> {
+    /// For CLOSE: take the open out of the table; [`crate::lifecycle::close`] then waits until the
+    /// requests admitted before this one have finished with it.
+    pub fn open_for_close(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
         let open = self.lookup_open(fid)?;
-        if self.conn.opens().remove(&open.file_id.volatile).is_none() {
+        if self.conn.server.opens.remove(open.file_id.volatile).is_none() {
             return Err(NtStatus::FILE_CLOSED);
         }
         self.release_admission();
-        let exclusive = Arc::clone(&open.busy).write_owned().await;
-        Ok((open, exclusive))
+        Ok(open)
     }
 
     /// Look up a named pipe handle; it must belong to this session and tree.
@@ -204,6 +230,7 @@ pub async fn process_frame(
     }
     let mut chain = Chain::default();
     let mut signers: Vec<(usize, Option<SigningKey>)> = Vec::new();
+    let mut launches = Vec::new();
     let mut pos = 0usize;
     let mut close_after = false;
     loop {
@@ -242,7 +269,7 @@ pub async fn process_frame(
             hdr: &hdr,
             pdu,
             alone: pos == 0 && hdr.next_command == 0,
-            encrypted: encrypted_for.is_some(),
+            encrypted_for: encrypted_for.as_ref(),
             signature: detached.at(pos),
         };
         match process_pdu(conn, request, &mut chain, &mut out, &mut admission).await {
@@ -250,9 +277,11 @@ pub async fn process_frame(
                 start,
                 signer,
                 close,
+                launch,
             } => {
                 signers.push((start, signer));
                 close_after |= close;
+                launches.extend(launch);
             }
             Step::NoResponse => {}
             Step::Disconnect => return Outcome::Disconnect,
@@ -265,34 +294,14 @@ pub async fn process_frame(
     if signers.is_empty() {
         return Outcome::NoReply;
     }
-    match &encrypted_for {
-        // Encrypted responses are not signed (MS-SMB2 3.3.4.1.1).
-        Some(session) => {
-            let Some(key) = session.lock().encryption.clone() else {
-                return Outcome::Disconnect;
-            };
-            if encryption::seal(&mut out, &key, &session.nonces, session.id).is_err() {
-                return Outcome::Disconnect;
-            }
-        }
-        None => sign_all(&mut out, &signers),
+    if crate::security::protect(&mut out, encrypted_for.as_deref(), &signers).is_err() {
+        return Outcome::Disconnect;
     }
     match (out.is_empty(), close_after) {
         (true, _) => Outcome::NoReply,
+        (false, _) if !launches.is_empty() => Outcome::ReplyThenStart(out, launches),
         (false, false) => Outcome::Reply(out),
         (false, true) => Outcome::ReplyThenClose(out),
-    }
-}
-
-fn sign_all(out: &mut BytesMut, signers: &[(usize, Option<SigningKey>)]) {
-    for (i, (start, signer)) in signers.iter().enumerate() {
-        let Some(key) = signer else { continue };
-        let end = signers.get(i + 1).map_or(out.len(), |(next, _)| *next);
-        let flags = proto::reader::u32_at(out, *start + 16).unwrap_or(0) | HeaderFlags::SIGNED;
-        patch_u32(out, *start + 16, flags);
-        if let Some(pdu) = out.get_mut(*start..end) {
-            key.sign(pdu);
-        }
     }
 }
 
@@ -301,6 +310,7 @@ enum Step {
         start: usize,
         signer: Option<SigningKey>,
         close: bool,
+        launch: Option<Launch>,
     },
     NoResponse,
     Disconnect,
@@ -326,8 +336,8 @@ struct Request<'a> {
     pdu: &'a [u8],
     /// The PDU is the whole frame (not part of a compound).
     alone: bool,
-    /// The frame arrived encrypted.
-    encrypted: bool,
+    /// The session the frame was encrypted for, if it arrived encrypted.
+    encrypted_for: Option<&'a Arc<Session>>,
     /// The PDU's signature, taken out of it before the frame was shared (see `signatures`).
     signature: Option<&'a [u8; 16]>,
 }
@@ -344,9 +354,10 @@ async fn process_pdu(
         hdr,
         pdu,
         alone,
-        encrypted,
+        encrypted_for,
         signature,
     } = request;
+    let encrypted = encrypted_for.is_some();
     let Some(cmd) = Command::from_u16(hdr.command) else {
         return Step::Disconnect;
     };
@@ -357,6 +368,7 @@ async fn process_pdu(
         return Step::Disconnect;
     }
     if cmd == Command::Cancel {
+        // MS-SMB2 3.3.5.16: CANCEL bypasses the credit window and admission, and gets no response.
         handlers::cancel::handle(conn, hdr);
         return Step::NoResponse;
     }
@@ -397,6 +409,7 @@ async fn process_pdu(
         encrypted,
         signature,
         in_flight: Vec::new(),
+        parked: None,
     };
     let (result, signer) = match prepare(&mut ctx, cmd, session_id, tree_id) {
         Ok(signer) => (handlers::run(cmd, &mut ctx, out).await, signer),
@@ -405,6 +418,8 @@ async fn process_pdu(
     if ctx.disconnect {
         return Step::Disconnect;
     }
+    let (result, launch) = go_async(&mut ctx, result, &signer, encrypted_for);
+    let signer = if launch.is_some() { None } else { signer };
     let status = match result {
         Ok(status) => status,
         Err(status) => {
@@ -429,21 +444,24 @@ async fn process_pdu(
         hdr.credits
     };
     let granted = conn.credits().grant(credits);
-    let resp = Header {
-        credit_charge: hdr.credit_charge,
-        status,
-        command: hdr.command,
-        credits: granted,
-        flags: HeaderFlags(
-            HeaderFlags::SERVER_TO_REDIR | (hdr.flags.0 & HeaderFlags::RELATED_OPERATIONS),
-        ),
-        next_command: 0,
-        message_id: hdr.message_id,
-        async_id: None,
-        process_id: hdr.process_id,
-        tree_id: ctx.resp_tree_id,
-        session_id: ctx.resp_session_id,
-        signature: [0; 16],
+    let resp = match &launch {
+        Some(l) => pending::interim_header(&l.reply, l.id, granted),
+        None => Header {
+            credit_charge: hdr.credit_charge,
+            status,
+            command: hdr.command,
+            credits: granted,
+            flags: HeaderFlags(
+                HeaderFlags::SERVER_TO_REDIR | (hdr.flags.0 & HeaderFlags::RELATED_OPERATIONS),
+            ),
+            next_command: 0,
+            message_id: hdr.message_id,
+            async_id: None,
+            process_id: hdr.process_id,
+            tree_id: ctx.resp_tree_id,
+            session_id: ctx.resp_session_id,
+            signature: [0; 16],
+        },
     };
     write_header(out, resp_start, &resp);
     handlers::after_response(&mut ctx, cmd, status, out.get(resp_start..).unwrap_or(&[]));
@@ -451,6 +469,41 @@ async fn process_pdu(
         start: resp_start,
         signer,
         close: ctx.close_after,
+        launch,
+    }
+}
+
+/// A handler that returned STATUS_PENDING with a parked operation: register it (or fail it with
+/// STATUS_INSUFFICIENT_RESOURCES at `max pending operations`); its interim response carries the
+/// status PENDING and an error body (MS-SMB2 3.3.4.2).
+fn go_async(
+    ctx: &mut Ctx<'_>,
+    result: handlers::HandlerResult,
+    signer: &Option<SigningKey>,
+    encrypted_for: Option<&Arc<Session>>,
+) -> (handlers::HandlerResult, Option<Launch>) {
+    let Some(parked) = ctx.parked.take() else {
+        return (result, None);
+    };
+    if result != Ok(NtStatus::PENDING) {
+        return (result, None);
+    }
+    if ctx.hdr.next_command != 0 {
+        // Only the last request of a compound may go async; Windows fails one in the middle with
+        // STATUS_INTERNAL_ERROR (smbtorture smb2.compound.interim2) and so does rsmbd.
+        return (Err(NtStatus::INTERNAL_ERROR), None);
+    }
+    let reply = pending::Reply {
+        hdr: ctx.hdr.clone(),
+        session_id: ctx.resp_session_id,
+        tree_id: ctx.resp_tree_id,
+        signer: signer.clone(),
+        encrypted_for: encrypted_for.cloned(),
+    };
+    let id = AsyncId(ctx.conn.server.next_id());
+    match pending::register(&ctx.conn.pending, id, &reply, parked) {
+        Ok(work) => (Err(NtStatus::PENDING), Some(Launch { id, reply, work })),
+        Err(status) => (Err(status), None),
     }
 }
 

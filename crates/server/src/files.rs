@@ -1,14 +1,16 @@
 //! The server-wide table of open files (MS-SMB2 3.3.1.10 GlobalOpenTable, MS-FSA 2.1.1.x shared per-file
 //! state): share-access checks (MS-FSA 2.1.5.1.2 "check sharing access") and delete-pending state that
-//! must be the same for every open of one file, across connections.
+//! must be the same for every open of one file, across connections; byte-range locks and the blocking
+//! lock requests waiting for them (MS-FSA 2.1.5.7: granted in arrival order as ranges free up).
 
 use crate::locks::ByteRangeLock;
 use proto::messages::create::access::{
     DELETE, FILE_APPEND_DATA, FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA,
 };
 use proto::NtStatus;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::sync::oneshot;
 
 pub const FILE_SHARE_READ: u32 = 0x1;
 pub const FILE_SHARE_WRITE: u32 = 0x2;
@@ -37,6 +39,16 @@ pub struct FileNode {
     state: Mutex<NodeState>,
     /// Byte-range locks held through any open of the file.
     locks: Mutex<Vec<ByteRangeLock>>,
+    /// Blocking lock requests waiting, oldest first (always locked after `locks`).
+    waiting: Mutex<VecDeque<LockWaiter>>,
+}
+
+/// A blocking lock request waiting for its range.
+#[derive(Debug)]
+struct LockWaiter {
+    id: u64,
+    lock: ByteRangeLock,
+    granted: oneshot::Sender<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +103,58 @@ impl FileNode {
     pub fn open_count(&self) -> usize {
         lock(&self.state).holders.len()
     }
+
+    /// Take `new` now, or queue it as waiter `id`: the receiver fires once it has been granted (and
+    /// fails if the waiter was withdrawn because its open closed).
+    pub fn lock_or_wait(
+        &self,
+        id: u64,
+        new: ByteRangeLock,
+    ) -> Result<(), oneshot::Receiver<()>> {
+        let mut held = lock(&self.locks);
+        let mut waiting = lock(&self.waiting);
+        if crate::locks::try_lock(&mut held, new).is_ok() {
+            return Ok(());
+        }
+        let (granted, rx) = oneshot::channel();
+        waiting.push_back(LockWaiter {
+            id,
+            lock: new,
+            granted,
+        });
+        Err(rx)
+    }
+
+    /// Withdraw waiter `id`; false if it is no longer waiting (it was granted meanwhile).
+    pub fn withdraw_waiter(&self, id: u64) -> bool {
+        let _held = lock(&self.locks);
+        let mut waiting = lock(&self.waiting);
+        let before = waiting.len();
+        waiting.retain(|w| w.id != id);
+        waiting.len() != before
+    }
+
+    /// Withdraw every waiter of `open_id` (its open is closing).
+    pub fn withdraw_open_waiters(&self, open_id: u64) {
+        let _held = lock(&self.locks);
+        lock(&self.waiting).retain(|w| w.lock.open_id != open_id);
+    }
+
+    /// Ranges were freed: grant the waiting requests that fit now, oldest first.
+    pub fn grant_waiting_locks(&self) {
+        let mut held = lock(&self.locks);
+        let mut waiting = lock(&self.waiting);
+        let mut still = VecDeque::with_capacity(waiting.len());
+        while let Some(w) = waiting.pop_front() {
+            if crate::locks::try_lock(&mut held, w.lock).is_err() {
+                still.push_back(w);
+            } else if w.granted.send(()).is_err() {
+                // Its request is gone: give the range back.
+                held.pop();
+            }
+        }
+        *waiting = still;
+    }
 }
 
 #[derive(Debug, Default)]
@@ -115,6 +179,7 @@ impl FileTable {
                     key,
                     state: Mutex::new(NodeState::default()),
                     locks: Mutex::new(Vec::new()),
+                    waiting: Mutex::new(VecDeque::new()),
                 })
             })
             .clone();
@@ -138,6 +203,7 @@ impl FileTable {
     /// must then delete the file.
     pub fn detach(&self, node: &FileNode, open_id: u64) -> bool {
         let mut nodes = lock(&self.nodes);
+        node.withdraw_open_waiters(open_id);
         lock(&node.locks).retain(|l| l.open_id != open_id);
         let mut st = lock(&node.state);
         st.holders.retain(|h| h.open_id != open_id);
@@ -216,5 +282,49 @@ mod tests {
         );
         assert!(!t.detach(&n, 1));
         assert!(t.detach(&n2, 2));
+    }
+
+    fn range(open_id: u64, offset: u64) -> ByteRangeLock {
+        ByteRangeLock {
+            open_id,
+            offset,
+            length: 10,
+            exclusive: true,
+        }
+    }
+
+    #[test]
+    fn waiters_are_granted_in_arrival_order_when_ranges_free() {
+        let t = FileTable::default();
+        let n = t.attach((3, 3), 1, FILE_READ_DATA, 7).unwrap();
+        assert!(n.lock_or_wait(100, range(1, 0)).is_ok());
+        let mut first = n.lock_or_wait(101, range(2, 0)).unwrap_err();
+        let mut second = n.lock_or_wait(102, range(3, 5)).unwrap_err();
+        n.grant_waiting_locks();
+        assert!(first.try_recv().is_err());
+        crate::locks::unlock(&mut n.locks(), 1, 0, 10).unwrap();
+        n.grant_waiting_locks();
+        assert!(first.try_recv().is_ok());
+        assert!(second.try_recv().is_err());
+        // A cancelled waiter is withdrawn; one granted meanwhile is not.
+        assert!(n.withdraw_waiter(102));
+        assert!(!n.withdraw_waiter(101));
+    }
+
+    #[test]
+    fn closing_an_open_withdraws_its_waiters() {
+        let t = FileTable::default();
+        let n = t.attach((4, 4), 1, FILE_READ_DATA, 7).unwrap();
+        let n2 = t.attach((4, 4), 2, FILE_READ_DATA, 7).unwrap();
+        assert!(n.lock_or_wait(1, range(1, 0)).is_ok());
+        let mut w = n2.lock_or_wait(2, range(2, 0)).unwrap_err();
+        t.detach(&n2, 2);
+        assert!(matches!(
+            w.try_recv(),
+            Err(oneshot::error::TryRecvError::Closed)
+        ));
+        crate::locks::unlock(&mut n.locks(), 1, 0, 10).unwrap();
+        n.grant_waiting_locks();
+        assert!(n.locks().is_empty());
     }
 }

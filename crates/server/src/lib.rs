@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod blocking;
+pub mod channel;
 pub mod conn;
 pub mod conns;
 pub mod credits;
@@ -16,12 +17,16 @@ pub mod dispatch;
 pub mod encryption;
 pub mod files;
 pub mod handlers;
+pub mod lifecycle;
 pub mod listener;
 pub mod locks;
 pub mod names;
+pub mod notify;
 pub mod open;
+pub mod pending;
 pub mod pipes;
 pub mod reload;
+pub mod security;
 pub mod session;
 pub mod share_policy;
 pub mod signatures;

@@ -2,7 +2,9 @@
 //! 2.1.4.10 "Algorithm to Check for an Access Conflict with Byte-Range Locks").
 //!
 //! The list is per file and shared by every open of it; each lock remembers the open that holds it.
-//! Zero-length ranges are legal and conflict with nothing.
+//! Zero-length ranges are legal: one at X conflicts only with a range that holds X strictly inside it,
+//! and never with another zero-length range (as Windows and smbtorture smb2.lock.zerobytelength
+//! expect).
 
 use proto::NtStatus;
 
@@ -15,14 +17,19 @@ pub struct ByteRangeLock {
 }
 
 impl ByteRangeLock {
-    /// Whether this lock's range and `[offset, offset + length)` share a byte.
+    /// Whether this lock's range and `[offset, offset + length)` conflict as ranges.
     fn overlaps(&self, offset: u64, length: u64) -> bool {
-        if self.length == 0 || length == 0 {
-            return false;
-        }
         let end = |o: u64, l: u64| u128::from(o) + u128::from(l);
-        u128::from(self.offset) < end(offset, length)
-            && u128::from(offset) < end(self.offset, self.length)
+        let inside = |x: u64, o: u64, l: u64| o < x && u128::from(x) < end(o, l);
+        match (self.length, length) {
+            (0, 0) => false,
+            (0, _) => inside(self.offset, offset, length),
+            (_, 0) => inside(offset, self.offset, self.length),
+            _ => {
+                u128::from(self.offset) < end(offset, length)
+                    && u128::from(offset) < end(self.offset, self.length)
+            }
+        }
     }
 }
 
@@ -48,16 +55,19 @@ pub fn try_lock(locks: &mut Vec<ByteRangeLock>, new: ByteRangeLock) -> Result<()
     Ok(())
 }
 
-/// Remove the lock of `open_id` with exactly this range (MS-FSA 2.1.5.8).
+/// Remove the lock of `open_id` with exactly this range (MS-FSA 2.1.5.8); of several such locks an
+/// exclusive one goes first.
 pub fn unlock(
     locks: &mut Vec<ByteRangeLock>,
     open_id: u64,
     offset: u64,
     length: u64,
 ) -> Result<(), NtStatus> {
+    let mine = |l: &ByteRangeLock| l.open_id == open_id && l.offset == offset && l.length == length;
     let pos = locks
         .iter()
-        .position(|l| l.open_id == open_id && l.offset == offset && l.length == length)
+        .position(|l| mine(l) && l.exclusive)
+        .or_else(|| locks.iter().position(mine))
         .ok_or(NtStatus::RANGE_NOT_LOCKED)?;
     locks.remove(pos);
     Ok(())
@@ -72,14 +82,16 @@ pub fn io_conflicts(
     length: u64,
     write: bool,
 ) -> bool {
-    locks.iter().any(|l| {
-        l.overlaps(offset, length)
-            && if write {
-                l.open_id != open_id || !l.exclusive
-            } else {
-                l.exclusive && l.open_id != open_id
-            }
-    })
+    length > 0
+        && locks.iter().any(|l| {
+            l.length > 0
+                && l.overlaps(offset, length)
+                && if write {
+                    l.open_id != open_id || !l.exclusive
+                } else {
+                    l.exclusive && l.open_id != open_id
+                }
+        })
 }
 
 #[cfg(test)]
@@ -113,11 +125,34 @@ mod tests {
     }
 
     #[test]
-    fn zero_length_never_conflicts() {
+    fn zero_length_conflicts_only_strictly_inside() {
         let mut l = Vec::new();
         try_lock(&mut l, lk(1, 0, 10, true)).unwrap();
-        try_lock(&mut l, lk(2, 5, 0, true)).unwrap();
+        assert_eq!(
+            try_lock(&mut l, lk(2, 5, 0, true)),
+            Err(NtStatus::LOCK_NOT_GRANTED)
+        );
+        try_lock(&mut l, lk(2, 0, 0, true)).unwrap();
+        try_lock(&mut l, lk(2, 10, 0, true)).unwrap();
         assert!(!io_conflicts(&l, 2, 5, 0, true));
+        // smb2.lock.zerobytelength: a zero-length lock at 10, then ranges around it.
+        let mut z = vec![lk(1, 10, 0, true)];
+        for (o, len) in [(10, 0), (9, 1), (10, 1), (11, 1), (10, 2)] {
+            try_lock(&mut z, lk(2, o, len, true)).unwrap();
+            z.pop();
+        }
+        for (o, len) in [(9, 2), (9, 3)] {
+            assert!(try_lock(&mut z, lk(2, o, len, true)).is_err());
+        }
+    }
+
+    #[test]
+    fn unlock_takes_the_exclusive_lock_first() {
+        let mut l = Vec::new();
+        try_lock(&mut l, lk(1, 10, 10, true)).unwrap();
+        try_lock(&mut l, lk(1, 10, 10, false)).unwrap();
+        unlock(&mut l, 1, 10, 10).unwrap();
+        try_lock(&mut l, lk(2, 10, 10, false)).unwrap();
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct Open {
     /// Requests working on this handle hold it shared; CLOSE (and teardown) takes it exclusively, so the
     /// handle goes away only after the requests that came before have finished.
     pub busy: Arc<tokio::sync::RwLock<()>>,
+    /// The change-notify watch of a directory open, from its first CHANGE_NOTIFY.
+    pub watch: Mutex<Option<Arc<crate::notify::Watch>>>,
 }
 
 impl Open {
@@ -51,6 +53,10 @@ impl Open {
 
     pub fn set_path(&self, p: vfs::SmbPath) {
         *self.path.lock().unwrap_or_else(PoisonError::into_inner) = p;
+    }
+
+    pub fn watch(&self) -> MutexGuard<'_, Option<Arc<crate::notify::Watch>>> {
+        self.watch.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn search(&self) -> MutexGuard<'_, Option<DirSearch>> {

@@ -30,7 +30,7 @@ pub async fn apply(state: &Arc<ServerState>, shares: Vec<ShareEntry>) -> usize {
     state.replace_shares(shares);
     let mut revoked = 0;
     for conn in state.conns.live() {
-        let sessions: Vec<_> = conn.sessions().values().cloned().collect();
+        let sessions = conn.sessions();
         for session in sessions {
             let Some(auth) = session.auth() else {
                 continue;
@@ -47,7 +47,7 @@ pub async fn apply(state: &Arc<ServerState>, shares: Vec<ShareEntry>) -> usize {
             };
             for tree in gone {
                 tracing::info!(peer = %conn.peer, share = %tree.share.name, "reload: tree connect revoked");
-                crate::handlers::tree_disconnect::release(&conn, &tree).await;
+                crate::lifecycle::tree_disconnect(&conn, &tree).await;
                 revoked += 1;
             }
         }

@@ -76,7 +76,7 @@ pub fn render(state: &ServerState) -> String {
         let dialect = conn
             .negotiated()
             .map_or_else(|| "-".to_owned(), |n| dialect_name(n.dialect));
-        let list: Vec<Arc<Session>> = conn.sessions().values().cloned().collect();
+        let list: Vec<Arc<Session>> = conn.sessions();
         for s in &list {
             session_line(&mut sessions, conn, &dialect, s);
             for t in s.lock().trees.values() {
@@ -94,7 +94,7 @@ pub fn render(state: &ServerState) -> String {
                 );
             }
         }
-        let mut files: Vec<Arc<Open>> = conn.opens().values().cloned().collect();
+        let mut files: Vec<Arc<Open>> = conn.opens();
         files.sort_by_key(|o| o.file_id.volatile);
         for o in &files {
             open_line(&mut opens, o);

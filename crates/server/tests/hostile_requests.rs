@@ -67,7 +67,9 @@ fn run(cmd: Command, mut body: Vec<u8>, patch_size: bool, patch_fid: bool) {
         }
         match f.send(cmd, &body).await {
             Outcome::Disconnect => return,
-            Outcome::Reply(r) | Outcome::ReplyThenClose(r) => assert!(r.len() >= HEADER_LEN),
+            Outcome::Reply(r) | Outcome::ReplyThenClose(r) | Outcome::ReplyThenStart(r, _) => {
+                assert!(r.len() >= HEADER_LEN)
+            }
             Outcome::NoReply => assert_eq!(cmd, Command::Cancel),
         }
         // ECHO outside any session: the request above may legitimately have ended the session (LOGOFF).

@@ -8,6 +8,7 @@ use crate::open::Open;
 use bytes::BytesMut;
 use proto::create_context::{self as cc, OwnedCreateContext};
 use proto::messages::create::access::*;
+use proto::messages::change_notify::completion_filter as cf;
 use proto::messages::create::{create_action, create_options as co, CreateRequest, CreateResponse};
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
@@ -109,7 +110,7 @@ fn kind(options: u32) -> Kind {
 /// `max open files`: a connection holding that many opens gets STATUS_TOO_MANY_OPENED_FILES.
 fn check_open_limit(ctx: &Ctx<'_>) -> Result<(), NtStatus> {
     let max = ctx.conn.server.settings.limits.max_open_files;
-    let held = ctx.conn.opens().len().saturating_add(ctx.conn.pipes.len());
+    let held = (ctx.conn.server.opens.count(ctx.conn.id)).saturating_add(ctx.conn.pipes.len());
     if held >= usize::try_from(max).unwrap_or(usize::MAX) {
         tracing::info!(peer = %ctx.conn.peer, max, "create refused: max open files");
         return Err(NtStatus::TOO_MANY_OPENED_FILES);
@@ -205,9 +206,21 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         mode: AtomicU32::new(0),
         search: Mutex::new(None),
         busy: Arc::new(tokio::sync::RwLock::new(())),
+        watch: Mutex::new(None),
     });
-    ctx.conn.opens().insert(id, Arc::clone(&open));
+    ctx.conn
+        .server
+        .opens
+        .insert(ctx.conn.id, id, Arc::clone(&open), usize::MAX);
     ctx.chain.file_id = Some(file_id);
+    let server = &ctx.conn.server;
+    match action {
+        create_action::CREATED => crate::notify::added(server, &tree, &path, stat.is_dir),
+        create_action::OVERWRITTEN | create_action::SUPERSEDED => {
+            crate::notify::modified(server, &open, cf::SIZE | cf::LAST_WRITE | cf::ATTRIBUTES)
+        }
+        _ => {}
+    }
     let resp_contexts = answer_contexts(&contexts, tree.maximal_access, &stat);
     CreateResponse {
         oplock_level: 0,

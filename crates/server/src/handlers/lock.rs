@@ -2,13 +2,20 @@
 //! unlocks ranges or locks them; if one lock of a request fails, the ones it already took are released.
 //! The locks a connection holds are bounded by `max byte range locks` (STATUS_INSUFFICIENT_RESOURCES).
 //!
-//! Blocking locks (without SMB2_LOCKFLAG_FAIL_IMMEDIATELY) need the asynchronous STATUS_PENDING
-//! machinery that comes with a later issue; until then a conflicting blocking lock fails at once with
-//! STATUS_LOCK_NOT_GRANTED, so no client waits forever and no data is left unprotected.
+//! A blocking lock (one element without SMB2_LOCKFLAG_FAIL_IMMEDIATELY) that conflicts goes async
+//! (MS-SMB2 3.3.5.14.2) and waits in the file's queue until its range frees ([`FileNode`]); CANCEL
+//! ends it with STATUS_CANCELLED, the close of its handle, tree or session with
+//! STATUS_RANGE_NOT_LOCKED (what Windows answers and smbtorture smb2.lock.cancel expects).
+//!
+//! [`FileNode`]: crate::files::FileNode
 
 use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
+use crate::conn::Conn;
+use crate::open::Open;
 use crate::locks::{self, ByteRangeLock};
+use crate::pending::{CancelReason, Final, Parked};
+use std::sync::{Arc, Weak};
 use bytes::BytesMut;
 use proto::messages::create::access::{FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA};
 use proto::messages::lock::*;
@@ -31,13 +38,17 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let id = open.file_id.volatile;
     let mut table = open.node.locks();
     if unlocking {
-        for l in &req.locks {
+        let result = req.locks.iter().try_for_each(|l| {
             if l.flags != LOCKFLAG_UNLOCK {
                 return Err(NtStatus::INVALID_PARAMETER);
             }
             locks::unlock(&mut table, id, l.offset, l.length)?;
             ctx.conn.release_locks(1);
-        }
+            Ok(())
+        });
+        drop(table);
+        open.node.grant_waiting_locks();
+        result?;
     } else {
         if !ctx.conn.reserve_locks(req.locks.len()) {
             tracing::info!(peer = %ctx.conn.peer, "lock refused: max byte range locks");
@@ -60,13 +71,74 @@ pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         if let Err(status) = result {
             // New locks were appended at the end: drop exactly those.
             table.truncate(taken_before);
+            drop(table);
+            let waits = blocking(&req).filter(|_| status == NtStatus::LOCK_NOT_GRANTED);
+            if let Some(lock) = waits {
+                return wait(ctx, out, &open, lock);
+            }
             ctx.conn.release_locks(req.locks.len());
             return Err(status);
         }
     }
-    drop(table);
     LockResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
+}
+
+/// The one lock of a request that may wait (a single element without FAIL_IMMEDIATELY).
+fn blocking(req: &LockRequest) -> Option<&LockElement> {
+    match req.locks.as_slice() {
+        [l] if l.flags & LOCKFLAG_FAIL_IMMEDIATELY == 0 => Some(l),
+        _ => None,
+    }
+}
+
+/// Queue the lock in the file's waiters and go async (or take it at once if its range freed since).
+fn wait(ctx: &mut Ctx<'_>, out: &mut BytesMut, open: &Open, l: &LockElement) -> HandlerResult {
+    let (node, open_id) = (Arc::clone(&open.node), open.file_id.volatile);
+    let lock = ByteRangeLock {
+        open_id,
+        offset: l.offset,
+        length: l.length,
+        exclusive: l.flags & LOCKFLAG_EXCLUSIVE_LOCK != 0,
+    };
+    let waiter = ctx.conn.server.next_id();
+    let granted = match node.lock_or_wait(waiter, lock) {
+        Ok(()) => {
+            LockResponse::default().encode(out, ctx.resp_start);
+            return Ok(NtStatus::SUCCESS);
+        }
+        Err(rx) => rx,
+    };
+    let conn = Arc::downgrade(ctx.conn);
+    let file = format!("{} [{}+{}]", open.path(), l.offset, l.length);
+    ctx.park(Parked::new(Some(open_id), file, move |mut cancelled| async move {
+        let status = tokio::select! {
+            r = granted => if r.is_ok() { NtStatus::SUCCESS } else { NtStatus::RANGE_NOT_LOCKED },
+            reason = cancelled.reason() => {
+                if !node.withdraw_waiter(waiter) {
+                    NtStatus::SUCCESS // granted just before the cancel
+                } else {
+                    match reason {
+                        CancelReason::Cancel => NtStatus::CANCELLED,
+                        CancelReason::HandleClosed | CancelReason::SessionClosed => NtStatus::RANGE_NOT_LOCKED,
+                        CancelReason::ConnectionLost => return None,
+                    }
+                }
+            }
+        };
+        if status != NtStatus::SUCCESS {
+            give_back(&conn);
+            return Some(Final::error(status));
+        }
+        Some(Final::with_body(status, |w, start| LockResponse::default().encode(w, start)))
+    }))
+}
+
+/// A lock that was never taken gives its place under `max byte range locks` back.
+fn give_back(conn: &Weak<Conn>) {
+    if let Some(c) = conn.upgrade() {
+        c.release_locks(1);
+    }
 }
 
 /// MS-SMB2 3.3.5.14.2: each element is SHARED or EXCLUSIVE, optionally with FAIL_IMMEDIATELY; several

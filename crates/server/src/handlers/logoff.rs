@@ -10,12 +10,7 @@ use proto::NtStatus;
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     LogoffRequest::decode(ctx.pdu).map_err(bad_request)?;
     let session = ctx.session()?.clone();
-    ctx.conn.sessions().remove(&session.id);
-    super::close::close_matching(ctx.conn, |o| o.session_id == session.id).await;
-    ctx.conn
-        .pipes
-        .remove_matching(|p| p.session_id == session.id);
-    session.lock().trees.clear();
+    crate::lifecycle::logoff(ctx.conn, &session).await;
     LogoffResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

@@ -51,7 +51,7 @@ pub async fn run(cmd: Command, ctx: &mut Ctx<'_>, out: &mut BytesMut) -> Handler
         Command::Ioctl => ioctl::handle(ctx, out).await,
         Command::Echo => echo::handle(ctx, out),
         Command::QueryDirectory => query_directory::handle(ctx, out).await,
-        Command::ChangeNotify => change_notify::handle(ctx, out),
+        Command::ChangeNotify => change_notify::handle(ctx, out).await,
         Command::QueryInfo => query_info::handle(ctx, out).await,
         Command::SetInfo => set_info::handle(ctx, out).await,
         Command::OplockBreak => oplock_break::handle(ctx, out),

@@ -46,13 +46,12 @@ fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
         return Ok(s);
     }
     let max = ctx.conn.server.settings.limits.max_sessions_per_connection;
-    let mut sessions = ctx.conn.sessions();
-    if sessions.len() >= usize::try_from(max).unwrap_or(usize::MAX) {
-        // `max sessions per connection` (in-progress setups count too, so endless setups stay bounded).
+    let s = Arc::new(Session::new(ctx.conn.server.next_id()));
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    // `max sessions per connection` (in-progress setups count too, so endless setups stay bounded).
+    if !ctx.conn.server.sessions.insert(ctx.conn.id, s.id, Arc::clone(&s), max) {
         return Err(NtStatus::REQUEST_NOT_ACCEPTED);
     }
-    let s = Arc::new(Session::new(ctx.conn.server.next_id()));
-    sessions.insert(s.id, Arc::clone(&s));
     Ok(s)
 }
 
@@ -147,7 +146,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
 fn fail(ctx: &Ctx<'_>, session: &Session, status: NtStatus) -> HandlerResult {
     let established = session.lock().auth.is_some();
     if !established {
-        ctx.conn.sessions().remove(&session.id);
+        ctx.conn.server.sessions.remove(session.id);
     }
     Err(status)
 }

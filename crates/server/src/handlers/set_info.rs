@@ -13,6 +13,7 @@ use proto::messages::create::access::{DELETE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_
 use proto::messages::query_info::INFO_FILE;
 use proto::messages::set_info::{SetInfoRequest, SetInfoResponse};
 use proto::messages::Body;
+use proto::messages::change_notify::completion_filter as cf;
 use proto::reader::utf16le_to_string;
 use proto::{DecodeError, NtStatus};
 use std::sync::atomic::Ordering;
@@ -47,7 +48,14 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         FILE_RENAME_INFORMATION | FILE_RENAME_INFORMATION_EX | FILE_LINK_INFORMATION => {
             rename_or_link(ctx, &open, class, &buf).await?
         }
-        _ => run_as(&open.unix, move || set_simple(&o, class, &buf)).await?,
+        _ => {
+            let filter = changes(class, &buf);
+            run_as(&open.unix, move || set_simple(&o, class, &buf)).await?;
+            crate::notify::modified(&ctx.conn.server, &open, filter);
+            if open.is_dir && open.node.delete_pending() {
+                ctx.conn.server.notify.delete_pending(&open.node);
+            }
+        }
     }
     SetInfoResponse.encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
@@ -64,6 +72,22 @@ fn require(o: &Open, access: u32) -> Result<(), NtStatus> {
 /// A FILETIME field of FileBasicInformation: 0 and -1 mean "leave unchanged", -2 "resume updates".
 fn time_arg(t: u64) -> Option<u64> {
     (t != 0 && t < u64::MAX - 1).then_some(t)
+}
+
+/// What a successful SET_INFO of `class` changes, as CHANGE_NOTIFY completion-filter bits.
+fn changes(class: u8, buf: &[u8]) -> u32 {
+    match class {
+        FILE_BASIC_INFORMATION => FileBasicInformation::decode(buf).map_or(0, |b| {
+            let bit = |t: u64, f: u32| if time_arg(t).is_some() { f } else { 0 };
+            (if b.file_attributes != 0 { cf::ATTRIBUTES } else { 0 })
+                | bit(b.creation_time, cf::CREATION)
+                | bit(b.last_access_time, cf::LAST_ACCESS)
+                | bit(b.last_write_time, cf::LAST_WRITE)
+                | bit(b.change_time, cf::LAST_WRITE)
+        }),
+        FILE_END_OF_FILE_INFORMATION | FILE_ALLOCATION_INFORMATION => cf::SIZE | cf::LAST_WRITE,
+        _ => 0,
+    }
 }
 
 fn set_simple(o: &Open, class: u8, buf: &[u8]) -> Result<(), NtStatus> {
@@ -258,8 +282,13 @@ async fn rename_or_link(
         }
     })
     .await?;
-    if !is_link {
-        open.set_path(to);
+    let server = &ctx.conn.server;
+    if is_link {
+        crate::notify::added(server, &open.tree, &to, false);
+    } else {
+        let from = open.path();
+        open.set_path(to.clone());
+        crate::notify::renamed(server, &open.tree, &from, &to, open.is_dir);
     }
     Ok(())
 }

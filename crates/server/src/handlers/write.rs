@@ -8,6 +8,7 @@ use bytes::BytesMut;
 use proto::messages::create::access::{FILE_APPEND_DATA, FILE_WRITE_DATA};
 use proto::messages::write::{WriteRequest, WriteResponse};
 use proto::messages::Body;
+use proto::messages::change_notify::completion_filter;
 use proto::NtStatus;
 use std::sync::Arc;
 
@@ -81,6 +82,11 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         file.write_at(&data, offset)
     })
     .await?;
+    crate::notify::modified(
+        &ctx.conn.server,
+        &open,
+        completion_filter::SIZE | completion_filter::LAST_WRITE,
+    );
     WriteResponse {
         count: proto::writer::len_u32(written),
         remaining: 0,

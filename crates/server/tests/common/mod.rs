@@ -58,6 +58,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         max_logon_failures: 5,
         logon_failure_window: std::time::Duration::from_secs(60),
         limits: config::Limits::default(),
+        kernel_change_notify: true,
     }
 }
 
@@ -88,6 +89,7 @@ pub fn fixture_with_dialect(dialect: u16) -> Fixture {
         read_only: false,
         browseable: true,
         guest_ok: false,
+        change_notify: true,
         ..ShareEntry::ipc()
     };
     let state = Arc::new(ServerState::new(settings(dir.path()), vec![share]));
@@ -124,7 +126,9 @@ pub fn fixture_with_dialect(dialect: u16) -> Fixture {
             )
             .id
     };
-    conn.sessions().insert(SESSION, Arc::clone(&session));
+    conn.server
+        .sessions
+        .insert(conn.id, SESSION, Arc::clone(&session), usize::MAX);
     // Message id 0 is the only one granted at first; each request asks for more credits.
     Fixture {
         dir,

@@ -1,8 +1,13 @@
 //! Server-wide state (MS-SMB2 3.3.1.1 to 3.3.1.6, the server-global parts): settings, shares and the
 //! table of open files shared by all connections.
 
+pub mod tables;
+
 use crate::conns::ConnRegistry;
 use crate::files::FileTable;
+use crate::open::Open;
+use crate::session::Session;
+use tables::Index;
 use crate::throttle::LogonThrottle;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -47,6 +52,8 @@ pub struct ServerSettings {
     pub logon_failure_window: std::time::Duration,
     /// Connection, session and open limits (DESIGN.md decision 9).
     pub limits: config::Limits,
+    /// `kernel change notify`: changes made on disk by other programs reach CHANGE_NOTIFY watchers.
+    pub kernel_change_notify: bool,
 }
 
 /// One configured share. IPC$ has no `vfs`.
@@ -71,6 +78,8 @@ pub struct ShareEntry {
     pub names: crate::names::NameFilter,
     /// Tree connects to this share alive now (`max connections`); carried over by `reload`.
     pub trees: Arc<AtomicU32>,
+    /// `change notify`: CHANGE_NOTIFY is answered on this share.
+    pub change_notify: bool,
 }
 
 impl ShareEntry {
@@ -89,6 +98,7 @@ impl ShareEntry {
             policy: Default::default(),
             names: Default::default(),
             trees: Default::default(),
+            change_notify: false,
         }
     }
 
@@ -129,6 +139,12 @@ pub struct ServerState {
     /// Replaced as a whole by `reload`; readers take a snapshot.
     shares: RwLock<Arc<Vec<Arc<ShareEntry>>>>,
     pub files: FileTable,
+    /// Every session, by SessionId, bound to its connection.
+    pub sessions: Index<Session>,
+    /// Every open, by its (server-unique) volatile FileId, bound to its connection.
+    pub opens: Index<Open>,
+    /// Change-notify watches and the kernel watcher.
+    pub notify: crate::notify::Hub,
     pub throttle: LogonThrottle,
     /// Live connections, for limits, `rsmbd status` and revoking access on reload.
     pub conns: ConnRegistry,
@@ -153,6 +169,9 @@ impl ServerState {
             settings,
             shares: RwLock::new(Arc::new(with_ipc(shares))),
             files: FileTable::default(),
+            sessions: Index::default(),
+            opens: Index::default(),
+            notify: Default::default(),
             next_id: AtomicU64::new(1),
         }
     }

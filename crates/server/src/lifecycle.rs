@@ -1,0 +1,125 @@
+//! The one place where opens, tree connects, sessions and connections end (MS-SMB2 3.3.5.10 CLOSE,
+//! 3.3.5.8 TREE_DISCONNECT, 3.3.5.6 LOGOFF, 3.3.7.1 connection loss; MS-FSA 2.1.5.4 cleanup).
+//!
+//! Every path follows the same order: take the entries out of the server-wide tables (so no new
+//! request can find them), end the pending operations that wait on them (a CHANGE_NOTIFY completes
+//! with STATUS_NOTIFY_CLEANUP, a blocking lock with STATUS_CANCELLED or nothing when the connection is
+//! gone; see each handler), let the requests already working on a handle finish, then release the
+//! open: its byte-range locks, its share access, and the file itself when it was the last open of a
+//! delete-pending file.
+
+use crate::blocking::run_as;
+use crate::conn::Conn;
+use crate::open::Open;
+use crate::pending::{CancelReason, Scope};
+use crate::session::{Session, Tree};
+use std::sync::Arc;
+
+/// CLOSE: `open` has already been taken out of the table by the caller.
+pub async fn close(conn: &Conn, open: &Arc<Open>, reason: CancelReason) {
+    conn.pending
+        .cancel(Scope::Open(open.file_id.volatile), reason);
+    // Let requests still working on the handle finish first.
+    let _exclusive = Arc::clone(&open.busy).write_owned().await;
+    release(conn, open).await;
+}
+
+/// Close every open of this connection for which `pred` holds.
+async fn close_matching(conn: &Conn, reason: CancelReason, pred: impl Fn(&Open) -> bool) {
+    for open in conn.server.opens.remove_matching(conn.id, pred) {
+        close(conn, &open, reason).await;
+    }
+}
+
+/// TREE_DISCONNECT (and a tree connect revoked by reload): the tree has been taken out of its session.
+pub async fn tree_disconnect(conn: &Conn, tree: &Arc<Tree>) {
+    close_matching(conn, CancelReason::HandleClosed, |o| {
+        Arc::ptr_eq(&o.tree, tree)
+    })
+    .await;
+    conn.pipes.remove_matching(|p| Arc::ptr_eq(&p.tree, tree));
+}
+
+/// LOGOFF: the session's pending operations, opens, pipes and tree connects end with it.
+pub async fn logoff(conn: &Conn, session: &Session) {
+    conn.server.sessions.remove(session.id);
+    conn.pending
+        .cancel(Scope::Session(session.id), CancelReason::SessionClosed);
+    close_matching(conn, CancelReason::SessionClosed, |o| {
+        o.session_id == session.id
+    })
+    .await;
+    conn.pipes.remove_matching(|p| p.session_id == session.id);
+    session.lock().trees.clear();
+}
+
+/// The connection is gone: nothing more is sent; its sessions and opens end.
+pub async fn connection_lost(conn: &Conn) {
+    conn.pending.cancel(Scope::All, CancelReason::ConnectionLost);
+    close_matching(conn, CancelReason::ConnectionLost, |_| true).await;
+    for session in conn.sessions() {
+        conn.server.sessions.remove(session.id);
+        session.lock().trees.clear();
+    }
+}
+
+/// Drop an open from the file table; if it was the last open of a delete-pending file, delete the file.
+async fn release(conn: &Conn, open: &Arc<Open>) {
+    if open.delete_on_close() {
+        open.node.set_delete_pending(true);
+        if open.is_dir {
+            conn.server.notify.delete_pending(&open.node);
+        }
+    }
+    let id = open.file_id.volatile;
+    let held = open.node.locks().iter().filter(|l| l.open_id == id).count();
+    conn.release_locks(held);
+    // Drop the watch now: a watcher's own handle closing must not see its directory's removal.
+    open.watch().take();
+    let last_of_deleted = conn.server.files.detach(&open.node, id);
+    if held > 0 {
+        open.node.grant_waiting_locks();
+    }
+    if !last_of_deleted {
+        return;
+    }
+    let (tree, path, is_dir) = (Arc::clone(&open.tree), open.path(), open.is_dir);
+    let file = Arc::clone(&open.file);
+    let res = run_as(&open.unix, move || match tree.share.vfs.as_ref() {
+        Some(share) => {
+            if is_dir && tree.share.names.delete_veto_files {
+                delete_vetoed(share, &tree.share.names, &file, &path);
+            }
+            share.unlink(&path, is_dir)
+        }
+        None => Ok(()),
+    })
+    .await;
+    match res {
+        Ok(()) => crate::notify::removed(&conn.server, &open.tree, &open.path(), open.is_dir),
+        Err(status) => tracing::info!(
+            "delete on close of {} failed: {status}",
+            open.path().as_unix()
+        ),
+    }
+}
+
+/// `delete veto files`: removes the vetoed entries of a directory about to be deleted (best effort; what
+/// cannot be removed makes the directory's own removal fail with DIRECTORY_NOT_EMPTY).
+fn delete_vetoed(
+    share: &vfs::Share,
+    names: &crate::names::NameFilter,
+    dir: &vfs::OpenFile,
+    path: &vfs::SmbPath,
+) {
+    let Ok(mut entries) = dir.read_dir() else {
+        return;
+    };
+    while let Some(Ok(e)) = entries.next_entry() {
+        if e.name != "." && e.name != ".." && names.is_vetoed(&e.name) {
+            if let Ok(p) = path.join(&e.name) {
+                let _ = share.unlink(&p, e.stat.is_dir);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The server-wide tables of sessions and opens (MS-SMB2 3.3.1.5 Server.SessionTable, 3.3.1.5
+//! GlobalOpenTable), indexed by id and by the connection they are bound to.
+//!
+//! The tables hold the only strong references to sessions and opens; a connection knows its own only
+//! by id, through the index, so nothing here can keep a closed connection alive. Entries leave the
+//! tables only through [`crate::lifecycle`] (and a failed SESSION_SETUP).
+
+use crate::channel::ConnId;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Entries by id, and the ids bound to each connection.
+pub struct Index<T> {
+    inner: Mutex<Inner<T>>,
+}
+
+struct Inner<T> {
+    by_id: HashMap<u64, (ConnId, Arc<T>)>,
+    by_conn: HashMap<ConnId, HashSet<u64>>,
+}
+
+impl<T> Default for Index<T> {
+    fn default() -> Self {
+        Index {
+            inner: Mutex::new(Inner {
+                by_id: HashMap::new(),
+                by_conn: HashMap::new(),
+            }),
+        }
+    }
+}
+
+impl<T> Index<T> {
+    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Add `entry` under `id` for `conn`, unless `conn` already holds `max` entries (false).
+    pub fn insert(&self, conn: ConnId, id: u64, entry: Arc<T>, max: usize) -> bool {
+        let mut g = self.lock();
+        let ids = g.by_conn.entry(conn).or_default();
+        if ids.len() >= max {
+            return false;
+        }
+        ids.insert(id);
+        g.by_id.insert(id, (conn, entry));
+        true
+    }
+
+    /// The entry `id` if it is bound to `conn`.
+    pub fn get(&self, id: u64, conn: ConnId) -> Option<Arc<T>> {
+        self.lock()
+            .by_id
+            .get(&id)
+            .filter(|(c, _)| *c == conn)
+            .map(|(_, e)| Arc::clone(e))
+    }
+
+    /// Take `id` out of the table.
+    pub fn remove(&self, id: u64) -> Option<Arc<T>> {
+        let mut g = self.lock();
+        let (conn, entry) = g.by_id.remove(&id)?;
+        if let Some(ids) = g.by_conn.get_mut(&conn) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                g.by_conn.remove(&conn);
+            }
+        }
+        Some(entry)
+    }
+
+    /// Take every entry of `conn` for which `pred` holds out of the table.
+    pub fn remove_matching(&self, conn: ConnId, pred: impl Fn(&T) -> bool) -> Vec<Arc<T>> {
+        let ids: Vec<u64> = {
+            let g = self.lock();
+            let Some(ids) = g.by_conn.get(&conn) else {
+                return Vec::new();
+            };
+            ids.iter()
+                .filter(|id| g.by_id.get(id).is_some_and(|(_, e)| pred(e)))
+                .copied()
+                .collect()
+        };
+        ids.into_iter().filter_map(|id| self.remove(id)).collect()
+    }
+
+    /// The entries bound to `conn`, by id.
+    pub fn of(&self, conn: ConnId) -> Vec<Arc<T>> {
+        let g = self.lock();
+        let mut ids: Vec<u64> = g
+            .by_conn
+            .get(&conn)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids.iter()
+            .filter_map(|id| g.by_id.get(id).map(|(_, e)| Arc::clone(e)))
+            .collect()
+    }
+
+    /// Number of entries bound to `conn`.
+    pub fn count(&self, conn: ConnId) -> usize {
+        self.lock().by_conn.get(&conn).map_or(0, HashSet::len)
+    }
+
+    /// Number of entries of the whole server.
+    pub fn total(&self) -> usize {
+        self.lock().by_id.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bound_to_one_connection() {
+        let t: Index<&str> = Index::default();
+        assert!(t.insert(ConnId(1), 10, Arc::new("a"), 2));
+        assert!(t.insert(ConnId(1), 11, Arc::new("b"), 2));
+        assert!(!t.insert(ConnId(1), 12, Arc::new("c"), 2));
+        assert!(t.insert(ConnId(2), 12, Arc::new("c"), 2));
+        assert!(t.get(10, ConnId(2)).is_none());
+        assert_eq!(t.get(10, ConnId(1)).as_deref(), Some(&"a"));
+        assert_eq!(t.count(ConnId(1)), 2);
+        let gone = t.remove_matching(ConnId(1), |e| *e == "b");
+        assert_eq!(gone.len(), 1);
+        assert_eq!(t.of(ConnId(1)).len(), 1);
+        assert!(t.remove(10).is_some());
+        assert!(t.remove(10).is_none());
+        assert_eq!(t.count(ConnId(1)), 0);
+        assert_eq!(t.total(), 1);
+    }
+}
