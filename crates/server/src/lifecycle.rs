@@ -33,9 +33,7 @@ async fn close_matching(conn: &Conn, reason: CancelReason, pred: impl Fn(&Open) 
 
 /// TREE_DISCONNECT (and a tree connect revoked by reload): the tree has been taken out of its session.
 pub async fn tree_disconnect(conn: &Conn, tree: &Arc<Tree>) {
-    close_matching(conn, CancelReason::HandleClosed, |o| {
-        Arc::ptr_eq(&o.tree, tree)
-    })
+    close_matching(conn, CancelReason::TreeClosed, |o| Arc::ptr_eq(&o.tree, tree))
     .await;
     conn.pipes.remove_matching(|p| Arc::ptr_eq(&p.tree, tree));
 }

@@ -31,8 +31,10 @@ pub struct AsyncId(pub u64);
 pub enum CancelReason {
     /// CANCEL from the client (STATUS_CANCELLED).
     Cancel,
-    /// The open it waits on was closed (CLOSE, TREE_DISCONNECT, LOGOFF, reload).
+    /// The open it waits on was closed (CLOSE).
     HandleClosed,
+    /// The tree connect of its open went away (TREE_DISCONNECT, reload).
+    TreeClosed,
     /// The session that sent it is gone.
     SessionClosed,
     /// The connection is gone: there is nobody to answer.

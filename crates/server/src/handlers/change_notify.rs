@@ -131,7 +131,7 @@ fn finish(batch: Result<Batch, oneshot::error::RecvError>) -> Final {
 fn ended(reason: CancelReason) -> Option<Final> {
     match reason {
         CancelReason::Cancel => Some(Final::error(NtStatus::CANCELLED)),
-        CancelReason::HandleClosed | CancelReason::SessionClosed => {
+        CancelReason::HandleClosed | CancelReason::TreeClosed | CancelReason::SessionClosed => {
             Some(Final::error(NtStatus::NOTIFY_CLEANUP))
         }
         CancelReason::ConnectionLost => None,

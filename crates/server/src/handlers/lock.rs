@@ -112,26 +112,40 @@ fn wait(ctx: &mut Ctx<'_>, out: &mut BytesMut, open: &Open, l: &LockElement) -> 
     let conn = Arc::downgrade(ctx.conn);
     let file = format!("{} [{}+{}]", open.path(), l.offset, l.length);
     ctx.park(Parked::new(Some(open_id), file, move |mut cancelled| async move {
+        let mut granted = granted;
         let status = tokio::select! {
-            r = granted => if r.is_ok() { NtStatus::SUCCESS } else { NtStatus::RANGE_NOT_LOCKED },
+            r = &mut granted => if r.is_ok() { NtStatus::SUCCESS } else {
+                give_back(&conn);
+                NtStatus::RANGE_NOT_LOCKED
+            },
             reason = cancelled.reason() => {
-                if !node.withdraw_waiter(waiter) {
-                    NtStatus::SUCCESS // granted just before the cancel
+                node.withdraw_waiter(waiter);
+                // Withdrawing and granting take the same lock: the lock was granted or never will be.
+                if granted.try_recv().is_ok() {
+                    NtStatus::SUCCESS
                 } else {
-                    match reason {
-                        CancelReason::Cancel => NtStatus::CANCELLED,
-                        CancelReason::HandleClosed | CancelReason::SessionClosed => NtStatus::RANGE_NOT_LOCKED,
-                        CancelReason::ConnectionLost => return None,
-                    }
+                    give_back(&conn);
+                    cancelled_status(reason)?
                 }
             }
         };
         if status != NtStatus::SUCCESS {
-            give_back(&conn);
             return Some(Final::error(status));
         }
         Some(Final::with_body(status, |w, start| LockResponse::default().encode(w, start)))
     }))
+}
+
+/// How a waiting lock ends when it is cancelled (None: the connection is gone, nothing is sent):
+/// CANCEL gives STATUS_CANCELLED, CLOSE of its handle STATUS_RANGE_NOT_LOCKED; a tree disconnect or
+/// logoff answers STATUS_SUCCESS, as Windows does (smbtorture smb2.lock.cancel-tdis, cancel-logoff).
+fn cancelled_status(reason: CancelReason) -> Option<NtStatus> {
+    match reason {
+        CancelReason::Cancel => Some(NtStatus::CANCELLED),
+        CancelReason::HandleClosed => Some(NtStatus::RANGE_NOT_LOCKED),
+        CancelReason::TreeClosed | CancelReason::SessionClosed => Some(NtStatus::SUCCESS),
+        CancelReason::ConnectionLost => None,
+    }
 }
 
 /// A lock that was never taken gives its place under `max byte range locks` back.

@@ -3,6 +3,7 @@
 
 use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
+use crate::conn::Conn;
 use crate::dispatch::Ctx;
 use crate::session::{AuthInfo, Session};
 use auth::{Acceptor, AcceptorPolicy, AuthError, Identity, ServerNames, Step};
@@ -124,6 +125,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
                 Ok(flags) => flags,
                 Err(status) => return fail(ctx, &session, status),
             };
+            if req.previous_session_id != 0 && req.previous_session_id != session.id {
+                end_previous(ctx.conn, req.previous_session_id, &session).await;
+            }
             SessionSetupResponse {
                 session_flags: flags,
                 security_buffer: &token,
@@ -138,6 +142,27 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
                 tokio::time::sleep(delay).await;
             }
             fail(ctx, &session, auth_status(e))
+        }
+    }
+}
+
+/// MS-SMB2 3.3.5.5.3: a client that reconnects names its previous session; if the same user holds
+/// it, on any connection, it ends (its opens are closed, its pending requests get their cleanup
+/// status). Another user's session is left alone.
+async fn end_previous(conn: &Conn, previous: u64, session: &Session) {
+    let server = &conn.server;
+    let Some((owner, old)) = server.sessions.get_any(previous) else {
+        return;
+    };
+    let user = |s: &Session| s.auth().and_then(|a| a.user.clone());
+    if user(&old).is_none() || user(&old) != user(session) {
+        return;
+    }
+    tracing::info!(peer = %conn.peer, previous, "previous session of this user ends");
+    match server.conns.live().into_iter().find(|c| c.id == owner) {
+        Some(c) => crate::lifecycle::logoff(&c, &old).await,
+        None => {
+            server.sessions.remove(previous);
         }
     }
 }
