@@ -159,7 +159,13 @@ impl Ctx<'_> {
     /// requests admitted before this one have finished with it.
     pub fn open_for_close(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
         let open = self.lookup_open(fid)?;
-        if self.conn.server.opens.remove(open.file_id.volatile).is_none() {
+        if self
+            .conn
+            .server
+            .opens
+            .remove(open.file_id.volatile)
+            .is_none()
+        {
             return Err(NtStatus::FILE_CLOSED);
         }
         self.release_admission();

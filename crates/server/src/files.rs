@@ -106,11 +106,7 @@ impl FileNode {
 
     /// Take `new` now, or queue it as waiter `id`: the receiver fires once it has been granted (and
     /// fails if the waiter was withdrawn because its open closed).
-    pub fn lock_or_wait(
-        &self,
-        id: u64,
-        new: ByteRangeLock,
-    ) -> Result<(), oneshot::Receiver<()>> {
+    pub fn lock_or_wait(&self, id: u64, new: ByteRangeLock) -> Result<(), oneshot::Receiver<()>> {
         let mut held = lock(&self.locks);
         let mut waiting = lock(&self.waiting);
         if crate::locks::try_lock(&mut held, new).is_ok() {

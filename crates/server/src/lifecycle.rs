@@ -33,7 +33,9 @@ async fn close_matching(conn: &Conn, reason: CancelReason, pred: impl Fn(&Open) 
 
 /// TREE_DISCONNECT (and a tree connect revoked by reload): the tree has been taken out of its session.
 pub async fn tree_disconnect(conn: &Conn, tree: &Arc<Tree>) {
-    close_matching(conn, CancelReason::TreeClosed, |o| Arc::ptr_eq(&o.tree, tree))
+    close_matching(conn, CancelReason::TreeClosed, |o| {
+        Arc::ptr_eq(&o.tree, tree)
+    })
     .await;
     conn.pipes.remove_matching(|p| Arc::ptr_eq(&p.tree, tree));
 }
@@ -53,7 +55,8 @@ pub async fn logoff(conn: &Conn, session: &Session) {
 
 /// The connection is gone: nothing more is sent; its sessions and opens end.
 pub async fn connection_lost(conn: &Conn) {
-    conn.pending.cancel(Scope::All, CancelReason::ConnectionLost);
+    conn.pending
+        .cancel(Scope::All, CancelReason::ConnectionLost);
     close_matching(conn, CancelReason::ConnectionLost, |_| true).await;
     for session in conn.sessions() {
         conn.server.sessions.remove(session.id);

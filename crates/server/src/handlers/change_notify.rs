@@ -8,8 +8,8 @@ use super::{bad_request, HandlerResult};
 use crate::dispatch::Ctx;
 use crate::notify::{kernel, Batch, FirstRequest, Watch};
 use crate::open::Open;
-use crate::state::ServerState;
 use crate::pending::{CancelReason, Final, Parked};
+use crate::state::ServerState;
 use bytes::BytesMut;
 use proto::messages::change_notify::{ChangeNotifyRequest, ChangeNotifyResponse, WATCH_TREE};
 use proto::messages::create::access::FILE_LIST_DIRECTORY;
@@ -87,11 +87,7 @@ async fn watch_of(
         id: watch.id(),
         unix: Arc::clone(&open.unix),
     };
-    let (entry, path, file) = (
-        Arc::clone(&open.tree),
-        open.path(),
-        Arc::clone(&open.file),
-    );
+    let (entry, path, file) = (Arc::clone(&open.tree), open.path(), Arc::clone(&open.file));
     let _ = crate::blocking::run_as(&open.unix, move || {
         let share = entry.vfs()?;
         if tree {

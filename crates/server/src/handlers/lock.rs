@@ -10,17 +10,17 @@
 //! [`FileNode`]: crate::files::FileNode
 
 use super::{bad_request, HandlerResult};
-use crate::dispatch::Ctx;
 use crate::conn::Conn;
-use crate::open::Open;
+use crate::dispatch::Ctx;
 use crate::locks::{self, ByteRangeLock};
+use crate::open::Open;
 use crate::pending::{CancelReason, Final, Parked};
-use std::sync::{Arc, Weak};
 use bytes::BytesMut;
 use proto::messages::create::access::{FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA};
 use proto::messages::lock::*;
 use proto::messages::Body;
 use proto::NtStatus;
+use std::sync::{Arc, Weak};
 
 pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let req = LockRequest::decode(ctx.pdu).map_err(bad_request)?;
@@ -111,29 +111,35 @@ fn wait(ctx: &mut Ctx<'_>, out: &mut BytesMut, open: &Open, l: &LockElement) -> 
     };
     let conn = Arc::downgrade(ctx.conn);
     let file = format!("{} [{}+{}]", open.path(), l.offset, l.length);
-    ctx.park(Parked::new(Some(open_id), file, move |mut cancelled| async move {
-        let mut granted = granted;
-        let status = tokio::select! {
-            r = &mut granted => if r.is_ok() { NtStatus::SUCCESS } else {
-                give_back(&conn);
-                NtStatus::RANGE_NOT_LOCKED
-            },
-            reason = cancelled.reason() => {
-                node.withdraw_waiter(waiter);
-                // Withdrawing and granting take the same lock: the lock was granted or never will be.
-                if granted.try_recv().is_ok() {
-                    NtStatus::SUCCESS
-                } else {
+    ctx.park(Parked::new(
+        Some(open_id),
+        file,
+        move |mut cancelled| async move {
+            let mut granted = granted;
+            let status = tokio::select! {
+                r = &mut granted => if r.is_ok() { NtStatus::SUCCESS } else {
                     give_back(&conn);
-                    cancelled_status(reason)?
+                    NtStatus::RANGE_NOT_LOCKED
+                },
+                reason = cancelled.reason() => {
+                    node.withdraw_waiter(waiter);
+                    // Withdrawing and granting take the same lock: the lock was granted or never will be.
+                    if granted.try_recv().is_ok() {
+                        NtStatus::SUCCESS
+                    } else {
+                        give_back(&conn);
+                        cancelled_status(reason)?
+                    }
                 }
+            };
+            if status != NtStatus::SUCCESS {
+                return Some(Final::error(status));
             }
-        };
-        if status != NtStatus::SUCCESS {
-            return Some(Final::error(status));
-        }
-        Some(Final::with_body(status, |w, start| LockResponse::default().encode(w, start)))
-    }))
+            Some(Final::with_body(status, |w, start| {
+                LockResponse::default().encode(w, start)
+            }))
+        },
+    ))
 }
 
 /// How a waiting lock ends when it is cancelled (None: the connection is gone, nothing is sent):

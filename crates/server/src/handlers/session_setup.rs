@@ -50,7 +50,12 @@ fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
     let s = Arc::new(Session::new(ctx.conn.server.next_id()));
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     // `max sessions per connection` (in-progress setups count too, so endless setups stay bounded).
-    if !ctx.conn.server.sessions.insert(ctx.conn.id, s.id, Arc::clone(&s), max) {
+    if !ctx
+        .conn
+        .server
+        .sessions
+        .insert(ctx.conn.id, s.id, Arc::clone(&s), max)
+    {
         return Err(NtStatus::REQUEST_NOT_ACCEPTED);
     }
     Ok(s)
@@ -93,7 +98,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     .await;
     let (result, acc) = match stepped {
         Ok(v) => v,
-        Err(status) => return fail(ctx, &session, status),
+        Err(status) => return fail(ctx.conn, &session, status).await,
     };
     let throttle = &ctx.conn.server.throttle;
     let (ip, now) = (ctx.conn.peer.ip(), Instant::now());
@@ -111,7 +116,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
         // Attempts from a throttled address or for a throttled user fail whatever the password.
         Ok(Step::Done { .. }) if throttle.blocked(ip, claimed.as_deref(), now) => {
             tracing::warn!(peer = %ctx.conn.peer, user = claimed.as_deref().unwrap_or(""), "logon refused: too many failures");
-            fail(ctx, &session, NtStatus::LOGON_FAILURE)
+            fail(ctx.conn, &session, NtStatus::LOGON_FAILURE).await
         }
         Ok(Step::Done {
             token,
@@ -123,7 +128,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
             }
             let flags = match complete(ctx, &session, &req, identity, session_key, neg.dialect) {
                 Ok(flags) => flags,
-                Err(status) => return fail(ctx, &session, status),
+                Err(status) => return fail(ctx.conn, &session, status).await,
             };
             if req.previous_session_id != 0 && req.previous_session_id != session.id {
                 end_previous(ctx.conn, req.previous_session_id, &session).await;
@@ -141,7 +146,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
                 let delay = throttle.record_failure(ip, claimed.as_deref(), now);
                 tokio::time::sleep(delay).await;
             }
-            fail(ctx, &session, auth_status(e))
+            fail(ctx.conn, &session, auth_status(e)).await
         }
     }
 }
@@ -167,11 +172,15 @@ async fn end_previous(conn: &Conn, previous: u64, session: &Session) {
     }
 }
 
-/// A failed authentication removes a session that was never established (MS-SMB2 3.3.5.5.3).
-fn fail(ctx: &Ctx<'_>, session: &Session, status: NtStatus) -> HandlerResult {
+/// A failed authentication removes a session that was never established (MS-SMB2 3.3.5.5.3); a
+/// failed re-authentication of an established session ends that session as LOGOFF would (its
+/// pending requests get their cleanup status), as Windows does.
+async fn fail(conn: &Conn, session: &Session, status: NtStatus) -> HandlerResult {
     let established = session.lock().auth.is_some();
-    if !established {
-        ctx.conn.server.sessions.remove(session.id);
+    if established {
+        crate::lifecycle::logoff(conn, session).await;
+    } else {
+        conn.server.sessions.remove(session.id);
     }
     Err(status)
 }

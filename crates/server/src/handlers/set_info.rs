@@ -9,11 +9,11 @@ use bytes::BytesMut;
 use proto::fscc::file_info::{FileBasicInformation, FileModeInformation, FilePositionInformation};
 use proto::fscc::set_info::*;
 use proto::fscc::*;
+use proto::messages::change_notify::completion_filter as cf;
 use proto::messages::create::access::{DELETE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA};
 use proto::messages::query_info::INFO_FILE;
 use proto::messages::set_info::{SetInfoRequest, SetInfoResponse};
 use proto::messages::Body;
-use proto::messages::change_notify::completion_filter as cf;
 use proto::reader::utf16le_to_string;
 use proto::{DecodeError, NtStatus};
 use std::sync::atomic::Ordering;
@@ -79,8 +79,11 @@ fn changes(class: u8, buf: &[u8]) -> u32 {
     match class {
         FILE_BASIC_INFORMATION => FileBasicInformation::decode(buf).map_or(0, |b| {
             let bit = |t: u64, f: u32| if time_arg(t).is_some() { f } else { 0 };
-            (if b.file_attributes != 0 { cf::ATTRIBUTES } else { 0 })
-                | bit(b.creation_time, cf::CREATION)
+            (if b.file_attributes != 0 {
+                cf::ATTRIBUTES
+            } else {
+                0
+            }) | bit(b.creation_time, cf::CREATION)
                 | bit(b.last_access_time, cf::LAST_ACCESS)
                 | bit(b.last_write_time, cf::LAST_WRITE)
                 | bit(b.change_time, cf::LAST_WRITE)

@@ -5,10 +5,10 @@ use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
+use proto::messages::change_notify::completion_filter;
 use proto::messages::create::access::{FILE_APPEND_DATA, FILE_WRITE_DATA};
 use proto::messages::write::{WriteRequest, WriteResponse};
 use proto::messages::Body;
-use proto::messages::change_notify::completion_filter;
 use proto::NtStatus;
 use std::sync::Arc;
 

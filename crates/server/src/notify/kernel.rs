@@ -95,7 +95,14 @@ impl Inotify {
 
     /// Watch the open directory `dir` (at `path` in the share at `root`) for `owner`, who runs as
     /// `unix`.
-    pub fn add(&self, owner: &Owner, root: &Path, path: &vfs::SmbPath, dir: &impl AsFd, tree: bool) {
+    pub fn add(
+        &self,
+        owner: &Owner,
+        root: &Path,
+        path: &vfs::SmbPath,
+        dir: &impl AsFd,
+        tree: bool,
+    ) {
         let proc_path = format!("/proc/self/fd/{}", dir.as_fd().as_raw_fd());
         let mut wds = self.wds();
         if wds.len() >= MAX_KERNEL_WATCHES {

@@ -184,7 +184,11 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let k = self.kernel.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let k = self
+            .kernel
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(k) = k {
             k.release(self.id);
         }
@@ -248,7 +252,10 @@ impl Hub {
     /// The directory `node` became delete-pending: its watches' waiting requests complete.
     pub fn delete_pending(&self, node: &crate::files::FileNode) {
         for w in self.watches() {
-            if w.open.upgrade().is_some_and(|o| std::ptr::eq(&*o.node, node)) {
+            if w.open
+                .upgrade()
+                .is_some_and(|o| std::ptr::eq(&*o.node, node))
+            {
                 w.delete_pending();
             }
         }
@@ -345,7 +352,11 @@ pub fn added(server: &ServerState, tree: &Tree, path: &vfs::SmbPath, is_dir: boo
 
 /// A file or directory was deleted through SMB.
 pub fn removed(server: &ServerState, tree: &Tree, path: &vfs::SmbPath, is_dir: bool) {
-    post(server, tree, &[(path, action::REMOVED, name_filter(is_dir))]);
+    post(
+        server,
+        tree,
+        &[(path, action::REMOVED, name_filter(is_dir))],
+    );
 }
 
 /// A rename through SMB: old and new name in one directory, else a removal and an addition.
@@ -378,7 +389,11 @@ pub fn modified(server: &ServerState, open: &Open, filter: u32) {
     if filter == 0 || !server.notify.is_watched() {
         return;
     }
-    post(server, &open.tree, &[(&open.path(), action::MODIFIED, filter)]);
+    post(
+        server,
+        &open.tree,
+        &[(&open.path(), action::MODIFIED, filter)],
+    );
 }
 
 #[cfg(test)]

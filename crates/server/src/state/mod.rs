@@ -7,11 +7,11 @@ use crate::conns::ConnRegistry;
 use crate::files::FileTable;
 use crate::open::Open;
 use crate::session::Session;
-use tables::Index;
 use crate::throttle::LogonThrottle;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use tables::Index;
 
 /// Settings fixed for the life of the server, derived from the configuration.
 #[derive(Clone, Debug)]

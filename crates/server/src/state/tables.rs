@@ -59,10 +59,7 @@ impl<T> Index<T> {
     /// The entry `id` and the connection it is bound to, whichever that is (PreviousSessionId,
     /// durable reconnect).
     pub fn get_any(&self, id: u64) -> Option<(ConnId, Arc<T>)> {
-        self.lock()
-            .by_id
-            .get(&id)
-            .map(|(c, e)| (*c, Arc::clone(e)))
+        self.lock().by_id.get(&id).map(|(c, e)| (*c, Arc::clone(e)))
     }
 
     /// Take `id` out of the table.
