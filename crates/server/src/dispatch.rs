@@ -287,7 +287,7 @@ pub async fn process_frame(
             } => {
                 signers.push((start, signer));
                 close_after |= close;
-                launches.extend(launch);
+                launches.extend(launch.map(|l| *l));
             }
             Step::NoResponse => {}
             Step::Disconnect => return Outcome::Disconnect,
@@ -316,7 +316,7 @@ enum Step {
         start: usize,
         signer: Option<SigningKey>,
         close: bool,
-        launch: Option<Launch>,
+        launch: Option<Box<Launch>>,
     },
     NoResponse,
     Disconnect,
@@ -475,7 +475,7 @@ async fn process_pdu(
         start: resp_start,
         signer,
         close: ctx.close_after,
-        launch,
+        launch: launch.map(Box::new),
     }
 }
 
@@ -507,9 +507,27 @@ fn go_async(
         encrypted_for: encrypted_for.cloned(),
     };
     let id = AsyncId(ctx.conn.server.next_id());
+    let open_id = parked.open_id;
     match pending::register(&ctx.conn.pending, id, &reply, parked) {
-        Ok(work) => (Err(NtStatus::PENDING), Some(Launch { id, reply, work })),
+        Ok(work) => {
+            end_if_gone(ctx.conn, reply.session_id, open_id);
+            (Err(NtStatus::PENDING), Some(Launch { id, reply, work }))
+        }
         Err(status) => (Err(status), None),
+    }
+}
+
+/// A LOGOFF, TREE_DISCONNECT or CLOSE that ran while this request was being processed has already
+/// cancelled the pending operations it could see; the lifecycle takes entries out of the tables before
+/// it cancels, and the new operation was registered before this check, so one of the two sees the other.
+fn end_if_gone(conn: &Conn, session_id: u64, open_id: Option<u64>) {
+    use crate::pending::{CancelReason, Scope};
+    if conn.session(session_id).is_none() {
+        conn.pending
+            .cancel(Scope::Session(session_id), CancelReason::SessionClosed);
+    } else if let Some(id) = open_id.filter(|id| conn.open(*id).is_none()) {
+        conn.pending
+            .cancel(Scope::Open(id), CancelReason::TreeClosed);
     }
 }
 

@@ -72,7 +72,18 @@ pub fn render(state: &ServerState) -> String {
     let mut sessions = String::new();
     let mut trees = String::new();
     let mut opens = String::new();
+    let mut pending = String::new();
     for conn in &conns {
+        for p in conn.pending.list() {
+            let _ = writeln!(
+                pending,
+                "{:<40} {:<14} {:>7}s {}",
+                conn.peer,
+                command_name(p.command),
+                p.since.elapsed().as_secs(),
+                p.file
+            );
+        }
         let dialect = conn
             .negotiated()
             .map_or_else(|| "-".to_owned(), |n| dialect_name(n.dialect));
@@ -111,10 +122,27 @@ pub fn render(state: &ServerState) -> String {
         "{:<18} {:<8} {:<16} Access\n{trees}",
         "Session", "Tree", "Share"
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "{:<18} {:<16} {:<10} {:<5} {:<5} Path\n{opens}",
         "Session", "Share", "Access", "Share", "Locks"
     );
+    let _ = write!(
+        out,
+        "{:<40} {:<14} {:>8} File\n{pending}",
+        "Pending operation of", "Command", "Age"
+    );
+    out
+}
+
+/// `ChangeNotify` as `CHANGE_NOTIFY`, the name MS-SMB2 gives the command.
+fn command_name(c: proto::Command) -> String {
+    let mut out = String::new();
+    for (i, ch) in format!("{c:?}").chars().enumerate() {
+        if i > 0 && ch.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.push(ch.to_ascii_uppercase());
+    }
     out
 }

@@ -395,6 +395,3 @@ pub fn modified(server: &ServerState, open: &Open, filter: u32) {
         &[(&open.path(), action::MODIFIED, filter)],
     );
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,1 +1,0 @@
-//! Unit tests of watches and change matching.
