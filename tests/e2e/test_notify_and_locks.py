@@ -4,11 +4,18 @@ CANCELLED on cancel) and blocking byte-range locks (interim response, granted af
 cancelled), plus the `max pending operations` bound and what `rsmbd status` shows of pending operations."""
 
 import subprocess
+import threading
 import time
 import uuid
 
 import pytest
-from smbprotocol.change_notify import ChangeNotifyFlags, CompletionFilter, FileAction, FileSystemWatcher
+from smbprotocol.change_notify import (
+    ChangeNotifyFlags,
+    CompletionFilter,
+    FileAction,
+    FileSystemWatcher,
+    SMB2ChangeNotifyRequest,
+)
 from smbprotocol.connection import Connection
 from smbprotocol.exceptions import Cancelled, NotifyCleanup, SMBResponseException
 from smbprotocol.header import NtStatus
@@ -21,7 +28,6 @@ from smbprotocol.open import (
     LockFlags,
     Open,
     ShareAccess,
-    SMB2ChangeNotifyRequest,
     SMB2LockElement,
 )
 from smbprotocol.session import Session
@@ -36,7 +42,7 @@ class Client:
     """One connection, session and tree connect to the test share."""
 
     def __init__(self, server):
-        self.conn = Connection(uuid.uuid4(), server.host, server.port, require_signing=False)
+        self.conn = Connection(uuid.uuid4(), server.host, server.port, require_signing=True)
         self.conn.connect(timeout=WAIT)
         self.session = Session(self.conn, server.user, server.password, require_encryption=False)
         self.session.connect()
@@ -192,9 +198,39 @@ def lock_elem(offset, length, flags):
 EXCL = LockFlags.SMB2_LOCKFLAG_EXCLUSIVE_LOCK
 
 
+class Pending:
+    """A request sent now whose final response is awaited in the background (smbprotocol forgets a
+    request once receive() returns its interim response, so the wait must be for the final one)."""
+
+    def __init__(self, client, msg):
+        self.request = client.conn.send(msg, client.session.session_id, client.tree.tree_connect_id)
+        self.response, self.error = None, None
+        self.thread = threading.Thread(target=self._wait, args=(client,), daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + WAIT
+        while self.request.async_id is None and self.thread.is_alive():
+            assert time.monotonic() < deadline, "no interim response"
+            time.sleep(0.02)
+
+    def _wait(self, client):
+        try:
+            self.response = client.conn.receive(self.request, timeout=WAIT * 3)
+        except Exception as e:  # noqa: BLE001 - the test inspects it
+            self.error = e
+
+    @property
+    def went_async(self):
+        return self.request.async_id is not None
+
+    def result(self):
+        self.thread.join(WAIT * 3)
+        assert not self.thread.is_alive(), "no final response"
+        return self.response, self.error
+
+
 def send_lock(client, f, elems):
     msg, _ = f.lock(elems, send=False)
-    return client.conn.send(msg, client.session.session_id, client.tree.tree_connect_id)
+    return Pending(client, msg)
 
 
 def test_blocking_lock_waits_then_is_granted_and_a_second_is_cancelled(clients):
@@ -203,35 +239,34 @@ def test_blocking_lock_waits_then_is_granted_and_a_second_is_cancelled(clients):
     fa.lock([lock_elem(0, 10, EXCL | LockFlags.SMB2_LOCKFLAG_FAIL_IMMEDIATELY)])
 
     waiting = send_lock(b, fb, [lock_elem(0, 10, EXCL)])
-    interim = b.conn.receive(waiting, wait=False, timeout=WAIT)
-    assert interim["status"].get_value() == NtStatus.STATUS_PENDING
-    assert waiting.async_id is not None
-
+    assert waiting.went_async
     second = send_lock(c, fc, [lock_elem(5, 10, EXCL)])
-    assert c.conn.receive(second, wait=False, timeout=WAIT)["status"].get_value() == NtStatus.STATUS_PENDING
+    assert second.went_async
+    time.sleep(0.3)
+    assert waiting.thread.is_alive(), "the conflicting lock did not wait"
 
     fa.lock([lock_elem(0, 10, LockFlags.SMB2_LOCKFLAG_UNLOCK)])
-    granted = b.conn.receive(waiting, timeout=WAIT)
-    assert granted["status"].get_value() == NtStatus.STATUS_SUCCESS
+    granted, err = waiting.result()
+    assert err is None and granted["status"].get_value() == NtStatus.STATUS_SUCCESS
 
-    second.cancel()
-    with pytest.raises(Cancelled):
-        c.conn.receive(second, timeout=WAIT)
+    second.request.cancel()
+    _, err = second.result()
+    assert isinstance(err, Cancelled)
 
 
 @pytest.mark.rsmbd_conf(extra_global="max pending operations = 8")
 def test_past_max_pending_operations_insufficient_resources(server, clients):
     a = clients()
     d = a.open_dir()
-    requests = []
-    for _ in range(8):
+    def notify():
         req = SMB2ChangeNotifyRequest()
         req["file_id"] = d.file_id
         req["output_buffer_length"] = 1024
         req["completion_filter"] = CompletionFilter.FILE_NOTIFY_CHANGE_FILE_NAME
-        r = a.conn.send(req, a.session.session_id, a.tree.tree_connect_id)
-        assert a.conn.receive(r, wait=False, timeout=WAIT)["status"].get_value() == NtStatus.STATUS_PENDING
-        requests.append(r)
+        return req
+
+    waiting = [Pending(a, notify()) for _ in range(8)]
+    assert all(p.went_async for p in waiting)
     req = SMB2ChangeNotifyRequest()
     req["file_id"] = d.file_id
     req["output_buffer_length"] = 1024
@@ -242,7 +277,7 @@ def test_past_max_pending_operations_insufficient_resources(server, clients):
     assert e.value.status == NtStatus.STATUS_INSUFFICIENT_RESOURCES
     status = rsmbd_status(server)
     assert status.count("CHANGE_NOTIFY") == 8
-    a.close()
+    a.conn.disconnect(False)
     deadline = time.monotonic() + WAIT
     while "CHANGE_NOTIFY" in rsmbd_status(server):
         assert time.monotonic() < deadline, "pending operations outlived their connection"

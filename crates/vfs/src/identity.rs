@@ -83,7 +83,7 @@ pub fn as_daemon<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Runs `f` with the daemon's own credentials, then puts the thread back at the identity it had.
-pub(crate) fn as_daemon_briefly<R>(f: impl FnOnce() -> R) -> R {
+pub fn as_daemon_briefly<R>(f: impl FnOnce() -> R) -> R {
     let saved = CURRENT.with_borrow(Clone::clone);
     let result = as_daemon(f);
     if let Some(id) = saved {

@@ -23,7 +23,9 @@ pub use dir::{DirEntry, DirStream};
 pub use dosattrib::{decode_dosattrib, encode_dosattrib, DosInfo, DOSATTRIB_XATTR};
 pub use errno::{errno_to_status, io_error_to_status, resolve_errno_to_status};
 pub use file::OpenFile;
-pub use identity::{as_daemon, as_identity, group_id, try_as_identity, Identity};
+pub use identity::{
+    as_daemon, as_daemon_briefly, as_identity, group_id, try_as_identity, Identity,
+};
 pub use path::{SmbPath, MAX_COMPONENT_LEN};
 pub use proto::NtStatus;
 pub use share::{Share, ShareOptions};

@@ -61,8 +61,7 @@ const MASK: WatchFlags = WatchFlags::CREATE
     .union(WatchFlags::MOVED_TO)
     .union(WatchFlags::MODIFY)
     .union(WatchFlags::ATTRIB)
-    .union(WatchFlags::ONLYDIR)
-    .union(WatchFlags::DONT_FOLLOW);
+    .union(WatchFlags::ONLYDIR);
 
 impl KernelNotify {
     /// The server's inotify instance, started (with its reader task) on first use.
@@ -109,7 +108,12 @@ impl Inotify {
             tracing::debug!("kernel change notify: {MAX_KERNEL_WATCHES} watches reached");
             return;
         }
-        let Ok(wd) = inotify::add_watch(self.fd.get_ref(), proc_path, MASK) else {
+        // The descriptor was opened as the watching user, beneath the share root; the daemon itself
+        // follows /proc's link to it (a user's fsuid may not read /proc/self/fd).
+        let added =
+            vfs::as_daemon_briefly(|| inotify::add_watch(self.fd.get_ref(), &proc_path, MASK));
+        let Ok(wd) = added.inspect_err(|e| tracing::debug!("inotify watch of {proc_path}: {e}"))
+        else {
             return;
         };
         let e = wds.entry(wd).or_insert_with(|| Entry {
