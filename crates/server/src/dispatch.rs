@@ -508,7 +508,11 @@ fn go_async(
     };
     let id = AsyncId(ctx.conn.server.next_id());
     let open_id = parked.open_id;
-    match pending::register(&ctx.conn.pending, id, &reply, parked) {
+    match ctx
+        .conn
+        .pending
+        .insert(id, &reply.hdr, reply.session_id, parked)
+    {
         Ok(work) => {
             end_if_gone(ctx.conn, reply.session_id, open_id);
             (Err(NtStatus::PENDING), Some(Launch { id, reply, work }))

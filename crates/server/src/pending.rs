@@ -159,8 +159,9 @@ impl PendingTable {
     }
 
     /// Register `parked` under `id`; at the limit nothing is registered and the request fails with
-    /// STATUS_INSUFFICIENT_RESOURCES (MS-SMB2 3.3.4.2).
-    fn insert(
+    /// STATUS_INSUFFICIENT_RESOURCES (MS-SMB2 3.3.4.2). The caller sends the interim response, then
+    /// spawns [`run`] with the returned work.
+    pub fn insert(
         &self,
         id: AsyncId,
         hdr: &Header,
@@ -316,17 +317,6 @@ pub fn interim_header(reply: &Reply, id: AsyncId, credits: u16) -> Header {
         session_id: reply.session_id,
         signature: [0; 16],
     }
-}
-
-/// Register `parked` in `table` under a new AsyncId; the caller sends the interim response, then
-/// spawns [`run`] with the returned work.
-pub fn register(
-    table: &PendingTable,
-    id: AsyncId,
-    reply: &Reply,
-    parked: Parked,
-) -> Result<Work, NtStatus> {
-    table.insert(id, &reply.hdr, reply.session_id, parked)
 }
 
 /// Drive a parked request to its end and send its final response through the connection's channel

@@ -76,7 +76,7 @@ pub struct Watch {
 }
 
 fn entry_len(c: &FileNotifyInformation) -> usize {
-    (12 + 2 * c.file_name.encode_utf16().count()).next_multiple_of(4)
+    (12 + proto::writer::utf16le_len(&c.file_name)).next_multiple_of(4)
 }
 
 impl Watch {

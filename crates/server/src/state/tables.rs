@@ -108,11 +108,6 @@ impl<T> Index<T> {
     pub fn count(&self, conn: ConnId) -> usize {
         self.lock().by_conn.get(&conn).map_or(0, HashSet::len)
     }
-
-    /// Number of entries of the whole server.
-    pub fn total(&self) -> usize {
-        self.lock().by_id.len()
-    }
 }
 
 #[cfg(test)]
@@ -135,6 +130,6 @@ mod tests {
         assert!(t.remove(10).is_some());
         assert!(t.remove(10).is_none());
         assert_eq!(t.count(ConnId(1)), 0);
-        assert_eq!(t.total(), 1);
+        assert!(t.get(12, ConnId(2)).is_some());
     }
 }
