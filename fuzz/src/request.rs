@@ -1,8 +1,9 @@
 //! Target `request`: one frame as the client sends it (a single request or a compound chain, MS-SMB2
 //! 3.3.5.2.7): each SMB2 header, then the request body its Command names, with the decoder the server
-//! uses, following NextCommand as the dispatcher does.
+//! uses ([`Request::decode`]), following NextCommand as the dispatcher does.
 
-use proto::messages::{self as m, Body};
+use proto::messages::ioctl::ValidateNegotiateInfoRequest;
+use proto::messages::Request;
 use proto::{Command, Header};
 
 /// More PDUs than any real compound carries; the loop is bounded even if NextCommand were not checked.
@@ -32,60 +33,16 @@ fn decode_body(command: u16, pdu: &[u8]) {
     let Some(command) = Command::from_u16(command) else {
         return;
     };
-    match command {
-        Command::Negotiate => {
-            let _ = m::negotiate::NegotiateRequest::decode(pdu);
+    match Request::decode(command, pdu) {
+        Ok(Request::Create(req)) => {
+            let _ = proto::create_context::parse_chain(req.contexts);
         }
-        Command::SessionSetup => {
-            let _ = m::session_setup::SessionSetupRequest::decode(pdu);
+        Ok(Request::Ioctl(req)) => {
+            let _ = ValidateNegotiateInfoRequest::decode(req.input);
         }
-        Command::TreeConnect => {
-            let _ = m::tree_connect::TreeConnectRequest::decode(pdu);
+        Ok(Request::SetInfo(req)) => {
+            crate::info_class::decode_set_info(req.file_info_class, req.buffer);
         }
-        Command::Create => {
-            if let Ok(req) = m::create::CreateRequest::decode(pdu) {
-                let _ = proto::create_context::parse_chain(req.contexts);
-            }
-        }
-        Command::Close => {
-            let _ = m::close::CloseRequest::decode(pdu);
-        }
-        Command::Flush => {
-            let _ = m::flush::FlushRequest::decode(pdu);
-        }
-        Command::Read => {
-            let _ = m::read::ReadRequest::decode(pdu);
-        }
-        Command::Write => {
-            let _ = m::write::WriteRequest::decode(pdu);
-        }
-        Command::Lock => {
-            let _ = m::lock::LockRequest::decode(pdu);
-        }
-        Command::Ioctl => {
-            if let Ok(req) = m::ioctl::IoctlRequest::decode(pdu) {
-                let _ = m::ioctl::ValidateNegotiateInfoRequest::decode(req.input);
-            }
-        }
-        Command::QueryDirectory => {
-            let _ = m::query_directory::QueryDirectoryRequest::decode(pdu);
-        }
-        Command::ChangeNotify => {
-            let _ = m::change_notify::ChangeNotifyRequest::decode(pdu);
-        }
-        Command::QueryInfo => {
-            let _ = m::query_info::QueryInfoRequest::decode(pdu);
-        }
-        Command::SetInfo => {
-            if let Ok(req) = m::set_info::SetInfoRequest::decode(pdu) {
-                crate::info_class::decode_set_info(req.file_info_class, req.buffer);
-            }
-        }
-        Command::OplockBreak => {
-            let _ = m::oplock_break::BreakAck::decode(pdu);
-        }
-        Command::Logoff | Command::TreeDisconnect | Command::Cancel | Command::Echo => {
-            let _ = m::Empty::decode(pdu);
-        }
+        _ => {}
     }
 }

@@ -3,6 +3,7 @@ another connection, on disk by another program, two directories down under WATCH
 CANCELLED on cancel) and blocking byte-range locks (interim response, granted after the holder unlocks,
 cancelled), plus the `max pending operations` bound and what `rsmbd status` shows of pending operations."""
 
+import struct
 import subprocess
 import threading
 import time
@@ -33,6 +34,7 @@ from smbprotocol.open import (
 from smbprotocol.session import Session
 from smbprotocol.tree import TreeConnect
 
+import smb2raw as s
 from rsmbd_server import rsmbd_binary
 
 WAIT = 10
@@ -282,3 +284,53 @@ def test_past_max_pending_operations_insufficient_resources(server, clients):
     while "CHANGE_NOTIFY" in rsmbd_status(server):
         assert time.monotonic() < deadline, "pending operations outlived their connection"
         time.sleep(0.1)
+
+
+def flood(c, bodies, command):
+    """Send every body as its own request, as fast as the granted credits allow; returns the statuses of the
+    first response to each (the interim STATUS_PENDING of a request that went async)."""
+    statuses, avail, sent = [], 1, 0
+    while sent < len(bodies):
+        batch = bodies[sent:sent + min(avail, 512)]
+        c.send_raw(b"".join(s.netbios(c.pdu(command, b, credits=64)) for b in batch))
+        sent += len(batch)
+        avail -= len(batch)
+        for _ in batch:
+            r = c.recv(skip_pending=False)[0]
+            statuses.append(r.status)
+            avail += r.credits
+    return statuses
+
+
+@pytest.mark.parametrize("kind", ["change_notify", "blocking_lock"])
+def test_ten_thousand_waiting_requests_are_refused_past_the_limit(server, kind):
+    """10,000 CHANGE_NOTIFY or conflicting blocking LOCK requests on one connection: the first 1,024 (`max
+    pending operations`' default) go async, every later one fails with STATUS_INSUFFICIENT_RESOURCES, memory
+    stays bounded, and dropping the connection leaves no pending operation behind."""
+    rss_before = s.rss_kib(server.proc.pid)
+    c = s.logged_on(server)
+    try:
+        if kind == "change_notify":
+            r, fid = c.create("", access=s.GENERIC_READ, disposition=s.FILE_OPEN, options=s.DIRECTORY_FILE)
+            assert r.status == s.SUCCESS
+            body = struct.pack("<HHI16sII", 32, 0, 1024, fid, CompletionFilter.FILE_NOTIFY_CHANGE_FILE_NAME, 0)
+            command, listed = s.CHANGE_NOTIFY, "CHANGE_NOTIFY"
+        else:
+            r, fid = c.create("flood.bin", options=s.NON_DIRECTORY_FILE)
+            assert r.status == s.SUCCESS
+            exclusive = 0x2
+            assert c.call(s.LOCK, s.lock_body(fid, [(0, 1, exclusive | 0x10)])).status == s.SUCCESS
+            body = s.lock_body(fid, [(0, 1, exclusive)])
+            command, listed = s.LOCK, "LOCK"
+        statuses = flood(c, [body] * 10_000, command)
+        assert statuses.count(s.PENDING) == 1024
+        assert statuses.count(s.INSUFFICIENT_RESOURCES) == 10_000 - 1024
+        assert s.rss_kib(server.proc.pid) - rss_before < 64 * 1024
+        assert rsmbd_status(server).count(listed) >= 1024
+    finally:
+        c.close()
+    deadline = time.monotonic() + WAIT
+    while listed in rsmbd_status(server):
+        assert time.monotonic() < deadline, "pending operations outlived their connection"
+        time.sleep(0.1)
+    s.still_serving(server)

@@ -63,7 +63,7 @@ impl Reloader {
         for w in &config.warnings {
             tracing::warn!("{w}");
         }
-        let shares = crate::serve::open_shares(&config.shares)?;
+        let shares = server::setup::open_shares(&config.shares)?;
         let count = shares.len();
         let revoked = server::reload::apply(&self.state, shares).await;
         let msg = format!(

@@ -1,8 +1,8 @@
 //! `rsmbd serve`: turns the configuration (or the no-setup defaults) into server settings and shares,
 //! binds the listeners, and runs until SIGTERM or SIGINT.
 
-use config::{Config, MapToGuest, ShareConfig};
-use server::{ServerSettings, ServerState, ShareEntry};
+use config::{Config, ShareConfig};
+use server::ServerState;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,8 +30,8 @@ pub fn run(
         .clone()
         .unwrap_or_else(crate::user_cmd::default_passdb_path);
     let socket = crate::control::socket_path(&config, &passdb);
-    let settings = settings(&config, passdb)?;
-    let shares = open_shares(&config.shares)?;
+    let settings = server::setup::settings(&config, passdb)?;
+    let shares = server::setup::open_shares(&config.shares)?;
     let state = Arc::new(ServerState::new(settings, shares));
     let addrs = listen_addrs(&config);
     // Like Samba: the share's create and directory masks alone decide the permission bits of new files.
@@ -155,190 +155,6 @@ fn print_quick_start(qs: &QuickStart, port: u16) {
         qs.password
     );
     println!("Stop with Ctrl-C.");
-}
-
-fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings, String> {
-    let g = &config.global;
-    let mut server_guid = [0u8; 16];
-    getrandom::fill(&mut server_guid).map_err(|e| format!("no system randomness: {e}"))?;
-    let guest_uid = vfs::Identity::lookup_name(&g.guest_account).map_or(65534, |i| i.uid);
-    // A smaller `max pdu size` lowers the read, write and transact sizes offered to clients.
-    let io_cap = u32::try_from(g.max_frame_len())
-        .unwrap_or(u32::MAX)
-        .saturating_sub(config::limits::PDU_OVERHEAD);
-    Ok(ServerSettings {
-        min_dialect: g.server_min_protocol.dialect(),
-        max_dialect: g.server_max_protocol.dialect(),
-        server_guid,
-        start_time: 0,
-        netbios_name: g.netbios_name.clone(),
-        server_string: g.server_string.clone(),
-        workgroup: g.workgroup.clone(),
-        dns_name: g.netbios_name.to_lowercase(),
-        max_credits: g.smb2_max_credits,
-        max_read: g.smb2_max_read.min(io_cap),
-        max_write: g.smb2_max_write.min(io_cap),
-        max_trans: g.smb2_max_trans.min(io_cap),
-        max_frame_len: g.max_frame_len(),
-        require_signing: g.server_signing == config::ServerSigning::Mandatory,
-        encrypt: g.smb_encrypt,
-        ciphers: g
-            .encryption_algorithms
-            .iter()
-            .filter_map(|n| cipher_by_name(n))
-            .collect(),
-        signing_algorithms: g
-            .signing_algorithms
-            .iter()
-            .filter_map(|n| signing_by_name(n))
-            .collect(),
-        allow_anonymous: g.restrict_anonymous == 0,
-        map_unknown_to_guest: g.map_to_guest == MapToGuest::BadUser,
-        guest_uid,
-        domain_sid: domain_sid(&passdb_path)?,
-        passdb_path,
-        max_logon_failures: g.max_logon_failures,
-        logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
-        limits: g.limits.clone(),
-        kernel_change_notify: g.kernel_change_notify,
-    })
-}
-
-/// The machine SID from `domain_sid` beside the password database, created with random sub-authorities
-/// the first time (MS-DTYP 2.4.2: S-1-5-21 and three 32-bit values).
-fn domain_sid(passdb: &Path) -> Result<rpc::Sid, String> {
-    let file = passdb.with_file_name("domain_sid");
-    if let Ok(text) = std::fs::read_to_string(&file) {
-        return rpc::Sid::parse(text.trim())
-            .ok_or_else(|| format!("{}: not a SID", file.display()));
-    }
-    let mut r = [0u8; 12];
-    getrandom::fill(&mut r).map_err(|e| format!("no system randomness: {e}"))?;
-    let sub = |i: usize| {
-        r.get(i..i + 4)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map_or(0, u32::from_le_bytes)
-    };
-    let sid = rpc::Sid {
-        authority: 5,
-        sub_authorities: vec![21, sub(0), sub(4), sub(8)],
-    };
-    if let Some(dir) = file.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&file, format!("{sid}\n")).map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(sid)
-}
-
-/// Samba's names for the SMB 3.1.1 ciphers (validated by the config crate).
-fn cipher_by_name(name: &str) -> Option<crypto::Cipher> {
-    use crypto::Cipher::*;
-    Some(match name {
-        "aes-128-gcm" => Aes128Gcm,
-        "aes-256-gcm" => Aes256Gcm,
-        "aes-128-ccm" => Aes128Ccm,
-        "aes-256-ccm" => Aes256Ccm,
-        _ => return None,
-    })
-}
-
-/// Samba's names for the SMB 3.1.1 signing algorithms.
-fn signing_by_name(name: &str) -> Option<crypto::SigningAlgorithm> {
-    use crypto::SigningAlgorithm::*;
-    Some(match name {
-        "aes-128-gmac" => AesGmac,
-        "aes-128-cmac" => AesCmac,
-        "hmac-sha-256" => HmacSha256,
-        _ => return None,
-    })
-}
-
-fn hosts_list(
-    share: &str,
-    param: &str,
-    items: &[String],
-) -> Result<server::access::HostList, String> {
-    server::access::HostList::parse(items).map_err(|e| format!("share [{share}]: {param}: {e}"))
-}
-
-/// Opens every available share of the configuration (also used by `reload`).
-pub(crate) fn open_shares(shares: &[ShareConfig]) -> Result<Vec<ShareEntry>, String> {
-    shares
-        .iter()
-        .filter(|s| s.available)
-        .map(open_share)
-        .collect()
-}
-
-fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
-    let opts = vfs::ShareOptions {
-        follow_symlinks: s.follow_symlinks,
-        // With a `write list` some users may write to a read-only share; the tree's grant then decides.
-        read_only: s.read_only && s.write_list.is_empty() && s.admin_users.is_empty(),
-        store_dos_attributes: s.store_dos_attributes,
-        create_mask: s.create_mask,
-        force_create_mode: s.force_create_mode,
-        directory_mask: s.directory_mask,
-        force_directory_mode: s.force_directory_mode,
-    };
-    let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
-        format!(
-            "share [{}]: cannot open path {}: {e}",
-            s.name,
-            s.path.display()
-        )
-    })?;
-    Ok(ShareEntry {
-        name: s.name.clone(),
-        comment: s.comment.clone(),
-        vfs: Some(vfs),
-        read_only: s.read_only,
-        browseable: s.browseable,
-        guest_ok: s.guest_ok,
-        valid_users: s.valid_users.clone(),
-        invalid_users: s.invalid_users.clone(),
-        hosts: server::access::HostAccess {
-            allow: hosts_list(&s.name, "hosts allow", &s.hosts_allow)?,
-            deny: hosts_list(&s.name, "hosts deny", &s.hosts_deny)?,
-        },
-        encrypt: s.smb_encrypt,
-        policy: share_policy(s)?,
-        names: server::names::NameFilter::new(
-            s.hide_dot_files,
-            &s.hide_files,
-            &s.veto_files,
-            s.delete_veto_files,
-        ),
-        trees: Default::default(),
-        change_notify: s.change_notify,
-    })
-}
-
-/// `force user` and `force group` must name existing accounts.
-fn share_policy(s: &ShareConfig) -> Result<server::share_policy::SharePolicy, String> {
-    let force_user = match &s.force_user {
-        Some(name) => Some(Arc::new(vfs::Identity::lookup_name(name).ok_or_else(
-            || format!("share [{}]: force user: no Unix user '{name}'", s.name),
-        )?)),
-        None => None,
-    };
-    let force_group = match &s.force_group {
-        Some(name) => Some(
-            vfs::group_id(name.trim_start_matches(['+', '@'])).ok_or_else(|| {
-                format!("share [{}]: force group: no Unix group '{name}'", s.name)
-            })?,
-        ),
-        None => None,
-    };
-    Ok(server::share_policy::SharePolicy {
-        read_list: s.read_list.clone(),
-        write_list: s.write_list.clone(),
-        admin_users: s.admin_users.clone(),
-        force_user,
-        force_group,
-        guest_only: s.guest_only,
-        max_connections: s.max_connections,
-    })
 }
 
 /// `interfaces` with `bind interfaces only = yes` lists addresses (or `lo`/`localhost`); otherwise the

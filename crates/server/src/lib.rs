@@ -28,10 +28,13 @@ pub mod pipes;
 pub mod reload;
 pub mod security;
 pub mod session;
+pub mod setup;
 pub mod share_policy;
 pub mod signatures;
 pub mod state;
 pub mod status;
+#[cfg(test)]
+mod testing;
 pub mod throttle;
 pub mod wildcard;
 

@@ -124,3 +124,95 @@ fn delete_vetoed(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The runtime's clock is paused (tokio's fake clock): nothing here waits on real time.
+    use super::*;
+    use crate::locks::ByteRangeLock;
+    use crate::testing::Fixture;
+    use std::time::Duration;
+
+    fn lock(open: &Open, offset: u64) -> ByteRangeLock {
+        ByteRangeLock {
+            open_id: open.file_id.volatile,
+            offset,
+            length: 10,
+            exclusive: true,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn close_ends_the_pending_operations_of_that_handle_only() {
+        let f = Fixture::new();
+        let (a, b) = (f.open("a"), f.open("b"));
+        let (on_a, mut on_b) = (f.park(&a), f.park(&b));
+        assert_eq!(f.conn.pending.len(), 2);
+        f.server().opens.remove(a.file_id.volatile).unwrap();
+        close(&f.conn, &a, CancelReason::HandleClosed).await;
+        assert_eq!(on_a.await.unwrap(), CancelReason::HandleClosed);
+        assert!(
+            on_b.try_recv().is_err(),
+            "the other handle's operation still waits"
+        );
+        assert_eq!(f.conn.pending.len(), 1);
+        assert!(f.conn.open(b.file_id.volatile).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connection_lost_while_pending_leaves_nothing_behind() {
+        let f = Fixture::new();
+        let a = f.open("a");
+        a.node.locks().push(lock(&a, 0));
+        assert!(f.conn.reserve_locks(1));
+        let waits = [f.park(&a), f.park(&f.open("b"))];
+        connection_lost(&f.conn).await;
+        for w in waits {
+            assert_eq!(w.await.unwrap(), CancelReason::ConnectionLost);
+        }
+        assert!(f.conn.pending.is_empty());
+        assert!(f.conn.opens().is_empty());
+        assert!(f.conn.sessions().is_empty());
+        assert!(
+            a.node.locks().is_empty(),
+            "the byte-range locks are released"
+        );
+        assert!(f.session.lock().trees.is_empty());
+        // Every lock this connection held was given back to its budget.
+        assert!(f.conn.reserve_locks(
+            usize::try_from(f.server().settings.limits.max_byte_range_locks).unwrap()
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_the_holder_grants_the_parked_lock() {
+        let f = Fixture::new();
+        let (holder, waiter) = (f.open("a"), f.open("a"));
+        assert!(holder.node.lock_or_wait(1, lock(&holder, 0)).is_ok());
+        let granted = holder.node.lock_or_wait(2, lock(&waiter, 5)).unwrap_err();
+        f.server().opens.remove(holder.file_id.volatile).unwrap();
+        close(&f.conn, &holder, CancelReason::HandleClosed).await;
+        granted.await.unwrap();
+        let locks = waiter.node.locks();
+        assert_eq!(locks.len(), 1);
+        assert_eq!(
+            locks.first().map(|l| l.open_id),
+            Some(waiter.file_id.volatile)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn logoff_ends_the_session_and_its_waits() {
+        let f = Fixture::new();
+        let waits = f.park(&f.open("a"));
+        let before = tokio::time::Instant::now();
+        tokio::time::advance(Duration::from_secs(90)).await;
+        let listed = f.conn.pending.list();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed.first().map(|p| p.since), Some(before));
+        logoff(&f.conn, &f.session).await;
+        assert_eq!(waits.await.unwrap(), CancelReason::SessionClosed);
+        assert!(f.conn.session(f.session.id).is_none());
+        assert!(f.conn.opens().is_empty());
+    }
+}

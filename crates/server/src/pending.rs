@@ -18,8 +18,8 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Instant;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 /// Request.AsyncId: unique among a connection's pending requests, never zero, never reused (it comes
 /// from the server-wide id counter).

@@ -11,6 +11,8 @@ use crate::header::HEADER_LEN;
 use crate::reader::{DecodeError, Reader};
 use bytes::BytesMut;
 
+pub use request::Request;
+
 pub mod cancel;
 pub mod change_notify;
 pub mod close;
@@ -25,6 +27,7 @@ pub mod oplock_break;
 pub mod query_directory;
 pub mod query_info;
 pub mod read;
+pub mod request;
 pub mod session_setup;
 pub mod set_info;
 pub mod tree_connect;

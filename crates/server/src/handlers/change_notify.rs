@@ -4,7 +4,7 @@
 //! (CANCEL), STATUS_NOTIFY_CLEANUP (the handle, tree or session closed) or STATUS_DELETE_PENDING (the
 //! directory is being deleted).
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::dispatch::Ctx;
 use crate::notify::{kernel, Batch, FirstRequest, Watch};
 use crate::open::Open;
@@ -18,8 +18,11 @@ use proto::NtStatus;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = ChangeNotifyRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(
+    ctx: &mut Ctx<'_>,
+    req: ChangeNotifyRequest,
+    out: &mut BytesMut,
+) -> HandlerResult {
     if req.output_buffer_length > ctx.conn.server.settings.max_trans {
         return Err(NtStatus::INVALID_PARAMETER);
     }

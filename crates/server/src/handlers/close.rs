@@ -1,7 +1,7 @@
 //! CLOSE (MS-SMB2 3.3.5.10): the open ends through [`crate::lifecycle::close`]; with
 //! SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB the response carries the file's attributes as it was closed.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use crate::pending::CancelReason;
@@ -11,8 +11,7 @@ use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::Arc;
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = CloseRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(ctx: &mut Ctx<'_>, req: CloseRequest, out: &mut BytesMut) -> HandlerResult {
     if ctx.on_ipc() {
         let p = ctx.pipe(req.file_id)?;
         ctx.conn.pipes.remove(p.file_id.volatile);

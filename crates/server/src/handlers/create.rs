@@ -118,8 +118,11 @@ fn check_open_limit(ctx: &Ctx<'_>) -> Result<(), NtStatus> {
     Ok(())
 }
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = CreateRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(
+    ctx: &mut Ctx<'_>,
+    req: CreateRequest<'_>,
+    out: &mut BytesMut,
+) -> HandlerResult {
     validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
     let tree = ctx.tree()?.clone();
     check_open_limit(ctx)?;

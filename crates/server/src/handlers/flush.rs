@@ -1,6 +1,6 @@
 //! FLUSH (MS-SMB2 3.3.5.11): fsync of the open file.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
@@ -10,8 +10,7 @@ use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::Arc;
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = FlushRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(ctx: &mut Ctx<'_>, req: FlushRequest, out: &mut BytesMut) -> HandlerResult {
     if ctx.on_ipc() {
         ctx.pipe(req.file_id)?;
         FlushResponse::default().encode(out, ctx.resp_start);

@@ -2,7 +2,7 @@
 //! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11). Other control codes fail with the status Windows
 //! returns for a control code the file system does not implement.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
 use proto::messages::ioctl::*;
@@ -10,8 +10,7 @@ use proto::messages::negotiate::SMB3_1_1;
 use proto::messages::Body;
 use proto::NtStatus;
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = IoctlRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut) -> HandlerResult {
     if req.flags & IOCTL_IS_FSCTL == 0 {
         return Err(NtStatus::NOT_SUPPORTED);
     }

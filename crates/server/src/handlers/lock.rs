@@ -9,7 +9,7 @@
 //!
 //! [`FileNode`]: crate::files::FileNode
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::conn::Conn;
 use crate::dispatch::Ctx;
 use crate::locks::{self, ByteRangeLock};
@@ -22,8 +22,7 @@ use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::{Arc, Weak};
 
-pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = LockRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> HandlerResult {
     let open = ctx.open(req.file_id)?;
     if open.is_dir {
         return Err(NtStatus::INVALID_PARAMETER);

@@ -1,11 +1,12 @@
 //! SMB2 command handlers, one file per command (MS-SMB2 3.3.5.3 to 3.3.5.22).
 //!
-//! A handler decodes its request from `ctx.pdu`, appends its response body to `out` (behind the header
+//! A handler takes its request decoded once by [`run`], appends its response body to `out` (behind the header
 //! the dispatcher reserved) and returns `Ok(status)` for a response with a body (usually SUCCESS) or
 //! `Err(status)` for an error response, whose body the dispatcher writes.
 
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
+use proto::messages::Request;
 use proto::{Command, NtStatus};
 
 pub mod cancel;
@@ -35,28 +36,34 @@ pub fn bad_request(_: proto::DecodeError) -> NtStatus {
     NtStatus::INVALID_PARAMETER
 }
 
+/// Decode the request once (after the session, tree and signature checks of the dispatcher) and run the
+/// handler of its command.
 pub async fn run(cmd: Command, ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    match cmd {
-        Command::Negotiate => negotiate::handle(ctx, out),
-        Command::SessionSetup => session_setup::handle(ctx, out).await,
-        Command::Logoff => logoff::handle(ctx, out).await,
-        Command::TreeConnect => tree_connect::handle(ctx, out),
-        Command::TreeDisconnect => tree_disconnect::handle(ctx, out).await,
-        Command::Create => create::handle(ctx, out).await,
-        Command::Close => close::handle(ctx, out).await,
-        Command::Flush => flush::handle(ctx, out).await,
-        Command::Read => read::handle(ctx, out).await,
-        Command::Write => write::handle(ctx, out).await,
-        Command::Lock => lock::handle(ctx, out),
-        Command::Ioctl => ioctl::handle(ctx, out).await,
-        Command::Echo => echo::handle(ctx, out),
-        Command::QueryDirectory => query_directory::handle(ctx, out).await,
-        Command::ChangeNotify => change_notify::handle(ctx, out).await,
-        Command::QueryInfo => query_info::handle(ctx, out).await,
-        Command::SetInfo => set_info::handle(ctx, out).await,
-        Command::OplockBreak => oplock_break::handle(ctx, out),
+    if cmd == Command::Negotiate {
+        negotiate::refuse_second(ctx)?;
+    }
+    let pdu = ctx.pdu;
+    match Request::decode(cmd, pdu).map_err(bad_request)? {
+        Request::Negotiate(req) => negotiate::handle(ctx, req, out),
+        Request::SessionSetup(req) => session_setup::handle(ctx, req, out).await,
+        Request::Logoff => logoff::handle(ctx, out).await,
+        Request::TreeConnect(req) => tree_connect::handle(ctx, req, out),
+        Request::TreeDisconnect => tree_disconnect::handle(ctx, out).await,
+        Request::Create(req) => create::handle(ctx, req, out).await,
+        Request::Close(req) => close::handle(ctx, req, out).await,
+        Request::Flush(req) => flush::handle(ctx, req, out).await,
+        Request::Read(req) => read::handle(ctx, req, out).await,
+        Request::Write(req) => write::handle(ctx, req, out).await,
+        Request::Lock(req) => lock::handle(ctx, req, out),
+        Request::Ioctl(req) => ioctl::handle(ctx, req, out).await,
+        Request::Echo => echo::handle(ctx, out),
+        Request::QueryDirectory(req) => query_directory::handle(ctx, req, out).await,
+        Request::ChangeNotify(req) => change_notify::handle(ctx, req, out).await,
+        Request::QueryInfo(req) => query_info::handle(ctx, req, out).await,
+        Request::SetInfo(req) => set_info::handle(ctx, req, out).await,
+        Request::OplockBreak(req) => oplock_break::handle(ctx, req, out),
         // CANCEL never reaches a handler that responds; the dispatcher handles it.
-        Command::Cancel => Err(NtStatus::INVALID_PARAMETER),
+        Request::Cancel => Err(NtStatus::INVALID_PARAMETER),
     }
 }
 

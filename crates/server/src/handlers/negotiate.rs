@@ -1,6 +1,6 @@
 //! NEGOTIATE (MS-SMB2 3.3.5.3 and 3.3.5.4), including the SMB1 multi-protocol negotiate of 3.3.5.3.1.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::conn::{Conn, Negotiated};
 use crate::dispatch::{Ctx, Outcome};
 use crate::state::ServerSettings;
@@ -186,14 +186,17 @@ fn smb30_choices(dialect: u16, client_caps: u32) -> Choices<'static> {
     }
 }
 
-pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let conn = ctx.conn;
-    if conn.negotiated().is_some() {
-        // MS-SMB2 3.3.5.3: a second NEGOTIATE on a connection ends it.
+/// MS-SMB2 3.3.5.3: a second NEGOTIATE on a connection ends it, whatever its body.
+pub fn refuse_second(ctx: &mut Ctx<'_>) -> Result<(), NtStatus> {
+    if ctx.conn.negotiated().is_some() {
         ctx.close_after = true;
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let req = NegotiateRequest::decode(ctx.pdu).map_err(bad_request)?;
+    Ok(())
+}
+
+pub fn handle(ctx: &mut Ctx<'_>, req: NegotiateRequest<'_>, out: &mut BytesMut) -> HandlerResult {
+    let conn = ctx.conn;
     let dialect = pick_dialect(conn, &req.dialects).ok_or(NtStatus::NOT_SUPPORTED)?;
     let mut salt = [0u8; 32];
     let choices = if dialect == SMB3_1_1 {

@@ -4,8 +4,9 @@
 use super::HandlerResult;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
+use proto::messages::oplock_break::BreakAck;
 use proto::NtStatus;
 
-pub fn handle(_ctx: &mut Ctx<'_>, _out: &mut BytesMut) -> HandlerResult {
+pub fn handle(_ctx: &mut Ctx<'_>, _req: BreakAck, _out: &mut BytesMut) -> HandlerResult {
     Err(NtStatus::INVALID_OPLOCK_PROTOCOL)
 }

@@ -2,7 +2,7 @@
 //! filtered by the search pattern, resuming where the previous call stopped. Entries stream from the
 //! directory one at a time; at most one read-ahead entry is kept between calls.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use crate::names::NameFilter;
@@ -28,8 +28,11 @@ const CLASSES: [u8; 7] = [
     fscc::FILE_ID_EXTD_DIRECTORY_INFORMATION,
 ];
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = QueryDirectoryRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(
+    ctx: &mut Ctx<'_>,
+    req: QueryDirectoryRequest<'_>,
+    out: &mut BytesMut,
+) -> HandlerResult {
     let open = ctx.open(req.file_id)?;
     if !open.is_dir {
         return Err(NtStatus::INVALID_PARAMETER);

@@ -2,7 +2,7 @@
 //! classes (MS-FSCC 2.5) built from `vfs` stat results. Security and quota information come with later
 //! issues and fail with STATUS_NOT_SUPPORTED.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use crate::open::Open;
@@ -19,8 +19,11 @@ use proto::NtStatus;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = QueryInfoRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(
+    ctx: &mut Ctx<'_>,
+    req: QueryInfoRequest<'_>,
+    out: &mut BytesMut,
+) -> HandlerResult {
     if req.output_buffer_length > ctx.conn.server.settings.max_trans {
         return Err(NtStatus::INVALID_PARAMETER);
     }

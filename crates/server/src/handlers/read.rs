@@ -3,13 +3,12 @@
 //! so file data is never copied in user space. The one cost is zero-filling the buffer before `pread`,
 //! which safe Rust requires.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
 use proto::messages::create::access::{FILE_EXECUTE, FILE_READ_DATA};
 use proto::messages::read::{encode_read_response_prefix, ReadRequest};
-use proto::messages::Body;
 use proto::writer::patch_u32;
 use proto::NtStatus;
 use std::sync::Arc;
@@ -34,8 +33,7 @@ pub fn check_credit_charge(ctx: &Ctx<'_>, len: u32) -> Result<(), NtStatus> {
     Ok(())
 }
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = ReadRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(ctx: &mut Ctx<'_>, req: ReadRequest<'_>, out: &mut BytesMut) -> HandlerResult {
     if ctx.on_ipc() {
         let p = ctx.pipe(req.file_id)?;
         let max = usize::try_from(req.length.min(ctx.conn.server.settings.max_read)).unwrap_or(0);

@@ -1,7 +1,7 @@
 //! SESSION_SETUP (MS-SMB2 3.3.5.5): SPNEGO/NTLMv2 authentication through the `auth` crate, session key
 //! derivation, the 3.1.1 pre-authentication hash, and re-authentication of an existing session.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::conn::Conn;
 use crate::dispatch::Ctx;
@@ -61,8 +61,11 @@ fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
     Ok(s)
 }
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = SessionSetupRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(
+    ctx: &mut Ctx<'_>,
+    req: SessionSetupRequest<'_>,
+    out: &mut BytesMut,
+) -> HandlerResult {
     if req.flags & FLAG_BINDING != 0 {
         // Multichannel binding comes with its own issue.
         return Err(NtStatus::REQUEST_NOT_ACCEPTED);

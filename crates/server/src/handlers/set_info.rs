@@ -1,7 +1,7 @@
 //! SET_INFO (MS-SMB2 3.3.5.21, MS-FSA 2.1.5.15): basic information (times, read-only attribute), end of
 //! file, allocation, disposition (delete pending), rename, hard link, position and mode.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use crate::open::Open;
@@ -32,8 +32,11 @@ fn short(e: DecodeError) -> NtStatus {
     }
 }
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = SetInfoRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(
+    ctx: &mut Ctx<'_>,
+    req: SetInfoRequest<'_>,
+    out: &mut BytesMut,
+) -> HandlerResult {
     let open = ctx.open(req.file_id)?;
     if req.info_type != INFO_FILE {
         return Err(NtStatus::NOT_SUPPORTED);

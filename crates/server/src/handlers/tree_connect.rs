@@ -33,8 +33,7 @@ fn unprotected_on_3_1_1(ctx: &Ctx<'_>, keyless: bool) -> bool {
     on_3_1_1 && !keyless && !protected
 }
 
-pub fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = TreeConnectRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub fn handle(ctx: &mut Ctx<'_>, req: TreeConnectRequest<'_>, out: &mut BytesMut) -> HandlerResult {
     let path = utf16le_to_string(req.path).map_err(bad_request)?;
     let name = share_name(&path).ok_or(NtStatus::BAD_NETWORK_NAME)?;
     let share = ctx

@@ -1,14 +1,13 @@
 //! TREE_DISCONNECT (MS-SMB2 3.3.5.8): closes the tree connect's opens and forgets it.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
-use proto::messages::tree_disconnect::{TreeDisconnectRequest, TreeDisconnectResponse};
+use proto::messages::tree_disconnect::TreeDisconnectResponse;
 use proto::messages::Body;
 use proto::NtStatus;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    TreeDisconnectRequest::decode(ctx.pdu).map_err(bad_request)?;
     let tree = ctx.tree()?.clone();
     ctx.session()?.lock().trees.remove(&tree.id);
     crate::lifecycle::tree_disconnect(ctx.conn, &tree).await;

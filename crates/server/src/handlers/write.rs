@@ -1,7 +1,7 @@
 //! WRITE (MS-SMB2 3.3.5.13). The data is written from the receive buffer: the request's payload is a
 //! reference-counted slice of the frame handed to the blocking pool, never copied.
 
-use super::{bad_request, HandlerResult};
+use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use bytes::BytesMut;
@@ -19,8 +19,7 @@ const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
 /// The offset meaning "at the end of file" for handles with append access (MS-SMB2 2.2.21).
 const APPEND_OFFSET: u64 = u64::MAX;
 
-pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
-    let req = WriteRequest::decode(ctx.pdu).map_err(bad_request)?;
+pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut) -> HandlerResult {
     if ctx.on_ipc() {
         let p = ctx.pipe(req.file_id)?;
         let n = crate::pipes::write(&p, req.data)?;
