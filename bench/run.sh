@@ -246,6 +246,8 @@ smb ports = ${PORT[rsmbd]}
 interfaces = 127.0.0.1
 bind interfaces only = yes
 passdb backend = smbpasswd:$d/smbpasswd
+# Every client of the bench connects from 127.0.0.1; the memory rows hold ${CONNS} connections at once.
+max connections per address = 1024
 [$SHARE]
 path = ${DIR[rsmbd]}
 read only = no

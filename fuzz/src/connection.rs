@@ -126,6 +126,9 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         limits,
         // Off: the kernel watcher is a task and a descriptor per input; SMB-made changes still notify.
         kernel_change_notify: false,
+        // Short: a break the fuzzer never acknowledges holds a CREATE at most this long.
+        oplock_break_timeout: Duration::from_millis(100),
+        leases: true,
     })
 }
 

@@ -217,8 +217,8 @@ class Client:
 
     # -- commands ------------------------------------------------------------------------------------------
 
-    def negotiate(self, dialects=(SMB2_1, SMB3_0_2), security_mode=1):
-        body = struct.pack("<HHHHI16sIHH", 36, len(dialects), security_mode, 0, 0, b"rsmbd-hostile-ts", 0, 0, 0)
+    def negotiate(self, dialects=(SMB2_1, SMB3_0_2), security_mode=1, client_guid=b"rsmbd-hostile-ts"):
+        body = struct.pack("<HHHHI16sIHH", 36, len(dialects), security_mode, 0, 0, client_guid, 0, 0, 0)
         body += b"".join(struct.pack("<H", d) for d in dialects)
         r = self.call(NEGOTIATE, body, session_id=0, tree_id=0, credit_charge=0)
         if r.status == SUCCESS:
@@ -252,8 +252,8 @@ class Client:
             self.tree_id = r.tree_id
         return r
 
-    def create(self, name, access=GENERIC_ALL, disposition=FILE_OPEN_IF, options=0, contexts=b"", **kw):
-        r = self.call(CREATE, create_body(name, access, disposition, options, contexts), **kw)
+    def create(self, name, access=GENERIC_ALL, disposition=FILE_OPEN_IF, options=0, contexts=b"", oplock=0, **kw):
+        r = self.call(CREATE, create_body(name, access, disposition, options, contexts, oplock=oplock), **kw)
         return r, (r.body[64:80] if r.status == SUCCESS else None)
 
     def close_file(self, fid):
@@ -278,12 +278,12 @@ def tree_connect_body(unc):
 
 
 def create_body(name, access=GENERIC_ALL, disposition=FILE_OPEN_IF, options=0, contexts=b"", name_offset=None,
-                name_length=None, ctx_offset=None, ctx_length=None):
+                name_length=None, ctx_offset=None, ctx_length=None, oplock=0, share=SHARE_ALL):
     raw = name.encode("utf-16-le") if isinstance(name, str) else name
     name_off = HEADER_LEN + 56
     padded = raw + b"\0" * (-len(raw) % 8) if contexts else raw
     c_off = name_off + len(padded) if contexts else 0
-    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, access, 0x80, SHARE_ALL, disposition, options,
+    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, oplock, 2, 0, 0, access, 0x80, share, disposition, options,
                        name_off if name_offset is None else name_offset,
                        len(raw) if name_length is None else name_length,
                        c_off if ctx_offset is None else ctx_offset,
@@ -380,10 +380,10 @@ def still_serving(srv, host=None):
         assert c.echo().status == SUCCESS
 
 
-def logged_on(srv, share=None):
+def logged_on(srv, share=None, client_guid=b"rsmbd-hostile-ts"):
     """A Client logged on and connected to the share (SMB 3.0.2, unsigned)."""
     c = Client(srv.host, srv.port)
-    assert c.negotiate().status == SUCCESS
+    assert c.negotiate(client_guid=client_guid).status == SUCCESS
     r = c.login(srv.user, srv.password)
     assert r.status == SUCCESS, hex(r.status)
     r = c.tree_connect(f"\\\\{srv.host}\\{share or srv.share_name}")

@@ -106,6 +106,11 @@ pub struct Global {
     /// `restrict anonymous`: 0 allows anonymous (null) logons, which can then reach IPC$ and `guest ok`
     /// shares; 1 and 2 refuse them. Default 2: anonymous logons are off unless the administrator says so.
     pub restrict_anonymous: u8,
+    /// `oplock break timeout` (rsmbd), seconds an oplock or lease break waits for its acknowledgment
+    /// before the server takes the caching away; default 35, MS-SMB2's.
+    pub oplock_break_timeout_secs: u64,
+    /// `smb2 leases`: offer leasing (SMB2_GLOBAL_CAP_LEASING) to SMB 2.1 and later clients; default yes.
+    pub smb2_leases: bool,
     /// `logon failure window` (rsmbd), seconds; default 60.
     pub logon_failure_window_secs: u64,
     /// File of the smbpasswd password database (`passdb backend = smbpasswd:PATH`); `None` for the default.
@@ -155,6 +160,8 @@ impl Default for Global {
             max_logon_failures: 5,
             restrict_anonymous: 2,
             logon_failure_window_secs: 60,
+            oplock_break_timeout_secs: 35,
+            smb2_leases: true,
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
             guest_account: "nobody".into(),
@@ -219,6 +226,15 @@ impl Global {
                 }
                 self.logon_failure_window_secs = n;
             }
+            (Key::OplockBreakTimeout, Value::Integer(n)) => {
+                if n == 0 || n > 3_600 {
+                    return Err(format!(
+                        "oplock break timeout must be 1..3600 seconds, not {n}"
+                    ));
+                }
+                self.oplock_break_timeout_secs = n;
+            }
+            (Key::Smb2Leases, Value::Bool(b)) => self.smb2_leases = b,
             (Key::EncryptionAlgorithms, Value::List(l)) => {
                 self.encryption_algorithms = algorithm_list(&l, ENCRYPTION_ALGORITHMS)?
             }

@@ -79,6 +79,12 @@ pub enum Key {
     MaxPendingOperations,
     ChangeNotify,
     KernelChangeNotify,
+    Oplocks,
+    Level2Oplocks,
+    VetoOplockFiles,
+    KernelOplocks,
+    OplockBreakTimeout,
+    Smb2Leases,
 }
 
 /// Whether rsmbd acts on a parameter.
@@ -199,6 +205,10 @@ pub static PARAMETERS: &[Parameter] = &[
     share("veto files", Text, Key::VetoFiles),
     share("delete veto files", Bool, Key::DeleteVetoFiles),
     share("change notify", Bool, Key::ChangeNotify),
+    share("oplocks", Bool, Key::Oplocks),
+    share("level2 oplocks", Bool, Key::Level2Oplocks),
+    share("veto oplock files", Text, Key::VetoOplockFiles),
+    share("kernel oplocks", Bool, Key::KernelOplocks),
     share("max connections", Integer, Key::MaxConnections),
     share("vfs objects", List, Key::VfsObjects).synonyms(&["vfs object"]),
     // Limits (DESIGN.md decision 9); `max open files` is Samba's, `max ip connections` ksmbd's.
@@ -230,6 +240,9 @@ pub static PARAMETERS: &[Parameter] = &[
     global("max pdu size", Size, Key::MaxPduSize),
     global("max pending operations", Integer, Key::MaxPendingOperations),
     global("kernel change notify", Bool, Key::KernelChangeNotify),
+    global("smb2 leases", Bool, Key::Smb2Leases),
+    // rsmbd's own: seconds an oplock or lease break waits for its acknowledgment (MS-SMB2 3.3.2.1).
+    global("oplock break timeout", Integer, Key::OplockBreakTimeout),
     global("control socket", Text, Key::ControlSocket),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
@@ -286,7 +299,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("socket options", Text),
     ignored_global("max active sessions", Integer),
     ignored_global("durable handles", Bool),
-    ignored_global("smb2 leases", Bool),
     ignored_global("deadtime", Integer),
     ignored_global("ipc timeout", Integer),
     ignored_global("root directory", Text),
@@ -310,8 +322,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_share("inherit owner", Text),
     ignored_share("inherit acls", Bool),
     ignored_share("inherit permissions", Bool),
-    ignored_share("level2 oplocks", Bool),
-    ignored_share("oplocks", Bool),
     ignored_share("preserve case", Bool),
     ignored_share("printable", Bool).synonyms(&["print ok"]),
     ignored_share("printing", Text),

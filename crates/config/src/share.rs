@@ -67,6 +67,15 @@ pub struct ShareConfig {
     /// Answer CHANGE_NOTIFY on this share (`change notify`, default yes); when off, CHANGE_NOTIFY
     /// fails with STATUS_NOT_IMPLEMENTED as on a file system that cannot notify.
     pub change_notify: bool,
+    /// Grant oplocks and leases on this share (`oplocks`, default yes).
+    pub oplocks: bool,
+    /// Grant level II oplocks (`level2 oplocks`, default yes); without, shared files get none.
+    pub level2_oplocks: bool,
+    /// Name patterns of files that never get an oplock or lease (`veto oplock files`).
+    pub veto_oplock_files: Vec<String>,
+    /// `kernel oplocks` (default no): accepted, but rsmbd does not take Linux file leases, so local
+    /// programs do not break SMB caching; `rsmbd check` says so.
+    pub kernel_oplocks: bool,
     /// Tree connects to this share at once; 0 = no limit (`max connections`).
     pub max_connections: u32,
     /// `vfs objects`, recorded by name (streams_xattr, acl_xattr, fruit, shadow_copy2 are known).
@@ -170,6 +179,10 @@ impl ShareConfig {
             veto_files: Vec::new(),
             delete_veto_files: false,
             change_notify: true,
+            oplocks: true,
+            level2_oplocks: true,
+            veto_oplock_files: Vec::new(),
+            kernel_oplocks: false,
             max_connections: 0,
             vfs_objects: Vec::new(),
         }
@@ -198,6 +211,10 @@ impl ShareConfig {
             (Key::VetoFiles, Value::Str(s)) => self.veto_files = parse_patterns(&s),
             (Key::DeleteVetoFiles, Value::Bool(b)) => self.delete_veto_files = b,
             (Key::ChangeNotify, Value::Bool(b)) => self.change_notify = b,
+            (Key::Oplocks, Value::Bool(b)) => self.oplocks = b,
+            (Key::Level2Oplocks, Value::Bool(b)) => self.level2_oplocks = b,
+            (Key::VetoOplockFiles, Value::Str(s)) => self.veto_oplock_files = parse_patterns(&s),
+            (Key::KernelOplocks, Value::Bool(b)) => self.kernel_oplocks = b,
             (Key::MaxConnections, Value::Integer(n)) => {
                 self.max_connections = u32::try_from(n).map_err(|_| format!("{n} is too large"))?
             }

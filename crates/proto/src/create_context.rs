@@ -176,6 +176,72 @@ pub fn query_on_disk_id_response(disk_file_id: u64, volume_id: u64) -> [u8; 32] 
     out
 }
 
+/// SMB2_CREATE_REQUEST_LEASE (MS-SMB2 2.2.13.2.8, 32 bytes) and SMB2_CREATE_REQUEST_LEASE_V2
+/// (2.2.13.2.10, 52 bytes), and their responses (2.2.14.2.10, 2.2.14.2.11), which have the same layout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaseContext {
+    pub key: [u8; 16],
+    pub state: u32,
+    pub flags: u32,
+    /// Version 2 only: ParentLeaseKey and Epoch.
+    pub v2: Option<LeaseV2>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaseV2 {
+    pub parent_key: [u8; 16],
+    pub epoch: u16,
+}
+
+/// LeaseFlags (MS-SMB2 2.2.13.2.10, 2.2.14.2.10).
+pub mod lease_flags {
+    pub const BREAK_IN_PROGRESS: u32 = 0x02;
+    pub const PARENT_LEASE_KEY_SET: u32 = 0x04;
+}
+
+pub const LEASE_V1_LEN: usize = 32;
+pub const LEASE_V2_LEN: usize = 52;
+
+impl LeaseContext {
+    /// Decode a RqLs context's data: 52 bytes are version 2 when `v2_allowed` (SMB 3.x), else it is
+    /// read as version 1; fewer than 32 bytes are an error.
+    pub fn decode(data: &[u8], v2_allowed: bool) -> Result<LeaseContext, DecodeError> {
+        let mut r = Reader::new(data);
+        let key = r.array::<16>()?;
+        let state = r.u32()?;
+        let flags = r.u32()?;
+        r.skip(8)?; // LeaseDuration
+        let v2 = if v2_allowed && data.len() >= LEASE_V2_LEN {
+            let parent_key = r.array::<16>()?;
+            let epoch = r.u16()?;
+            Some(LeaseV2 { parent_key, epoch })
+        } else {
+            None
+        };
+        Ok(LeaseContext {
+            key,
+            state,
+            flags,
+            v2,
+        })
+    }
+
+    /// The response's data, in the version of the request.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = BytesMut::with_capacity(LEASE_V2_LEN);
+        w.put_slice(&self.key);
+        w.put_u32_le(self.state);
+        w.put_u32_le(self.flags);
+        w.put_u64_le(0);
+        if let Some(v2) = self.v2 {
+            w.put_slice(&v2.parent_key);
+            w.put_u16_le(v2.epoch);
+            w.put_u16_le(0);
+        }
+        w.to_vec()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +253,32 @@ mod tests {
         assert_eq!(off, 0);
         assert_eq!(len as usize, w.len());
         w.to_vec()
+    }
+
+    #[test]
+    fn lease_contexts_round_trip_in_both_versions() {
+        let v1 = LeaseContext {
+            key: [7; 16],
+            state: 7,
+            flags: 0,
+            v2: None,
+        };
+        let data = v1.encode();
+        assert_eq!(data.len(), LEASE_V1_LEN);
+        assert_eq!(LeaseContext::decode(&data, true), Ok(v1));
+        let v2 = LeaseContext {
+            v2: Some(LeaseV2 {
+                parent_key: [9; 16],
+                epoch: 3,
+            }),
+            ..v1
+        };
+        let data = v2.encode();
+        assert_eq!(data.len(), LEASE_V2_LEN);
+        assert_eq!(LeaseContext::decode(&data, true), Ok(v2));
+        // On SMB 2.1 a v2 context is read as v1; a short one is refused.
+        assert_eq!(LeaseContext::decode(&data, false), Ok(v1));
+        assert!(LeaseContext::decode(&data[..31], true).is_err());
     }
 
     #[test]

@@ -28,9 +28,17 @@ pub fn run(config_path: Option<&Path>, section: Option<&str>, verbose: bool) -> 
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
+    for share in config.shares.iter().filter(|s| s.kernel_oplocks) {
+        eprintln!("warning: [{}] {KERNEL_OPLOCKS}", share.name);
+    }
     print!("{}", render(&config, section, verbose)?);
     Ok(())
 }
+
+/// What `kernel oplocks = yes` does not do (also logged by `rsmbd serve`).
+pub const KERNEL_OPLOCKS: &str =
+    "kernel oplocks = yes is not supported: rsmbd takes no Linux file leases, so \
+     programs on the server that open a file do not break the caching of SMB clients";
 
 /// The effective configuration in smb.conf syntax.
 fn render(config: &Config, section: Option<&str>, verbose: bool) -> Result<String, String> {
@@ -159,6 +167,14 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
         g.limits.max_byte_range_locks.to_string()
     });
     add("max pdu size", &|g| g.limits.max_pdu_size.to_string());
+    add("max pending operations", &|g| {
+        g.limits.max_pending_operations.to_string()
+    });
+    add("kernel change notify", &|g| yes_no(g.kernel_change_notify));
+    add("smb2 leases", &|g| yes_no(g.smb2_leases));
+    add("oplock break timeout", &|g| {
+        g.oplock_break_timeout_secs.to_string()
+    });
     lines
 }
 
@@ -210,6 +226,11 @@ fn share_lines(s: &ShareConfig) -> Vec<(&'static str, String, String)> {
     add("delete veto files", &|s| yes_no(s.delete_veto_files));
     add("max connections", &|s| s.max_connections.to_string());
     add("vfs objects", &|s| s.vfs_objects.join(" "));
+    add("change notify", &|s| yes_no(s.change_notify));
+    add("oplocks", &|s| yes_no(s.oplocks));
+    add("level2 oplocks", &|s| yes_no(s.level2_oplocks));
+    add("veto oplock files", &|s| patterns(&s.veto_oplock_files));
+    add("kernel oplocks", &|s| yes_no(s.kernel_oplocks));
     lines
 }
 

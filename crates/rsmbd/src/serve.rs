@@ -32,6 +32,9 @@ pub fn run(
     let socket = crate::control::socket_path(&config, &passdb);
     let settings = server::setup::settings(&config, passdb)?;
     let shares = server::setup::open_shares(&config.shares)?;
+    for share in config.shares.iter().filter(|s| s.kernel_oplocks) {
+        tracing::warn!("[{}] {}", share.name, crate::check::KERNEL_OPLOCKS);
+    }
     let state = Arc::new(ServerState::new(settings, shares));
     let addrs = listen_addrs(&config);
     // Like Samba: the share's create and directory masks alone decide the permission bits of new files.

@@ -193,6 +193,12 @@ impl Ctx<'_> {
         self.tree.as_ref().is_some_and(|t| t.is_ipc())
     }
 
+    /// Give up the frame's admission ticket even inside a compound: for a request that waits on
+    /// another request of this connection (an oplock break acknowledgment).
+    pub fn let_later_frames_pass(&mut self) {
+        *self.admission = None;
+    }
+
     fn release_admission(&mut self) {
         if self.alone {
             *self.admission = None;

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod blocking;
+pub mod breaks;
 pub mod channel;
 pub mod conn;
 pub mod conns;
@@ -17,12 +18,15 @@ pub mod dispatch;
 pub mod encryption;
 pub mod files;
 pub mod handlers;
+pub mod lease;
 pub mod lifecycle;
 pub mod listener;
 pub mod locks;
 pub mod names;
 pub mod notify;
 pub mod open;
+pub mod opening;
+pub mod oplock;
 pub mod pending;
 pub mod pipes;
 pub mod reload;

@@ -14,6 +14,8 @@ pub struct NameFilter {
     pub hide_dot_files: bool,
     hide: Vec<Vec<char>>,
     veto: Vec<Vec<char>>,
+    /// Files that never get an oplock or lease (`veto oplock files`).
+    veto_oplock: Vec<Vec<char>>,
     /// Deleting a directory removes the vetoed files in it first (`delete veto files`).
     pub delete_veto_files: bool,
 }
@@ -29,8 +31,22 @@ impl NameFilter {
             hide_dot_files,
             hide: compile(hide),
             veto: compile(veto),
+            veto_oplock: Vec::new(),
             delete_veto_files: delete,
         }
+    }
+
+    /// The same filter with `veto oplock files` patterns.
+    pub fn with_veto_oplock(self, patterns: &[String]) -> NameFilter {
+        NameFilter {
+            veto_oplock: patterns.iter().map(|p| wildcard::compile(p)).collect(),
+            ..self
+        }
+    }
+
+    /// Whether `name` may not be cached by clients (`veto oplock files`).
+    pub fn is_oplock_vetoed(&self, name: &str) -> bool {
+        !self.veto_oplock.is_empty() && any_match(&self.veto_oplock, name)
     }
 
     pub fn is_vetoed(&self, name: &str) -> bool {

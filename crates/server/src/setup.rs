@@ -52,6 +52,8 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
         limits: g.limits.clone(),
         kernel_change_notify: g.kernel_change_notify,
+        oplock_break_timeout: std::time::Duration::from_secs(g.oplock_break_timeout_secs),
+        leases: g.smb2_leases,
     })
 }
 
@@ -159,9 +161,12 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
             &s.hide_files,
             &s.veto_files,
             s.delete_veto_files,
-        ),
+        )
+        .with_veto_oplock(&s.veto_oplock_files),
         trees: Default::default(),
         change_notify: s.change_notify,
+        oplocks: s.oplocks,
+        level2_oplocks: s.level2_oplocks,
     })
 }
 

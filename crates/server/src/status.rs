@@ -56,12 +56,13 @@ fn open_line(out: &mut String, o: &Open) {
     let mode = o.node.share_access(id).map_or("?".into(), share_mode);
     let _ = writeln!(
         out,
-        "{:<18x} {:<16} 0x{:08x} {:<5} {:<5} {}",
+        "{:<18x} {:<16} 0x{:08x} {:<5} {:<5} {:<10} {}",
         o.session_id,
         o.tree.share.name,
         o.granted_access,
         mode,
         locks,
+        o.node.caching(id),
         o.path().as_unix()
     );
 }
@@ -124,8 +125,8 @@ pub fn render(state: &ServerState) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<18} {:<16} {:<10} {:<5} {:<5} Path\n{opens}",
-        "Session", "Share", "Access", "Share", "Locks"
+        "{:<18} {:<16} {:<10} {:<5} {:<5} {:<10} Path\n{opens}",
+        "Session", "Share", "Access", "Share", "Locks", "Oplock"
     );
     let _ = write!(
         out,

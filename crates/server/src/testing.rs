@@ -87,7 +87,7 @@ impl Fixture {
         let id = server.next_id();
         let node = server
             .files
-            .attach((stat.dev, stat.ino), id, ALL_ACCESS, SHARE_ALL)
+            .attach_plain((stat.dev, stat.ino), id, ALL_ACCESS, SHARE_ALL)
             .unwrap();
         let open = Arc::new(Open {
             file_id: FileId {

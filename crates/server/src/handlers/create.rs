@@ -3,18 +3,22 @@
 
 use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
+use crate::breaks::BreakTarget;
 use crate::dispatch::Ctx;
-use crate::open::Open;
+use crate::opening::{Opening, Step};
+use crate::oplock::{NewOpen, OplockLevel};
+use crate::pending::Parked;
 use bytes::BytesMut;
-use proto::create_context::{self as cc, OwnedCreateContext};
-use proto::messages::change_notify::completion_filter as cf;
+use proto::create_context::{self as cc, LeaseContext, OwnedCreateContext};
 use proto::messages::create::access::*;
-use proto::messages::create::{create_action, create_options as co, CreateRequest, CreateResponse};
+use proto::messages::create::{
+    create_action, create_options as co, oplock_level, CreateRequest, CreateResponse,
+};
+use proto::messages::negotiate::{CAP_LEASING, SMB3_0};
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
 use proto::{FileId, NtStatus};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use vfs::{CreateAction, Disposition, Kind, SmbPath};
 
 /// Valid FileAttributes bits a client may set (MS-FSCC 2.6).
@@ -168,79 +172,72 @@ pub async fn handle(
         Ok((file, action, stat))
     })
     .await?;
-    let file = Arc::new(file);
+    let session = ctx.session()?;
+    let encrypt = tree.encrypt || session.lock().encrypt_required;
     let id = ctx.conn.server.next_id();
-    let node = ctx
-        .conn
-        .server
-        .files
-        .attach((stat.dev, stat.ino), id, access, req.share_access)?;
-    let overwrite = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
-    let allocation = requested_allocation(&contexts);
-    let finished = finish_data(
-        &tree.unix,
-        &file,
-        overwrite,
-        req.create_disposition,
+    let requested = if stat.is_dir {
+        OplockLevel::None
+    } else {
+        OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
+    };
+    let answered = answer_contexts(&contexts, tree.maximal_access, &stat);
+    let lease = lease_request(ctx, &req, &contexts)?;
+    let opening = Opening {
+        conn: Arc::clone(ctx.conn),
+        session_id: session.id,
+        path,
+        file: Arc::new(file),
         action,
         stat,
-        allocation,
-    )
-    .await;
-    let (action, stat) = finished.inspect_err(|_| {
-        ctx.conn.server.files.detach(&node, id);
-    })?;
-    let file_id = FileId {
-        persistent: id,
-        volatile: id,
+        id,
+        access,
+        share_access: req.share_access,
+        disposition: req.create_disposition,
+        delete_on_close,
+        allocation: requested_allocation(&contexts),
+        lease,
+        client_guid: ctx.conn.negotiated().map_or([0; 16], |n| n.client_guid),
+        oplock: NewOpen::new(
+            requested,
+            access,
+            matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened,
+        ),
+        target: BreakTarget {
+            channel: Arc::downgrade(&ctx.conn.channel),
+            file_id: FileId {
+                persistent: id,
+                volatile: id,
+            },
+            encrypt_for: encrypt.then(|| Arc::downgrade(session)),
+        },
+        contexts: answered,
+        tree,
     };
-    let open = Arc::new(Open {
-        file_id,
-        session_id: ctx.session()?.id,
-        tree: Arc::clone(&tree),
-        unix: Arc::clone(&tree.unix),
-        is_dir: stat.is_dir,
-        file,
-        node,
-        path: Mutex::new(path.clone()),
-        granted_access: access,
-        delete_on_close: AtomicBool::new(delete_on_close),
-        position: AtomicU64::new(0),
-        mode: AtomicU32::new(0),
-        search: Mutex::new(None),
-        busy: Arc::new(tokio::sync::RwLock::new(())),
-        watch: Mutex::new(None),
-    });
-    ctx.conn
-        .server
-        .opens
-        .insert(ctx.conn.id, id, Arc::clone(&open), usize::MAX);
-    ctx.chain.file_id = Some(file_id);
-    let server = &ctx.conn.server;
-    match action {
-        create_action::CREATED => crate::notify::added(server, &tree, &path, stat.is_dir),
-        create_action::OVERWRITTEN | create_action::SUPERSEDED => {
-            crate::notify::modified(server, &open, cf::SIZE | cf::LAST_WRITE | cf::ATTRIBUTES)
+    match opening.attach()? {
+        Step::Attached(node, grant) => {
+            let file_id = opening.file_id();
+            let resp = opening.finish(node, grant).await?;
+            ctx.chain.file_id = Some(file_id);
+            resp.encode(out, ctx.resp_start);
+            Ok(NtStatus::SUCCESS)
         }
-        _ => {}
+        Step::Wait(changed, deadline) if ctx.hdr.next_command == 0 => {
+            let file = opening.path.to_string();
+            ctx.park(Parked::new(None, file, move |cancelled| {
+                opening.wait(changed, deadline, cancelled)
+            }))
+        }
+        Step::Wait(changed, deadline) => {
+            // Inside a compound only the last request may go async (MS-SMB2 3.3.4.2): this one
+            // waits in place, letting later frames through so an acknowledgment can arrive.
+            ctx.let_later_frames_pass();
+            let file_id = opening.file_id();
+            let resp = opening.attach_after(changed, deadline).await?;
+            ctx.chain.file_id = Some(file_id);
+            resp.encode(out, ctx.resp_start);
+            Ok(NtStatus::SUCCESS)
+        }
     }
-    let resp_contexts = answer_contexts(&contexts, tree.maximal_access, &stat);
-    CreateResponse {
-        oplock_level: 0,
-        flags: 0,
-        create_action: action,
-        creation_time: stat.creation_time,
-        last_access_time: stat.last_access_time,
-        last_write_time: stat.last_write_time,
-        change_time: stat.change_time,
-        allocation_size: stat.alloc_size,
-        end_of_file: stat.end_of_file(),
-        file_attributes: tree.share.names.attributes(&stat, path.file_name()),
-        file_id,
-        contexts: resp_contexts,
-    }
-    .encode(out, ctx.resp_start);
-    Ok(NtStatus::SUCCESS)
 }
 
 /// CREATE on IPC$ opens a named pipe (MS-SMB2 3.3.5.9: the pipe is the file; unknown names are
@@ -275,42 +272,23 @@ fn create_pipe(
     Ok(NtStatus::SUCCESS)
 }
 
-/// After the share-mode check passed: overwrite or supersede an existing file, and apply a requested
-/// allocation size to a new or overwritten one. Returns the CreateAction code and the file's final stat.
-async fn finish_data(
-    id: &Arc<vfs::Identity>,
-    file: &Arc<vfs::OpenFile>,
-    overwrite: bool,
-    disposition: u32,
-    action: CreateAction,
-    stat: vfs::FileStat,
-    allocation: Result<Option<u64>, NtStatus>,
-) -> Result<(u32, vfs::FileStat), NtStatus> {
-    let allocation =
-        allocation?.filter(|_| !stat.is_dir && (overwrite || action != CreateAction::Opened));
-    if !overwrite && allocation.is_none() {
-        return Ok((action.code(), stat));
-    }
-    let f = Arc::clone(file);
-    let stat = run_as(id, move || {
-        if overwrite {
-            if f.is_dir() {
-                return Err(NtStatus::INVALID_PARAMETER);
-            }
-            f.set_len(0)?;
-        }
-        if let Some(size) = allocation {
-            f.allocate(size)?;
-        }
-        f.stat()
-    })
-    .await?;
-    let code = match (overwrite, disposition) {
-        (false, _) => action.code(),
-        (true, 0) => create_action::SUPERSEDED,
-        (true, _) => create_action::OVERWRITTEN,
+/// The lease a CREATE asks for (MS-SMB2 3.3.5.9.8, 3.3.5.9.11): only with RequestedOplockLevel LEASE,
+/// on a connection that negotiated leasing. (A directory gets none, but its key is still checked.)
+fn lease_request(
+    ctx: &Ctx<'_>,
+    req: &CreateRequest<'_>,
+    contexts: &[cc::CreateContext<'_>],
+) -> Result<Option<LeaseContext>, NtStatus> {
+    let Some(n) = ctx.conn.negotiated() else {
+        return Ok(None);
     };
-    Ok((code, stat))
+    if req.requested_oplock_level != oplock_level::LEASE || n.server_capabilities & CAP_LEASING == 0
+    {
+        return Ok(None);
+    }
+    cc::find(contexts, cc::name::REQUEST_LEASE)
+        .map(|c| LeaseContext::decode(c.data, n.dialect >= SMB3_0).map_err(bad_request))
+        .transpose()
 }
 
 /// MS-SMB2 3.3.5.9: context names are at least 4 bytes; a previous-version (TWrp) open finds nothing

@@ -78,6 +78,9 @@ pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> Handle
             ctx.conn.release_locks(req.locks.len());
             return Err(status);
         }
+        drop(table);
+        // A byte-range lock ends level II oplocks like a write (smbtorture smb2.oplock.brl3).
+        crate::breaks::data_changed(&ctx.conn.server, &open);
     }
     LockResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)

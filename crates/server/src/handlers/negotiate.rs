@@ -41,14 +41,20 @@ fn security_mode(conn: &Conn) -> u16 {
 
 /// Capabilities of the NEGOTIATE response. CAP_ENCRYPTION is only announced for 3.0/3.0.2, where it is
 /// how encryption is agreed; 3.1.1 agrees through the encryption context (MS-SMB2 3.3.5.4).
-fn capabilities(dialect: u16, cipher: bool) -> u32 {
+fn capabilities(dialect: u16, cipher: bool, leases: bool) -> u32 {
     let mtu = if dialect >= SMB2_1 { CAP_LARGE_MTU } else { 0 };
+    // Leasing exists from SMB 2.1 on (MS-SMB2 3.3.5.4), when `smb2 leases` is on.
+    let leasing = if leases && dialect >= SMB2_1 {
+        CAP_LEASING
+    } else {
+        0
+    };
     let encryption = if cipher && dialect < SMB3_1_1 {
         CAP_ENCRYPTION
     } else {
         0
     };
-    mtu | encryption
+    mtu | encryption | leasing
 }
 
 /// Encode the response body for `dialect` with the given 3.1.1 contexts.
@@ -212,7 +218,11 @@ pub fn handle(ctx: &mut Ctx<'_>, req: NegotiateRequest<'_>, out: &mut BytesMut) 
         client_capabilities: req.capabilities,
         client_dialects: req.dialects.clone(),
         server_security_mode: security_mode(conn),
-        server_capabilities: capabilities(dialect, choices.cipher.is_some()),
+        server_capabilities: capabilities(
+            dialect,
+            choices.cipher.is_some(),
+            conn.server.settings.leases,
+        ),
         cipher: choices.cipher,
         signing_algorithm: choices.signing,
     };
@@ -223,7 +233,11 @@ pub fn handle(ctx: &mut Ctx<'_>, req: NegotiateRequest<'_>, out: &mut BytesMut) 
     if dialect == SMB3_1_1 {
         conn.preauth().update(ctx.pdu);
     }
-    let caps = capabilities(dialect, choices.cipher.is_some());
+    let caps = capabilities(
+        dialect,
+        choices.cipher.is_some(),
+        conn.server.settings.leases,
+    );
     encode_response(conn, dialect, caps, choices.contexts, out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

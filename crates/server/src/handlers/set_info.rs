@@ -53,6 +53,10 @@ pub async fn handle(
         }
         _ => {
             let filter = changes(class, &buf);
+            if filter & cf::SIZE != 0 {
+                // A size change ends level II oplocks (MS-FSA 2.1.4.12).
+                crate::breaks::data_changed(&ctx.conn.server, &open);
+            }
             run_as(&open.unix, move || set_simple(&o, class, &buf)).await?;
             crate::notify::modified(&ctx.conn.server, &open, filter);
             if open.is_dir && open.node.delete_pending() {

@@ -70,6 +70,8 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
     {
         return Err(NtStatus::FILE_LOCK_CONFLICT);
     }
+    // Level II oplocks end before the data change (MS-FSA 2.1.4.12).
+    crate::breaks::data_changed(&ctx.conn.server, &open);
     let data = ctx.frame_slice(req.data);
     let file = Arc::clone(&open.file);
     let written = run_as(&open.unix, move || {

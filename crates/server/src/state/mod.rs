@@ -54,6 +54,10 @@ pub struct ServerSettings {
     pub limits: config::Limits,
     /// `kernel change notify`: changes made on disk by other programs reach CHANGE_NOTIFY watchers.
     pub kernel_change_notify: bool,
+    /// `oplock break timeout`: how long a break waits for its acknowledgment.
+    pub oplock_break_timeout: std::time::Duration,
+    /// `smb2 leases`: leasing is offered to SMB 2.1 and later clients.
+    pub leases: bool,
 }
 
 /// One configured share. IPC$ has no `vfs`.
@@ -80,6 +84,9 @@ pub struct ShareEntry {
     pub trees: Arc<AtomicU32>,
     /// `change notify`: CHANGE_NOTIFY is answered on this share.
     pub change_notify: bool,
+    /// `oplocks` and `level2 oplocks`.
+    pub oplocks: bool,
+    pub level2_oplocks: bool,
 }
 
 impl ShareEntry {
@@ -99,6 +106,8 @@ impl ShareEntry {
             names: Default::default(),
             trees: Default::default(),
             change_notify: false,
+            oplocks: false,
+            level2_oplocks: false,
         }
     }
 

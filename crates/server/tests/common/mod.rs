@@ -59,6 +59,8 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         logon_failure_window: std::time::Duration::from_secs(60),
         limits: config::Limits::default(),
         kernel_change_notify: true,
+        oplock_break_timeout: std::time::Duration::from_secs(35),
+        leases: true,
     }
 }
 

@@ -1,16 +1,25 @@
 //! The server-wide table of open files (MS-SMB2 3.3.1.10 GlobalOpenTable, MS-FSA 2.1.1.x shared per-file
 //! state): share-access checks (MS-FSA 2.1.5.1.2 "check sharing access") and delete-pending state that
 //! must be the same for every open of one file, across connections; byte-range locks and the blocking
-//! lock requests waiting for them (MS-FSA 2.1.5.7: granted in arrival order as ranges free up).
+//! lock requests waiting for them (MS-FSA 2.1.5.7: granted in arrival order as ranges free up); and
+//! the oplocks and leases of its opens ([`caching`]).
 
+mod caching;
+
+pub use caching::{Attach, Grant, LeaseId, LeaseRequest, Opener, OplockPolicy};
+
+use crate::breaks::BreakTarget;
+use crate::lease;
 use crate::locks::ByteRangeLock;
+use caching::{Caching, LeaseFiles, LeaseRecord};
 use proto::messages::create::access::{
     DELETE, FILE_APPEND_DATA, FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA,
 };
 use proto::NtStatus;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
 
 pub const FILE_SHARE_READ: u32 = 0x1;
 pub const FILE_SHARE_WRITE: u32 = 0x2;
@@ -19,16 +28,20 @@ pub const FILE_SHARE_DELETE: u32 = 0x4;
 /// Identifies a file: (device, inode).
 pub type FileKey = (u64, u64);
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Holder {
     open_id: u64,
     access: u32,
     share: u32,
+    caching: Caching,
+    /// Where its oplock breaks go (none for opens that can never hold an oplock).
+    target: Option<BreakTarget>,
 }
 
 #[derive(Debug, Default)]
 struct NodeState {
     holders: Vec<Holder>,
+    leases: Vec<LeaseRecord>,
     delete_pending: bool,
 }
 
@@ -41,6 +54,8 @@ pub struct FileNode {
     locks: Mutex<Vec<ByteRangeLock>>,
     /// Blocking lock requests waiting, oldest first (always locked after `locks`).
     waiting: Mutex<VecDeque<LockWaiter>>,
+    /// Fires when a break ends (acknowledged, timed out, or its open closed).
+    changed: watch::Sender<()>,
 }
 
 /// A blocking lock request waiting for its range.
@@ -61,8 +76,7 @@ const WRITE_LIKE: u32 = FILE_WRITE_DATA | FILE_APPEND_DATA;
 /// MS-FSA 2.1.5.1.2: does an open with `access`/`share` conflict with an existing holder?
 fn conflicts(h: &Holder, access: u32, share: u32) -> bool {
     // Opens that touch neither data nor existence take no part in sharing (MS-FSA 2.1.5.1.2).
-    let data = READ_LIKE | WRITE_LIKE | DELETE;
-    if access & data == 0 || h.access & data == 0 {
+    if !touches_data(access) || !touches_data(h.access) {
         return false;
     }
     let pairs = [
@@ -74,6 +88,11 @@ fn conflicts(h: &Holder, access: u32, share: u32) -> bool {
         (h.access & bits != 0 && share & share_bit == 0)
             || (access & bits != 0 && h.share & share_bit == 0)
     })
+}
+
+/// Opens that read, write, execute or delete (the others are attribute-only "stat" opens).
+fn touches_data(access: u32) -> bool {
+    access & (READ_LIKE | WRITE_LIKE | DELETE) != 0
 }
 
 impl FileNode {
@@ -156,18 +175,50 @@ impl FileNode {
 #[derive(Debug, Default)]
 pub struct FileTable {
     nodes: Mutex<HashMap<FileKey, Arc<FileNode>>>,
+    /// The file each lease was granted on (always locked after `nodes`).
+    leases: Mutex<LeaseFiles>,
 }
 
 impl FileTable {
-    /// Register an open of `key`, failing with SHARING_VIOLATION or DELETE_PENDING as MS-FSA requires.
-    pub fn attach(
+    /// Attach an open that asks for no oplock (tests); panics if it would have to wait.
+    #[cfg(test)]
+    pub fn attach_plain(
         &self,
         key: FileKey,
         open_id: u64,
         access: u32,
         share: u32,
     ) -> Result<Arc<FileNode>, NtStatus> {
+        let opener = Opener {
+            open_id,
+            access,
+            share,
+            oplock: crate::oplock::NewOpen::new(crate::oplock::OplockLevel::None, access, false),
+            lease: None,
+            target: None,
+            policy: OplockPolicy {
+                enabled: true,
+                level2: true,
+                break_timeout: tokio::time::Duration::from_secs(35),
+            },
+        };
+        match self.attach(key, opener, Instant::now())? {
+            Attach::Granted { node, .. } => Ok(node),
+            Attach::Wait { .. } => panic!("no oplock to wait for"),
+        }
+    }
+
+    /// Register an open of `key`: fails with DELETE_PENDING or SHARING_VIOLATION as MS-FSA 2.1.5.1.2
+    /// requires, with INVALID_PARAMETER when its lease key already names another file (MS-SMB2
+    /// 3.3.5.9.8), or asks the caller to wait while breaks it caused are outstanding.
+    pub fn attach(&self, key: FileKey, opener: Opener, now: Instant) -> Result<Attach, NtStatus> {
         let mut nodes = lock(&self.nodes);
+        let lease = opener.lease.map(|l| l.id);
+        if let Some(id) = lease {
+            if lock(&self.leases).get(&id).is_some_and(|file| *file != key) {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+        }
         let node = nodes
             .entry(key)
             .or_insert_with(|| {
@@ -176,25 +227,42 @@ impl FileTable {
                     state: Mutex::new(NodeState::default()),
                     locks: Mutex::new(Vec::new()),
                     waiting: Mutex::new(VecDeque::new()),
+                    changed: watch::channel(()).0,
                 })
             })
             .clone();
-        let mut st = lock(&node.state);
-        if st.delete_pending {
-            return Err(NtStatus::DELETE_PENDING);
+        // Under the table's lock, so a concurrent last detach cannot drop the node meanwhile.
+        let result = node.attach(opener, now);
+        if let (
+            Some(id),
+            Ok(Attach::Granted {
+                grant: Grant::Lease { .. },
+                ..
+            }),
+        ) = (lease, &result)
+        {
+            lock(&self.leases).insert(id, key);
         }
-        if st.holders.iter().any(|h| conflicts(h, access, share)) {
-            return Err(NtStatus::SHARING_VIOLATION);
-        }
-        st.holders.push(Holder {
-            open_id,
-            access,
-            share,
-        });
-        drop(st);
-        Ok(node)
+        drop(nodes);
+        result
     }
 
+    /// A lease break acknowledgment: the lease must exist (else STATUS_OBJECT_NAME_NOT_FOUND).
+    pub fn acknowledge_lease(
+        &self,
+        id: LeaseId,
+        state: lease::State,
+        now: Instant,
+    ) -> Result<lease::State, NtStatus> {
+        let nodes = lock(&self.nodes);
+        let node = lock(&self.leases)
+            .get(&id)
+            .and_then(|file| nodes.get(file))
+            .cloned()
+            .ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
+        drop(nodes);
+        node.acknowledge_lease(id, state, now)
+    }
     /// Remove an open. Returns true if it was the last one and the file is delete-pending: the caller
     /// must then delete the file.
     pub fn detach(&self, node: &FileNode, open_id: u64) -> bool {
@@ -202,11 +270,14 @@ impl FileTable {
         node.withdraw_open_waiters(open_id);
         lock(&node.locks).retain(|l| l.open_id != open_id);
         let mut st = lock(&node.state);
-        st.holders.retain(|h| h.open_id != open_id);
+        if let Some(gone) = caching::remove_holder(&mut st, open_id) {
+            lock(&self.leases).remove(&gone);
+        }
         let last = st.holders.is_empty();
         if last {
             nodes.remove(&node.key);
         }
+        node.changed.send_replace(());
         last && st.delete_pending
     }
 
@@ -239,19 +310,19 @@ mod tests {
     fn share_modes() {
         let t = FileTable::default();
         let n = t
-            .attach((1, 1), 1, FILE_READ_DATA, FILE_SHARE_READ)
+            .attach_plain((1, 1), 1, FILE_READ_DATA, FILE_SHARE_READ)
             .unwrap();
         assert_eq!(
-            t.attach((1, 1), 2, FILE_WRITE_DATA, 7).unwrap_err(),
+            t.attach_plain((1, 1), 2, FILE_WRITE_DATA, 7).unwrap_err(),
             NtStatus::SHARING_VIOLATION
         );
         assert_eq!(
-            t.attach((1, 1), 3, FILE_READ_DATA, FILE_SHARE_WRITE)
+            t.attach_plain((1, 1), 3, FILE_READ_DATA, FILE_SHARE_WRITE)
                 .unwrap_err(),
             NtStatus::SHARING_VIOLATION
         );
         let n2 = t
-            .attach((1, 1), 4, FILE_READ_DATA, FILE_SHARE_READ)
+            .attach_plain((1, 1), 4, FILE_READ_DATA, FILE_SHARE_READ)
             .unwrap();
         assert!(!t.detach(&n, 1));
         assert!(!t.detach(&n2, 4));
@@ -261,19 +332,19 @@ mod tests {
     #[test]
     fn attribute_only_opens_never_conflict() {
         let t = FileTable::default();
-        t.attach((1, 2), 1, FILE_READ_DATA | FILE_WRITE_DATA | DELETE, 0)
+        t.attach_plain((1, 2), 1, FILE_READ_DATA | FILE_WRITE_DATA | DELETE, 0)
             .unwrap();
-        t.attach((1, 2), 2, 0x80, 0).unwrap();
+        t.attach_plain((1, 2), 2, 0x80, 0).unwrap();
     }
 
     #[test]
     fn delete_pending_blocks_new_opens_and_last_close_deletes() {
         let t = FileTable::default();
-        let n = t.attach((2, 2), 1, DELETE, 7).unwrap();
-        let n2 = t.attach((2, 2), 2, 0, 7).unwrap();
+        let n = t.attach_plain((2, 2), 1, DELETE, 7).unwrap();
+        let n2 = t.attach_plain((2, 2), 2, 0, 7).unwrap();
         n.set_delete_pending(true);
         assert_eq!(
-            t.attach((2, 2), 3, 0, 7).unwrap_err(),
+            t.attach_plain((2, 2), 3, 0, 7).unwrap_err(),
             NtStatus::DELETE_PENDING
         );
         assert!(!t.detach(&n, 1));
@@ -292,7 +363,7 @@ mod tests {
     #[test]
     fn waiters_are_granted_in_arrival_order_when_ranges_free() {
         let t = FileTable::default();
-        let n = t.attach((3, 3), 1, FILE_READ_DATA, 7).unwrap();
+        let n = t.attach_plain((3, 3), 1, FILE_READ_DATA, 7).unwrap();
         assert!(n.lock_or_wait(100, range(1, 0)).is_ok());
         let mut first = n.lock_or_wait(101, range(2, 0)).unwrap_err();
         let mut second = n.lock_or_wait(102, range(3, 5)).unwrap_err();
@@ -310,8 +381,8 @@ mod tests {
     #[test]
     fn closing_an_open_withdraws_its_waiters() {
         let t = FileTable::default();
-        let n = t.attach((4, 4), 1, FILE_READ_DATA, 7).unwrap();
-        let n2 = t.attach((4, 4), 2, FILE_READ_DATA, 7).unwrap();
+        let n = t.attach_plain((4, 4), 1, FILE_READ_DATA, 7).unwrap();
+        let n2 = t.attach_plain((4, 4), 2, FILE_READ_DATA, 7).unwrap();
         assert!(n.lock_or_wait(1, range(1, 0)).is_ok());
         let mut w = n2.lock_or_wait(2, range(2, 0)).unwrap_err();
         t.detach(&n2, 2);

@@ -1,0 +1,304 @@
+//! The second half of CREATE (MS-SMB2 3.3.5.9 from the share-mode check on; MS-FSA 2.1.5.1.2): the
+//! file is open on disk, and the open now attaches to its file node, which grants an oplock or breaks
+//! the oplocks of other opens first. While breaks are outstanding the CREATE waits asynchronously
+//! (an interim response, then the final one when the holders acknowledge, close or time out), so the
+//! holder's acknowledgment can arrive on the same connection. Then the data are overwritten if asked,
+//! the open is registered and the response is built. Everything is owned, so the same code finishes a
+//! CREATE at once or from its pending operation.
+
+use crate::blocking::run_as;
+use crate::breaks::{self, BreakTarget};
+use crate::conn::Conn;
+use crate::files::{Attach, FileNode, Grant, LeaseId, LeaseRequest, Opener, OplockPolicy};
+use crate::open::Open;
+use crate::oplock::NewOpen;
+use crate::pending::{CancelReason, Cancelled, Final};
+use crate::session::Tree;
+use proto::create_context::{self as cc, LeaseContext, LeaseV2, OwnedCreateContext};
+use proto::messages::change_notify::completion_filter as cf;
+use proto::messages::create::{create_action, CreateResponse};
+use proto::messages::Body;
+use proto::{FileId, NtStatus};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use vfs::CreateAction;
+
+/// A CREATE whose file is open on disk, before it is attached to its file node.
+pub struct Opening {
+    pub conn: Arc<Conn>,
+    pub session_id: u64,
+    pub tree: Arc<Tree>,
+    pub path: vfs::SmbPath,
+    pub file: Arc<vfs::OpenFile>,
+    pub action: CreateAction,
+    pub stat: vfs::FileStat,
+    pub id: u64,
+    pub access: u32,
+    pub share_access: u32,
+    pub disposition: u32,
+    pub delete_on_close: bool,
+    pub allocation: Result<Option<u64>, NtStatus>,
+    pub oplock: NewOpen,
+    /// The RqLs context, when a lease was asked for and leasing is on.
+    pub lease: Option<LeaseContext>,
+    /// The connection's ClientGuid (a lease is named by it and its key).
+    pub client_guid: proto::Guid,
+    pub target: BreakTarget,
+    /// Create contexts answered with the response (MxAc, QFid).
+    pub contexts: Vec<OwnedCreateContext>,
+}
+
+/// Attached to the file node, or waiting for breaks to end.
+pub enum Step {
+    Attached(Arc<FileNode>, Grant),
+    Wait(watch::Receiver<()>, Instant),
+}
+
+impl Opening {
+    pub fn file_id(&self) -> FileId {
+        FileId {
+            persistent: self.id,
+            volatile: self.id,
+        }
+    }
+
+    /// Try to attach; the break notifications this causes are sent at once.
+    pub fn attach(&self) -> Result<Step, NtStatus> {
+        let share = &self.tree.share;
+        let opener = Opener {
+            open_id: self.id,
+            access: self.access,
+            share: self.share_access,
+            oplock: self.oplock,
+            lease: self.lease.map(|l| LeaseRequest {
+                id: LeaseId {
+                    client: self.client_guid,
+                    key: l.key,
+                },
+                state: l.state,
+                v2_epoch: l.v2.map(|v| v.epoch),
+            }),
+            target: Some(self.target.clone()),
+            policy: OplockPolicy {
+                // Directories get neither oplocks nor leases (no directory leasing).
+                enabled: share.oplocks
+                    && !self.stat.is_dir
+                    && !share.names.is_oplock_vetoed(self.path.file_name()),
+                level2: share.level2_oplocks,
+                break_timeout: self.conn.server.settings.oplock_break_timeout,
+            },
+        };
+        let key = (self.stat.dev, self.stat.ino);
+        match self.conn.server.files.attach(key, opener, Instant::now())? {
+            Attach::Granted {
+                node,
+                grant,
+                notices,
+            } => {
+                breaks::send(notices);
+                Ok(Step::Attached(node, grant))
+            }
+            Attach::Wait {
+                changed,
+                deadline,
+                notices,
+            } => {
+                breaks::send(notices);
+                Ok(Step::Wait(changed, deadline))
+            }
+        }
+    }
+
+    /// The pending CREATE: wait for the breaks to end (or time out), attach, finish. Cancellation
+    /// ends it with STATUS_CANCELLED (nothing when the connection is gone).
+    pub async fn wait(
+        self,
+        changed: watch::Receiver<()>,
+        deadline: Instant,
+        mut cancelled: Cancelled,
+    ) -> Option<Final> {
+        let result = tokio::select! {
+            r = self.attach_after(changed, deadline) => r,
+            reason = cancelled.reason() => match reason {
+                CancelReason::ConnectionLost => return None,
+                _ => Err(NtStatus::CANCELLED),
+            },
+        };
+        Some(match result {
+            Ok(resp) => Final::with_body(NtStatus::SUCCESS, |w, start| resp.encode(w, start)),
+            Err(status) => Final::error(status),
+        })
+    }
+
+    /// Wait for the breaks to end (or time out), attach and finish.
+    pub async fn attach_after(
+        self,
+        mut changed: watch::Receiver<()>,
+        mut deadline: Instant,
+    ) -> Result<CreateResponse, NtStatus> {
+        loop {
+            // A closed sender means the node went away with its last open: try again at once.
+            let _ = tokio::time::timeout_at(deadline, changed.changed()).await;
+            match self.attach()? {
+                Step::Attached(node, grant) => return self.finish(node, grant).await,
+                Step::Wait(c, d) => (changed, deadline) = (c, d),
+            }
+        }
+    }
+
+    /// Overwrite the data if asked, register the open, and build the response.
+    pub async fn finish(
+        mut self,
+        node: Arc<FileNode>,
+        grant: Grant,
+    ) -> Result<CreateResponse, NtStatus> {
+        let level = match grant {
+            Grant::Oplock(level) => level.to_wire(),
+            Grant::Lease {
+                state,
+                epoch,
+                breaking,
+                v2,
+            } => {
+                self.contexts
+                    .push(self.lease_response(state, epoch, breaking, v2));
+                proto::messages::create::oplock_level::LEASE
+            }
+        };
+        let server = Arc::clone(&self.conn.server);
+        let overwrite =
+            matches!(self.disposition, 0 | 4 | 5) && self.action == CreateAction::Opened;
+        let finished = finish_data(&self, overwrite).await;
+        let (action, stat) = finished.inspect_err(|_| {
+            server.files.detach(&node, self.id);
+        })?;
+        let file_id = self.file_id();
+        let open = Arc::new(Open {
+            file_id,
+            session_id: self.session_id,
+            tree: Arc::clone(&self.tree),
+            unix: Arc::clone(&self.tree.unix),
+            is_dir: stat.is_dir,
+            file: self.file,
+            node,
+            path: Mutex::new(self.path.clone()),
+            granted_access: self.access,
+            delete_on_close: AtomicBool::new(self.delete_on_close),
+            position: AtomicU64::new(0),
+            mode: AtomicU32::new(0),
+            search: Mutex::new(None),
+            busy: Arc::new(tokio::sync::RwLock::new(())),
+            watch: Mutex::new(None),
+        });
+        self.conn
+            .server
+            .opens
+            .insert(self.conn.id, self.id, Arc::clone(&open), usize::MAX);
+        if self.conn.session(self.session_id).is_none() {
+            // The session ended while this CREATE waited: the open goes with it.
+            if server.opens.remove(self.id).is_some() {
+                crate::lifecycle::close(&self.conn, &open, CancelReason::SessionClosed).await;
+            }
+            return Err(NtStatus::USER_SESSION_DELETED);
+        }
+        match action {
+            create_action::CREATED => {
+                crate::notify::added(&server, &self.tree, &self.path, stat.is_dir)
+            }
+            create_action::OVERWRITTEN | create_action::SUPERSEDED => {
+                crate::notify::modified(&server, &open, cf::SIZE | cf::LAST_WRITE | cf::ATTRIBUTES)
+            }
+            _ => {}
+        }
+        Ok(CreateResponse {
+            oplock_level: level,
+            flags: 0,
+            create_action: action,
+            creation_time: stat.creation_time,
+            last_access_time: stat.last_access_time,
+            last_write_time: stat.last_write_time,
+            change_time: stat.change_time,
+            allocation_size: stat.alloc_size,
+            end_of_file: stat.end_of_file(),
+            file_attributes: self
+                .tree
+                .share
+                .names
+                .attributes(&stat, self.path.file_name()),
+            file_id,
+            contexts: self.contexts,
+        })
+    }
+}
+
+impl Opening {
+    /// The RqLs response (MS-SMB2 2.2.14.2.10 and .11), in the version of the lease; a parent key
+    /// is echoed only when the request set it.
+    fn lease_response(
+        &self,
+        state: u32,
+        epoch: u16,
+        breaking: bool,
+        v2: bool,
+    ) -> OwnedCreateContext {
+        let req = self.lease.unwrap_or_default();
+        let parent = req
+            .v2
+            .filter(|_| req.flags & cc::lease_flags::PARENT_LEASE_KEY_SET != 0)
+            .map(|v| v.parent_key);
+        let mut flags = if breaking {
+            cc::lease_flags::BREAK_IN_PROGRESS
+        } else {
+            0
+        };
+        if parent.is_some() {
+            flags |= cc::lease_flags::PARENT_LEASE_KEY_SET;
+        }
+        let v2 = v2.then(|| LeaseV2 {
+            parent_key: parent.unwrap_or_default(),
+            epoch,
+        });
+        let data = LeaseContext {
+            key: req.key,
+            state,
+            flags,
+            v2,
+        }
+        .encode();
+        OwnedCreateContext::new(cc::name::REQUEST_LEASE, &data)
+    }
+}
+
+/// After the share-mode check passed: overwrite or supersede an existing file, and apply a requested
+/// allocation size to a new or overwritten one. Returns the CreateAction code and the file's final stat.
+async fn finish_data(o: &Opening, overwrite: bool) -> Result<(u32, vfs::FileStat), NtStatus> {
+    let (stat, action) = (o.stat.clone(), o.action);
+    let allocation = o
+        .allocation?
+        .filter(|_| !stat.is_dir && (overwrite || action != CreateAction::Opened));
+    if !overwrite && allocation.is_none() {
+        return Ok((action.code(), stat));
+    }
+    let f = Arc::clone(&o.file);
+    let stat = run_as(&o.tree.unix, move || {
+        if overwrite {
+            if f.is_dir() {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            f.set_len(0)?;
+        }
+        if let Some(size) = allocation {
+            f.allocate(size)?;
+        }
+        f.stat()
+    })
+    .await?;
+    let code = match (overwrite, o.disposition) {
+        (false, _) => action.code(),
+        (true, 0) => create_action::SUPERSEDED,
+        (true, _) => create_action::OVERWRITTEN,
+    };
+    Ok((code, stat))
+}

@@ -1,0 +1,156 @@
+"""Oplocks and leases over raw SMB2, two connections acting as two clients with their own ClientGuid: a batch
+oplock broken to level II by a second open (interim response, break notification, acknowledgment, then the
+second CREATE completes), a break nobody acknowledges (the CREATE goes on at `oplock break timeout`, the late
+acknowledgment is refused), a lease break with ACK_REQUIRED, what `rsmbd status` shows, `oplocks = no`, and
+hostile acknowledgments: for breaks never sent, at wrong levels, for unknown lease keys, and a flood of them."""
+
+import struct
+import subprocess
+import time
+
+import pytest
+
+import smb2raw as s
+from rsmbd_server import rsmbd_binary
+
+OPLOCK_BREAK = 18
+NONE, LEVEL_II, BATCH, LEASE = 0, 1, 9, 0xFF
+R, H, W = 1, 2, 4
+ACK_REQUIRED = 1
+UNSOLICITED = 0xFFFFFFFFFFFFFFFF
+INVALID_OPLOCK_PROTOCOL = 0xC00000E3
+UNSUCCESSFUL = 0xC0000001
+REQUEST_NOT_ACCEPTED = 0xC00000D0
+
+
+def client(server, name):
+    return s.logged_on(server, client_guid=name.ljust(16, "-").encode()[:16])
+
+
+def lease_context(key, state):
+    """A version 1 RqLs context (MS-SMB2 2.2.13.2.8)."""
+    return s.create_context(b"RqLs", key + struct.pack("<IIQ", state, 0, 0))
+
+
+def create_async(c, name, **kw):
+    """Send a CREATE and return its interim response (the CREATE waits on a break)."""
+    c.send(c.pdu(s.CREATE, s.create_body(name, **kw)))
+    interim = c.recv(skip_pending=False)[0]
+    assert interim.status == s.PENDING and interim.flags & s.FLAG_ASYNC, hex(interim.status)
+    return interim
+
+
+def notification(c):
+    """The next message, which must be a break notification."""
+    r = c.recv()[0]
+    assert (r.command, r.message_id, r.session_id) == (OPLOCK_BREAK, UNSOLICITED, 0), r
+    return r
+
+
+def oplock_ack(c, fid, level):
+    return c.call(OPLOCK_BREAK, struct.pack("<HBBI16s", 24, level, 0, 0, fid))
+
+
+def lease_ack(c, key, state):
+    return c.call(OPLOCK_BREAK, struct.pack("<HHI16sIQ", 36, 0, 0, key, state, 0))
+
+
+def status(server):
+    res = subprocess.run([str(rsmbd_binary()), "status", "--config", str(server.conf)], capture_output=True,
+                         text=True, timeout=10)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_second_client_breaks_a_batch_oplock_to_level_ii(server):
+    a, b = client(server, "client-a"), client(server, "client-b")
+    try:
+        r, fid = a.create("batch.bin", oplock=BATCH)
+        assert r.status == s.SUCCESS and r.body[2] == BATCH
+        assert "batch" in status(server)
+        create_async(b, "batch.bin")
+        n = notification(a)
+        assert struct.unpack_from("<HB", n.body) == (24, LEVEL_II) and n.body[8:24] == fid
+        ack = oplock_ack(a, fid, LEVEL_II)
+        assert ack.status == s.SUCCESS and ack.body[2] == LEVEL_II
+        final = b.recv()[0]
+        assert final.status == s.SUCCESS and final.body[2] == NONE
+        assert "level II" in status(server)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.rsmbd_conf(extra_global="oplock break timeout = 2")
+def test_unacknowledged_break_times_out_and_the_late_ack_is_refused(server):
+    a, b = client(server, "client-a"), client(server, "client-b")
+    try:
+        r, fid = a.create("slow.bin", oplock=BATCH)
+        assert r.body[2] == BATCH
+        started = time.monotonic()
+        create_async(b, "slow.bin")
+        notification(a)
+        final = b.recv()[0]
+        assert final.status == s.SUCCESS
+        assert time.monotonic() - started >= 1.5
+        assert oplock_ack(a, fid, LEVEL_II).status == INVALID_OPLOCK_PROTOCOL
+    finally:
+        a.close()
+        b.close()
+
+
+def test_lease_break_needs_an_acknowledgment(server):
+    a, b = client(server, "client-a"), client(server, "client-b")
+    k1, k2 = b"K" * 16, b"L" * 16
+    try:
+        r, _ = a.create("leased.bin", oplock=LEASE, contexts=lease_context(k1, R | H | W))
+        assert r.status == s.SUCCESS and r.body[2] == LEASE
+        assert "lease RWH" in status(server)
+        create_async(b, "leased.bin", oplock=LEASE, contexts=lease_context(k2, R | H | W))
+        n = notification(a)
+        size, epoch, flags, key, current, new = struct.unpack_from("<HHI16sII", n.body)
+        assert (size, flags, key, current, new) == (44, ACK_REQUIRED, k1, R | H | W, R | H)
+        # More than the break offers is refused; the offered state is accepted once.
+        assert lease_ack(a, k1, R | H | W).status == REQUEST_NOT_ACCEPTED
+        ack = lease_ack(a, k1, R | H)
+        assert ack.status == s.SUCCESS and struct.unpack_from("<I", ack.body, 24)[0] == R | H
+        assert lease_ack(a, k1, R | H).status == UNSUCCESSFUL
+        final = b.recv()[0]
+        assert final.status == s.SUCCESS and final.body[2] == LEASE
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.rsmbd_conf(extra_share="oplocks = no")
+def test_oplocks_no_grants_none(server):
+    with client(server, "client-a") as a:
+        r, _ = a.create("plain.bin", oplock=BATCH)
+        assert r.status == s.SUCCESS and r.body[2] == NONE
+        r, _ = a.create("plain2.bin", oplock=LEASE, contexts=lease_context(b"M" * 16, R | H | W))
+        assert r.status == s.SUCCESS and r.body[2] == NONE
+
+
+def test_hostile_acknowledgments_get_windows_statuses_and_cannot_grow_the_server(server):
+    """Acknowledgments for breaks never sent, at levels never offered, for unknown lease keys and closed
+    handles, and 3,000 of them pipelined on one connection: each gets its status, memory stays flat, and the
+    server goes on serving."""
+    with client(server, "client-a") as a:
+        r, fid = a.create("ack.bin", oplock=BATCH)
+        assert r.body[2] == BATCH
+        assert oplock_ack(a, fid, LEVEL_II).status == INVALID_OPLOCK_PROTOCOL
+        assert oplock_ack(a, fid, 0x42).status == INVALID_OPLOCK_PROTOCOL
+        assert lease_ack(a, b"?" * 16, R).status == s.OBJECT_NAME_NOT_FOUND
+        assert oplock_ack(a, b"\x07" * 16, NONE).status == s.FILE_CLOSED
+        # A malformed acknowledgment (neither 24 nor 36 bytes) is an invalid parameter.
+        assert a.call(OPLOCK_BREAK, struct.pack("<HH", 30, 0) + b"\0" * 28).status == s.INVALID_PARAMETER
+        rss_before = s.rss_kib(server.proc.pid)
+        bodies = [struct.pack("<HBBI16s", 24, LEVEL_II, 0, 0, fid),
+                  struct.pack("<HHI16sIQ", 36, 0, 0, b"?" * 16, R, 0)] * 1500
+        for start in range(0, len(bodies), 50):
+            batch = bodies[start:start + 50]
+            a.send_raw(b"".join(s.netbios(a.pdu(OPLOCK_BREAK, body)) for body in batch))
+            statuses = {a.recv()[0].status for _ in batch}
+            assert statuses <= {INVALID_OPLOCK_PROTOCOL, s.OBJECT_NAME_NOT_FOUND}, statuses
+        assert s.rss_kib(server.proc.pid) - rss_before < 16 * 1024
+    s.still_serving(server)
