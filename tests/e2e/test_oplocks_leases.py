@@ -18,9 +18,6 @@ NONE, LEVEL_II, BATCH, LEASE = 0, 1, 9, 0xFF
 R, H, W = 1, 2, 4
 ACK_REQUIRED = 1
 UNSOLICITED = 0xFFFFFFFFFFFFFFFF
-INVALID_OPLOCK_PROTOCOL = 0xC00000E3
-UNSUCCESSFUL = 0xC0000001
-REQUEST_NOT_ACCEPTED = 0xC00000D0
 
 
 def client(server, name):
@@ -93,7 +90,7 @@ def test_unacknowledged_break_times_out_and_the_late_ack_is_refused(server):
         final = b.recv()[0]
         assert final.status == s.SUCCESS
         assert time.monotonic() - started >= 1.5
-        assert oplock_ack(a, fid, LEVEL_II).status == INVALID_OPLOCK_PROTOCOL
+        assert oplock_ack(a, fid, LEVEL_II).status == s.INVALID_OPLOCK_PROTOCOL
     finally:
         a.close()
         b.close()
@@ -111,10 +108,10 @@ def test_lease_break_needs_an_acknowledgment(server):
         size, epoch, flags, key, current, new = struct.unpack_from("<HHI16sII", n.body)
         assert (size, flags, key, current, new) == (44, ACK_REQUIRED, k1, R | H | W, R | H)
         # More than the break offers is refused; the offered state is accepted once.
-        assert lease_ack(a, k1, R | H | W).status == REQUEST_NOT_ACCEPTED
+        assert lease_ack(a, k1, R | H | W).status == s.REQUEST_NOT_ACCEPTED
         ack = lease_ack(a, k1, R | H)
         assert ack.status == s.SUCCESS and struct.unpack_from("<I", ack.body, 24)[0] == R | H
-        assert lease_ack(a, k1, R | H).status == UNSUCCESSFUL
+        assert lease_ack(a, k1, R | H).status == s.UNSUCCESSFUL
         final = b.recv()[0]
         assert final.status == s.SUCCESS and final.body[2] == LEASE
     finally:
@@ -138,8 +135,8 @@ def test_hostile_acknowledgments_get_windows_statuses_and_cannot_grow_the_server
     with client(server, "client-a") as a:
         r, fid = a.create("ack.bin", oplock=BATCH)
         assert r.body[2] == BATCH
-        assert oplock_ack(a, fid, LEVEL_II).status == INVALID_OPLOCK_PROTOCOL
-        assert oplock_ack(a, fid, 0x42).status == INVALID_OPLOCK_PROTOCOL
+        assert oplock_ack(a, fid, LEVEL_II).status == s.INVALID_OPLOCK_PROTOCOL
+        assert oplock_ack(a, fid, 0x42).status == s.INVALID_OPLOCK_PROTOCOL
         assert lease_ack(a, b"?" * 16, R).status == s.OBJECT_NAME_NOT_FOUND
         assert oplock_ack(a, b"\x07" * 16, NONE).status == s.FILE_CLOSED
         # A malformed acknowledgment (neither 24 nor 36 bytes) is an invalid parameter.
@@ -151,6 +148,6 @@ def test_hostile_acknowledgments_get_windows_statuses_and_cannot_grow_the_server
             batch = bodies[start:start + 50]
             a.send_raw(b"".join(s.netbios(a.pdu(OPLOCK_BREAK, body)) for body in batch))
             statuses = {a.recv()[0].status for _ in batch}
-            assert statuses <= {INVALID_OPLOCK_PROTOCOL, s.OBJECT_NAME_NOT_FOUND}, statuses
+            assert statuses <= {s.INVALID_OPLOCK_PROTOCOL, s.OBJECT_NAME_NOT_FOUND}, statuses
         assert s.rss_kib(server.proc.pid) - rss_before < 16 * 1024
     s.still_serving(server)

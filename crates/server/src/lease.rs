@@ -10,7 +10,8 @@
 //!   superset of what the lease holds, else the lease stays as it is.
 //! - Another open that touches data breaks W (RWH to RH, RW to R); one that overwrites breaks
 //!   everything; a sharing conflict breaks only H (RWH to RW: the holder may close its cached
-//!   handles), and the open then fails unless the holder closed.
+//!   handles), and the open then fails unless the holder closed; an open with delete-on-close
+//!   breaks H too.
 //! - Breaks from a state with W or H need an acknowledgment; R to none does not. The new open
 //!   waits for it only when W or (for a conflict) H goes.
 //! - A write, byte-range lock or size change through another lease's open breaks leases to none.
@@ -135,10 +136,16 @@ impl Lease {
             self.state & !H
         } else if new.overwrite {
             0
-        } else if new.lease_data {
-            self.state & !W
         } else {
-            self.state
+            let mut to = self.state;
+            if new.lease_data {
+                to &= !W;
+            }
+            if new.delete_on_close {
+                // smbtorture smb2.lease.unlink: RH to R, so the last close can delete the file.
+                to &= !H;
+            }
+            to
         };
         let loses = self.state & !to;
         self.break_to(to, loses & W != 0 || (conflict && loses & H != 0))

@@ -93,6 +93,8 @@ pub struct NewOpen {
     pub lease_data: bool,
     /// Its disposition overwrites or supersedes the file.
     pub overwrite: bool,
+    /// It opens with FILE_DELETE_ON_CLOSE: cached handles would keep the file from going away.
+    pub delete_on_close: bool,
 }
 
 impl NewOpen {
@@ -104,6 +106,7 @@ impl NewOpen {
             data: !is_stat_open(access),
             lease_data: !is_lease_stat_open(access),
             overwrite,
+            delete_on_close: false,
         }
     }
 

@@ -197,11 +197,14 @@ pub async fn handle(
         allocation: requested_allocation(&contexts),
         lease,
         client_guid: ctx.conn.negotiated().map_or([0; 16], |n| n.client_guid),
-        oplock: NewOpen::new(
-            requested,
-            access,
-            matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened,
-        ),
+        oplock: NewOpen {
+            delete_on_close,
+            ..NewOpen::new(
+                requested,
+                access,
+                matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened,
+            )
+        },
         target: BreakTarget {
             channel: Arc::downgrade(&ctx.conn.channel),
             file_id: FileId {
