@@ -6,7 +6,7 @@
 #                          [--protection LIST] [--no-install] [--keep] [--perf FILE]
 #   --runs N      measure every row N times per server, alternating the servers (default 3)
 #   --quick       one run with small sizes (64 MiB files, 200 files, 50 connections, 2 s smbtorture runs)
-#   --only GROUPS comma-separated subset of: get,put,meta,parallel,torture,memory,ceilings; seq = get,put
+#   --only GROUPS comma-separated subset of: get,put,meta,parallel,torture,leases,memory,ceilings; seq = get,put
 #                 (default: all)
 #   --servers S   rsmbd, samba or both (default both)
 #   --size MIB    size of the sequential get/put file and of each parallel file (default 1024 and 256)
@@ -51,9 +51,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$QUICK" -eq 1 ]; then
-    RUNS=1 BIG_MIB=64 PAR_MIB=64 META_FILES=200 TORTURE_SECS=2 CONNS=50
+    RUNS=1 BIG_MIB=64 PAR_MIB=64 META_FILES=200 TORTURE_SECS=2 CONNS=50 LEASE_OPENS=200
 else
-    BIG_MIB=1024 PAR_MIB=256 META_FILES=2000 TORTURE_SECS=10 CONNS=300
+    BIG_MIB=1024 PAR_MIB=256 META_FILES=2000 TORTURE_SECS=10 CONNS=300 LEASE_OPENS=2000
 fi
 if [ -n "$SIZE_MIB" ]; then BIG_MIB=$SIZE_MIB PAR_MIB=$SIZE_MIB; fi
 PAR_CLIENTS=8
@@ -209,12 +209,14 @@ make_data() {
     mkdir -p "$MNT/src" "$MNT/client"
     say "writing test files on $MNT (${BIG_MIB} MiB, ${PAR_CLIENTS} x ${PAR_MIB} MiB)"
     head -c "${BIG_MIB}M" /dev/urandom >"$MNT/src/big.bin"
+    head -c 65536 /dev/urandom >"$MNT/src/small.bin"
     for i in $(seq "$PAR_CLIENTS"); do head -c "${PAR_MIB}M" /dev/urandom >"$MNT/src/p$i.bin"; done
     for srv in "${SERVER_LIST[@]}"; do
         DIR[$srv]="$MNT/$srv"
         mkdir -p "${DIR[$srv]}/par" "${DIR[$srv]}/meta"
         # Hard links: both shares serve the very same tmpfs pages.
         ln "$MNT/src/big.bin" "${DIR[$srv]}/big.bin"
+        ln "$MNT/src/small.bin" "${DIR[$srv]}/small.bin"
         for i in $(seq "$PAR_CLIENTS"); do ln "$MNT/src/p$i.bin" "${DIR[$srv]}/par/p$i.bin"; done
     done
     chown -R "$BENCH_USER:" "$MNT"
@@ -405,6 +407,18 @@ meta() { # server
     record meta-delete "Delete ${META_FILES} files" files/s higher "$srv" "$d"
 }
 
+# Re-opens of one small file under a read-handle lease that a first open holds (bench/leases.py).
+leases() { # server
+    local srv=$1 v=NA out
+    if out=$(python3 "$BENCH/leases.py" --host 127.0.0.1 --port "${PORT[$srv]}" --user "$BENCH_USER" \
+        --share "$SHARE" --file small.bin --count "$LEASE_OPENS" 2>"$WORK/leases.err"); then
+        v=$(cut -f1 <<<"$out")
+    else
+        { echo "== leases.py $srv failed (run $RUN)"; tail -20 "$WORK/leases.err"; } >>"$LOG"
+    fi
+    record lease-reopen "Open+read 4 KiB+close one file ${LEASE_OPENS} times under an RH lease" opens/s higher "$srv" "$v"
+}
+
 parallel() { # server
     local srv=$1 i pids=() ok=1 t0 v=NA
     t0=$EPOCHREALTIME
@@ -504,6 +518,7 @@ one_run() {
             done
         done
     fi
+    if want leases; then for srv in "${order[@]}"; do leases "$srv"; done; fi
     if want memory; then for srv in "${order[@]}"; do memory "$srv"; done; fi
     if want ceilings; then ceilings; fi
 }

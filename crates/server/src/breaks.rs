@@ -8,10 +8,14 @@
 //! that is gone is dropped, and the break then ends with the close of the open or its timeout.
 
 use crate::channel::Channel;
+use crate::dispatch::Ctx;
+use crate::files::FileNode;
+use crate::lease::LeaseKey;
 use crate::open::Open;
 use crate::oplock::OplockLevel;
 use crate::security;
 use crate::session::Session;
+use crate::session::Tree;
 use crate::state::ServerState;
 use bytes::{BufMut, BytesMut};
 use proto::messages::oplock_break::{
@@ -20,6 +24,8 @@ use proto::messages::oplock_break::{
 use proto::messages::Body;
 use proto::{Command, FileId, Header, HeaderFlags, NtStatus, HEADER_LEN};
 use std::sync::Weak;
+use tokio::time::Instant;
+use vfs::SmbPath;
 
 /// Where the breaks of one open go.
 #[derive(Clone, Debug)]
@@ -56,6 +62,45 @@ pub enum NoticeKind {
 pub fn data_changed(server: &ServerState, open: &Open) {
     let timeout = server.settings.oplock_break_timeout;
     send(open.node.data_changed(open.file_id.volatile, timeout));
+}
+
+/// Let the holders of handle caching on `node` give it up before a rename through open `by` (or over
+/// the file): send the breaks and wait for them to end or time out. Later frames of the connection are
+/// let through meanwhile, since the acknowledgment may come on it.
+pub async fn release_handles(ctx: &mut Ctx<'_>, node: &FileNode, by: Option<u64>) {
+    let timeout = ctx.conn.server.settings.oplock_break_timeout;
+    while let Some(mut pause) = node.break_handle_caching(by, Instant::now(), timeout) {
+        send(std::mem::take(&mut pause.notices));
+        ctx.let_later_frames_pass();
+        // A closed sender cannot happen while `node` is held; either way the loop checks again.
+        let _ = tokio::time::timeout_at(pause.deadline, pause.changed.changed()).await;
+    }
+}
+
+/// An entry of `path`'s directory on `tree` was added, removed or renamed: break the directory's
+/// leases (but the one `parent` names, the changing open's parent lease key). Free while no directory
+/// holds a lease.
+pub fn dir_changed(server: &ServerState, tree: &Tree, path: &SmbPath, parent: Option<LeaseKey>) {
+    if !server.files.has_dir_leases() {
+        return;
+    }
+    let dir = path
+        .parent_and_name()
+        .map_or_else(SmbPath::root, |(p, _)| p);
+    // A stat beneath the share root as the daemon: only the directory's identity is needed.
+    let Some(st) = tree.share.vfs.as_ref().and_then(|v| v.stat(&dir).ok()) else {
+        return;
+    };
+    if let Some(node) = server.files.node((st.dev, st.ino)) {
+        let timeout = server.settings.oplock_break_timeout;
+        let notices = node.child_changed(parent, Instant::now(), timeout);
+        tracing::debug!(
+            dir = dir.as_unix(),
+            breaks = notices.len(),
+            "directory changed"
+        );
+        send(notices);
+    }
 }
 
 /// Send each notice through its open's channel, in the background (the channel's queue may be full).

@@ -191,11 +191,12 @@ impl Lease {
         }
     }
 
-    /// A break not acknowledged by its deadline takes the lease to the state it was broken to.
+    /// A break not acknowledged by its deadline leaves the lease with nothing (smbtorture
+    /// smb2.lease.timeout: the late acknowledgment is STATUS_UNSUCCESSFUL and the state is none).
     pub fn expire(&mut self, now: Instant) -> bool {
         match self.breaking {
             Some(b) if b.deadline <= now => {
-                self.state = b.to;
+                self.state = 0;
                 self.breaking = None;
                 true
             }
@@ -289,6 +290,12 @@ mod tests {
         tokio::time::advance(TIMEOUT).await;
         assert!(l.expire(Instant::now()));
         assert_eq!((l.state, l.breaking), (0, None));
+        // Also from a break that would have kept something.
+        let mut l = Lease::new(R | H | W, 0);
+        l.apply(Effect::BreakAndWait(R | H), Instant::now(), TIMEOUT);
+        tokio::time::advance(TIMEOUT).await;
+        assert!(l.expire(Instant::now()));
+        assert_eq!(l.state, 0);
     }
 
     #[test]

@@ -66,6 +66,11 @@ pub async fn connection_lost(conn: &Conn) {
 
 /// Drop an open from the file table; if it was the last open of a delete-pending file, delete the file.
 async fn release(conn: &Conn, open: &Arc<Open>) {
+    if open.written.load(std::sync::atomic::Ordering::Relaxed) {
+        // smbtorture smb2.lease.v2_request: the close of a written file breaks its directory's
+        // leases (what the directory lists has changed), unless it was opened under that lease.
+        crate::breaks::dir_changed(&conn.server, &open.tree, &open.path(), open.parent_lease);
+    }
     if open.delete_on_close() {
         open.node.set_delete_pending(true);
         if open.is_dir {
@@ -97,7 +102,11 @@ async fn release(conn: &Conn, open: &Arc<Open>) {
     })
     .await;
     match res {
-        Ok(()) => crate::notify::removed(&conn.server, &open.tree, &open.path(), open.is_dir),
+        Ok(()) => {
+            let path = open.path();
+            crate::notify::removed(&conn.server, &open.tree, &path, open.is_dir);
+            crate::breaks::dir_changed(&conn.server, &open.tree, &path, None);
+        }
         Err(status) => tracing::info!(
             "delete on close of {} failed: {status}",
             open.path().as_unix()

@@ -41,6 +41,12 @@ pub struct Open {
     pub busy: Arc<tokio::sync::RwLock<()>>,
     /// The change-notify watch of a directory open, from its first CHANGE_NOTIFY.
     pub watch: Mutex<Option<Arc<crate::notify::Watch>>>,
+    /// The parent directory's lease key this open was made under (a version 2 lease's
+    /// ParentLeaseKey): its changes do not break that directory lease.
+    pub parent_lease: Option<[u8; 16]>,
+    /// Data was written through this handle: its close changes what the directory lists
+    /// (last write time, size), which breaks the directory's leases.
+    pub written: AtomicBool,
 }
 
 impl Open {

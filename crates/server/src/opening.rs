@@ -45,6 +45,8 @@ pub struct Opening {
     pub lease: Option<LeaseContext>,
     /// The connection's ClientGuid (a lease is named by it and its key).
     pub client_guid: proto::Guid,
+    /// The connection negotiated directory leasing (SMB2_GLOBAL_CAP_DIRECTORY_LEASING).
+    pub dir_leasing: bool,
     pub target: BreakTarget,
     /// Create contexts answered with the response (MxAc, QFid).
     pub contexts: Vec<OwnedCreateContext>,
@@ -79,12 +81,15 @@ impl Opening {
                 },
                 state: l.state,
                 v2_epoch: l.v2.map(|v| v.epoch),
+                parent: self.parent_key(),
             }),
             target: Some(self.target.clone()),
+            dir: self.stat.is_dir,
             policy: OplockPolicy {
-                // Directories get neither oplocks nor leases (no directory leasing).
+                // A directory gets a version 2 lease when directory leasing was negotiated, nothing else.
                 enabled: share.oplocks
-                    && !self.stat.is_dir
+                    && (!self.stat.is_dir
+                        || self.dir_leasing && self.lease.is_some_and(|l| l.v2.is_some()))
                     && !share.names.is_oplock_vetoed(self.path.file_name()),
                 level2: share.level2_oplocks,
                 break_timeout: self.conn.server.settings.oplock_break_timeout,
@@ -168,6 +173,7 @@ impl Opening {
             }
         };
         let server = Arc::clone(&self.conn.server);
+        let parent = self.parent_key();
         let overwrite =
             matches!(self.disposition, 0 | 4 | 5) && self.action == CreateAction::Opened;
         let finished = finish_data(&self, overwrite).await;
@@ -191,6 +197,8 @@ impl Opening {
             search: Mutex::new(None),
             busy: Arc::new(tokio::sync::RwLock::new(())),
             watch: Mutex::new(None),
+            parent_lease: parent,
+            written: AtomicBool::new(false),
         });
         self.conn
             .server
@@ -205,7 +213,8 @@ impl Opening {
         }
         match action {
             create_action::CREATED => {
-                crate::notify::added(&server, &self.tree, &self.path, stat.is_dir)
+                crate::notify::added(&server, &self.tree, &self.path, stat.is_dir);
+                crate::breaks::dir_changed(&server, &self.tree, &self.path, parent);
             }
             create_action::OVERWRITTEN | create_action::SUPERSEDED => {
                 crate::notify::modified(&server, &open, cf::SIZE | cf::LAST_WRITE | cf::ATTRIBUTES)
@@ -234,6 +243,13 @@ impl Opening {
 }
 
 impl Opening {
+    /// The parent directory's lease key the request names (version 2, PARENT_LEASE_KEY_SET).
+    fn parent_key(&self) -> Option<[u8; 16]> {
+        let l = self.lease?;
+        l.v2.filter(|_| l.flags & cc::lease_flags::PARENT_LEASE_KEY_SET != 0)
+            .map(|v| v.parent_key)
+    }
+
     /// The RqLs response (MS-SMB2 2.2.14.2.10 and .11), in the version of the lease; a parent key
     /// is echoed only when the request set it.
     fn lease_response(
@@ -244,10 +260,7 @@ impl Opening {
         v2: bool,
     ) -> OwnedCreateContext {
         let req = self.lease.unwrap_or_default();
-        let parent = req
-            .v2
-            .filter(|_| req.flags & cc::lease_flags::PARENT_LEASE_KEY_SET != 0)
-            .map(|v| v.parent_key);
+        let parent = self.parent_key();
         let mut flags = if breaking {
             cc::lease_flags::BREAK_IN_PROGRESS
         } else {

@@ -108,6 +108,8 @@ impl Fixture {
             search: Mutex::new(None),
             busy: Arc::new(tokio::sync::RwLock::new(())),
             watch: Mutex::new(None),
+            parent_lease: None,
+            written: AtomicBool::new(false),
         });
         assert!(server
             .opens

@@ -56,6 +56,8 @@ pub struct LeaseRequest {
     pub state: lease::State,
     /// Version 2: the client's epoch.
     pub v2_epoch: Option<u16>,
+    /// Version 2: the lease key of the parent directory's lease (ParentLeaseKey, when set).
+    pub parent: Option<LeaseKey>,
 }
 
 /// An open asking to be attached to its file.
@@ -68,6 +70,8 @@ pub struct Opener {
     pub lease: Option<LeaseRequest>,
     pub target: Option<BreakTarget>,
     pub policy: OplockPolicy,
+    /// A directory: only its (version 2) lease is granted, R or RH.
+    pub dir: bool,
 }
 
 /// What the new open was granted.
@@ -80,6 +84,15 @@ pub enum Grant {
         breaking: bool,
         v2: bool,
     },
+}
+
+/// Breaks an operation must wait for: until `changed` fires or `deadline`, whichever is first; the
+/// notices must be sent first.
+#[derive(Debug)]
+pub struct Pause {
+    pub changed: watch::Receiver<()>,
+    pub deadline: Instant,
+    pub notices: Vec<Notice>,
 }
 
 /// The outcome of attaching; either way the notices must be sent.
@@ -218,6 +231,71 @@ impl FileNode {
             holders, leases, ..
         } = &mut *st;
         for l in leases.iter_mut().filter(|l| Some(l.id) != writer) {
+            let effect = l.lease.effect_of_data_change();
+            let target = lease_target(holders, l.id);
+            lease_apply(l, target, effect, now, timeout, &mut notices);
+        }
+        notices
+    }
+
+    /// A rename through open `by` (or, with `by` none, over this file): the leases of other opens
+    /// lose handle caching, since a cached handle would keep the name in use (MS-FSA 2.1.5.15.12;
+    /// smbtorture smb2.lease.rename_wait, v2_rename). Returns what the rename must wait for.
+    pub fn break_handle_caching(
+        &self,
+        by: Option<u64>,
+        now: Instant,
+        timeout: Duration,
+    ) -> Option<Pause> {
+        let mut st = lock(&self.state);
+        st.expire(now);
+        let own = by.and_then(|id| {
+            st.holders
+                .iter()
+                .find(|h| h.open_id == id)
+                .and_then(lease_of)
+        });
+        let mut notices = Vec::new();
+        let mut wait = false;
+        let NodeState {
+            holders, leases, ..
+        } = &mut *st;
+        for l in leases
+            .iter_mut()
+            .filter(|l| Some(l.id) != own && l.lease.state & lease::H != 0)
+        {
+            let Some(target) = lease_target(holders, l.id) else {
+                continue;
+            };
+            wait = true;
+            if l.lease.breaking.is_none() {
+                let effect = lease::Effect::BreakAndWait(l.lease.state & !lease::H);
+                lease_apply(l, Some(target), effect, now, timeout, &mut notices);
+            }
+        }
+        wait.then(|| Pause {
+            changed: self.changed.subscribe(),
+            deadline: st.next_deadline().unwrap_or(now + timeout),
+            notices,
+        })
+    }
+
+    /// Something in this directory changed (an entry added, removed or renamed): its leases lose
+    /// everything, except the lease named as the changing open's parent lease key (MS-SMB2
+    /// 3.3.4.7; smbtorture smb2.lease.v2_request). Nobody waits for the acknowledgments.
+    pub fn child_changed(
+        &self,
+        parent: Option<LeaseKey>,
+        now: Instant,
+        timeout: Duration,
+    ) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        let mut st = lock(&self.state);
+        st.expire(now);
+        let NodeState {
+            holders, leases, ..
+        } = &mut *st;
+        for l in leases.iter_mut().filter(|l| Some(l.id.key) != parent) {
             let effect = l.lease.effect_of_data_change();
             let target = lease_target(holders, l.id);
             lease_apply(l, target, effect, now, timeout, &mut notices);
@@ -371,7 +449,11 @@ fn grant(st: &mut NodeState, o: &Opener) -> Grant {
     let enabled = o.policy.enabled && o.target.is_some();
     let (caching, grant) = match (o.lease, &o.target) {
         (Some(req), Some(_)) if enabled => {
-            let allowed = lease::allowed(touch_data, hold_oplock);
+            let mut allowed = lease::allowed(touch_data, hold_oplock);
+            if o.dir {
+                // A directory's contents are not cached for writing (MS-SMB2 3.3.5.9.11).
+                allowed &= !lease::W;
+            }
             (Caching::Lease(req.id), lease_record(st, req, allowed))
         }
         _ => {
@@ -484,3 +566,227 @@ pub(super) fn remove_holder(st: &mut NodeState, open_id: u64) -> Option<LeaseId>
 
 /// The file a lease was granted on, as the server-wide lease table knows it.
 pub(super) type LeaseFiles = std::collections::HashMap<LeaseId, FileKey>;
+
+#[cfg(test)]
+mod tests {
+    //! The file node's caching decisions, on tokio's paused clock (no real waiting).
+    use super::super::FileTable;
+    use super::*;
+    use proto::FileId;
+    use std::sync::Weak;
+
+    const ALL: u32 = 0x001f_01ff;
+    const TIMEOUT: Duration = Duration::from_secs(35);
+
+    fn target(id: u64) -> BreakTarget {
+        BreakTarget {
+            channel: Weak::new(),
+            file_id: FileId {
+                persistent: id,
+                volatile: id,
+            },
+            encrypt_for: None,
+        }
+    }
+
+    fn opener(id: u64, requested: OplockLevel, lease: Option<(u8, lease::State)>) -> Opener {
+        Opener {
+            open_id: id,
+            access: ALL,
+            share: 7,
+            oplock: NewOpen::new(requested, ALL, false),
+            lease: lease.map(|(key, state)| LeaseRequest {
+                id: LeaseId {
+                    client: [key; 16],
+                    key: [key; 16],
+                },
+                state,
+                v2_epoch: Some(5),
+                parent: None,
+            }),
+            target: Some(target(id)),
+            policy: OplockPolicy {
+                enabled: true,
+                level2: true,
+                break_timeout: TIMEOUT,
+            },
+            dir: false,
+        }
+    }
+
+    fn granted(a: Attach) -> (Arc<FileNode>, Grant, Vec<Notice>) {
+        match a {
+            Attach::Granted {
+                node,
+                grant,
+                notices,
+            } => (node, grant, notices),
+            Attach::Wait { .. } => panic!("expected a grant"),
+        }
+    }
+
+    fn waits(a: Attach) -> (watch::Receiver<()>, Instant, Vec<Notice>) {
+        match a {
+            Attach::Wait {
+                changed,
+                deadline,
+                notices,
+            } => (changed, deadline, notices),
+            Attach::Granted { .. } => panic!("expected to wait"),
+        }
+    }
+
+    const KEY: FileKey = (9, 9);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_close_racing_the_break_lets_the_waiting_open_through() {
+        let t = FileTable::default();
+        let now = Instant::now();
+        let (node, grant, _) = granted(
+            t.attach(KEY, opener(1, OplockLevel::Batch, None), now)
+                .unwrap(),
+        );
+        assert_eq!(grant, Grant::Oplock(OplockLevel::Batch));
+        let (mut changed, deadline, notices) = waits(
+            t.attach(KEY, opener(2, OplockLevel::Batch, None), now)
+                .unwrap(),
+        );
+        assert_eq!(deadline, now + TIMEOUT);
+        assert_eq!(notices.len(), 1);
+        // The holder closes (or its connection goes) instead of acknowledging.
+        t.detach(&node, 1);
+        changed.changed().await.unwrap();
+        let (_, grant, _) = granted(
+            t.attach(KEY, opener(2, OplockLevel::Batch, None), now)
+                .unwrap(),
+        );
+        assert_eq!(grant, Grant::Oplock(OplockLevel::Batch));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unacknowledged_break_expires_at_its_deadline() {
+        let t = FileTable::default();
+        let now = Instant::now();
+        let (node, _, _) = granted(
+            t.attach(KEY, opener(1, OplockLevel::Batch, None), now)
+                .unwrap(),
+        );
+        let (_, deadline, _) = waits(
+            t.attach(KEY, opener(2, OplockLevel::None, None), now)
+                .unwrap(),
+        );
+        // Before the deadline the open still waits, without a second notice.
+        let (_, _, again) = waits(
+            t.attach(KEY, opener(2, OplockLevel::None, None), now)
+                .unwrap(),
+        );
+        assert!(again.is_empty());
+        tokio::time::advance(TIMEOUT).await;
+        let (_, grant, _) = granted(
+            t.attach(KEY, opener(2, OplockLevel::None, None), deadline)
+                .unwrap(),
+        );
+        assert_eq!(grant, Grant::Oplock(OplockLevel::None));
+        assert_eq!(node.oplock(1), OplockLevel::None);
+        assert_eq!(
+            node.acknowledge(1, Some(OplockLevel::LevelII), Instant::now()),
+            Err(NtStatus::INVALID_OPLOCK_PROTOCOL)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_opens_share_one_lease_broken_once_with_ordered_epochs() {
+        let t = FileTable::default();
+        let now = Instant::now();
+        let rwh = lease::R | lease::H | lease::W;
+        let (_, first, _) = granted(
+            t.attach(KEY, opener(1, OplockLevel::None, Some((1, lease::R))), now)
+                .unwrap(),
+        );
+        // A new version 2 lease starts one past the client's epoch (5); an upgrade counts one more.
+        assert!(matches!(
+            first,
+            Grant::Lease {
+                state: lease::R,
+                epoch: 6,
+                ..
+            }
+        ));
+        let (_, second, _) = granted(
+            t.attach(KEY, opener(2, OplockLevel::None, Some((1, rwh))), now)
+                .unwrap(),
+        );
+        assert!(matches!(second, Grant::Lease { state, epoch: 7, .. } if state == rwh));
+        // Another client's open breaks the shared lease once, to RH, with the next epoch.
+        let (_, _, notices) = waits(
+            t.attach(KEY, opener(3, OplockLevel::None, Some((2, rwh))), now)
+                .unwrap(),
+        );
+        assert_eq!(notices.len(), 1);
+        let kind = notices.first().map(|n| n.kind);
+        assert!(matches!(
+            kind,
+            Some(NoticeKind::Lease { current, new, epoch: 8, ack_required: true, .. })
+                if current == rwh && new == lease::R | lease::H
+        ));
+        let id = LeaseId {
+            client: [1; 16],
+            key: [1; 16],
+        };
+        assert_eq!(
+            t.acknowledge_lease(id, lease::R | lease::H, now),
+            Ok(lease::R | lease::H)
+        );
+        let (_, third, _) = granted(
+            t.attach(KEY, opener(3, OplockLevel::None, Some((2, rwh))), now)
+                .unwrap(),
+        );
+        assert!(matches!(third, Grant::Lease { state, .. } if state == lease::R | lease::H));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_directory_gets_read_handle_leases_broken_by_changes_inside() {
+        let t = FileTable::default();
+        let now = Instant::now();
+        let rwh = lease::R | lease::H | lease::W;
+        let dir = Opener {
+            dir: true,
+            ..opener(1, OplockLevel::None, Some((1, rwh)))
+        };
+        let (node, grant, _) = granted(t.attach(KEY, dir, now).unwrap());
+        assert!(matches!(grant, Grant::Lease { state, .. } if state == lease::R | lease::H));
+        assert!(t.has_dir_leases());
+        // A change made under the directory's own lease key (the child's parent key) breaks nothing.
+        assert!(node.child_changed(Some([1; 16]), now, TIMEOUT).is_empty());
+        let notices = node.child_changed(None, now, TIMEOUT);
+        assert!(matches!(
+            notices.first().map(|n| n.kind),
+            Some(NoticeKind::Lease {
+                new: 0,
+                ack_required: true,
+                ..
+            })
+        ));
+        t.detach(&node, 1);
+        assert!(!t.has_dir_leases());
+    }
+
+    #[test]
+    fn a_lease_key_names_one_file() {
+        let t = FileTable::default();
+        let now = Instant::now();
+        granted(
+            t.attach(KEY, opener(1, OplockLevel::None, Some((1, lease::R))), now)
+                .unwrap(),
+        );
+        assert_eq!(
+            t.attach(
+                (1, 1),
+                opener(2, OplockLevel::None, Some((1, lease::R))),
+                now
+            )
+            .unwrap_err(),
+            NtStatus::INVALID_PARAMETER
+        );
+    }
+}

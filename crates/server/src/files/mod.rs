@@ -6,7 +6,7 @@
 
 mod caching;
 
-pub use caching::{Attach, Grant, LeaseId, LeaseRequest, Opener, OplockPolicy};
+pub use caching::{Attach, Grant, LeaseId, LeaseRequest, Opener, OplockPolicy, Pause};
 
 use crate::breaks::BreakTarget;
 use crate::lease;
@@ -177,6 +177,9 @@ pub struct FileTable {
     nodes: Mutex<HashMap<FileKey, Arc<FileNode>>>,
     /// The file each lease was granted on (always locked after `nodes`).
     leases: Mutex<LeaseFiles>,
+    /// The leases granted on directories: while there are none, a change in a directory costs no
+    /// lookup of its node (always locked after `leases`).
+    dir_leases: Mutex<std::collections::HashSet<LeaseId>>,
 }
 
 impl FileTable {
@@ -196,6 +199,7 @@ impl FileTable {
             oplock: crate::oplock::NewOpen::new(crate::oplock::OplockLevel::None, access, false),
             lease: None,
             target: None,
+            dir: false,
             policy: OplockPolicy {
                 enabled: true,
                 level2: true,
@@ -232,6 +236,7 @@ impl FileTable {
             })
             .clone();
         // Under the table's lock, so a concurrent last detach cannot drop the node meanwhile.
+        let dir = opener.dir;
         let result = node.attach(opener, now);
         if let (
             Some(id),
@@ -242,6 +247,9 @@ impl FileTable {
         ) = (lease, &result)
         {
             lock(&self.leases).insert(id, key);
+            if dir {
+                lock(&self.dir_leases).insert(id);
+            }
         }
         drop(nodes);
         result
@@ -272,6 +280,7 @@ impl FileTable {
         let mut st = lock(&node.state);
         if let Some(gone) = caching::remove_holder(&mut st, open_id) {
             lock(&self.leases).remove(&gone);
+            lock(&self.dir_leases).remove(&gone);
         }
         let last = st.holders.is_empty();
         if last {
@@ -291,6 +300,16 @@ impl FileTable {
                 .iter()
                 .any(|h| conflicts(h, access, share))
         })
+    }
+
+    /// Whether any directory holds a lease now.
+    pub fn has_dir_leases(&self) -> bool {
+        !lock(&self.dir_leases).is_empty()
+    }
+
+    /// The node of `key`, while the file is open.
+    pub fn node(&self, key: FileKey) -> Option<Arc<FileNode>> {
+        lock(&self.nodes).get(&key).cloned()
     }
 
     /// Whether another open than `open_id` holds the file.

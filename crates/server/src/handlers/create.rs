@@ -14,7 +14,7 @@ use proto::messages::create::access::*;
 use proto::messages::create::{
     create_action, create_options as co, oplock_level, CreateRequest, CreateResponse,
 };
-use proto::messages::negotiate::{CAP_LEASING, SMB3_0};
+use proto::messages::negotiate::{CAP_DIRECTORY_LEASING, CAP_LEASING, SMB3_0};
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
 use proto::{FileId, NtStatus};
@@ -197,6 +197,10 @@ pub async fn handle(
         allocation: requested_allocation(&contexts),
         lease,
         client_guid: ctx.conn.negotiated().map_or([0; 16], |n| n.client_guid),
+        dir_leasing: ctx
+            .conn
+            .negotiated()
+            .is_some_and(|n| n.server_capabilities & CAP_DIRECTORY_LEASING != 0),
         oplock: NewOpen {
             delete_on_close,
             ..NewOpen::new(

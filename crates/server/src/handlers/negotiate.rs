@@ -44,10 +44,11 @@ fn security_mode(conn: &Conn) -> u16 {
 fn capabilities(dialect: u16, cipher: bool, leases: bool) -> u32 {
     let mtu = if dialect >= SMB2_1 { CAP_LARGE_MTU } else { 0 };
     // Leasing exists from SMB 2.1 on (MS-SMB2 3.3.5.4), when `smb2 leases` is on.
-    let leasing = if leases && dialect >= SMB2_1 {
-        CAP_LEASING
-    } else {
-        0
+    let leasing = match dialect {
+        // Directory leases are SMB 3.x's (MS-SMB2 3.3.5.4).
+        d if leases && d >= SMB3_0 => CAP_LEASING | CAP_DIRECTORY_LEASING,
+        d if leases && d >= SMB2_1 => CAP_LEASING,
+        _ => 0,
     };
     let encryption = if cipher && dialect < SMB3_1_1 {
         CAP_ENCRYPTION

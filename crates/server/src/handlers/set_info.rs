@@ -68,6 +68,20 @@ pub async fn handle(
     Ok(NtStatus::SUCCESS)
 }
 
+/// A rename that replaces an open file first lets its leases' handle caching go, so a client that
+/// only kept the handle cached can close it (smbtorture smb2.lease.v2_rename_target_overwrite).
+async fn release_target_handles(ctx: &mut Ctx<'_>, open: &Arc<Open>, to: &SmbPath) {
+    let (o, to2) = (Arc::clone(open), to.clone());
+    let key = run_as(&open.unix, move || {
+        let st = o.tree.vfs()?.stat(&to2)?;
+        Ok((st.dev, st.ino))
+    })
+    .await;
+    if let Some(node) = key.ok().and_then(|k| ctx.conn.server.files.node(k)) {
+        crate::breaks::release_handles(ctx, &node, None).await;
+    }
+}
+
 fn require(o: &Open, access: u32) -> Result<(), NtStatus> {
     if o.has_access(access) {
         Ok(())
@@ -229,7 +243,7 @@ fn target_path(info: &FileRenameInformation<'_>) -> Result<SmbPath, NtStatus> {
 }
 
 async fn rename_or_link(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     open: &Arc<Open>,
     class: u8,
     buf: &[u8],
@@ -255,6 +269,12 @@ async fn rename_or_link(
     let from = open.path();
     if !is_link && from == to {
         return Ok(());
+    }
+    if !is_link {
+        crate::breaks::release_handles(ctx, &open.node, Some(open.file_id.volatile)).await;
+    }
+    if replace {
+        release_target_handles(ctx, open, &to).await;
     }
     let (server, o, to2) = (Arc::clone(&ctx.conn.server), Arc::clone(open), to.clone());
     run_as(&open.unix, move || {
@@ -299,6 +319,8 @@ async fn rename_or_link(
         let from = open.path();
         open.set_path(to.clone());
         crate::notify::renamed(server, &open.tree, &from, &to, open.is_dir);
+        crate::breaks::dir_changed(server, &open.tree, &from, None);
+        crate::breaks::dir_changed(server, &open.tree, &to, None);
     }
     Ok(())
 }

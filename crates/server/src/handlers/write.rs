@@ -88,6 +88,8 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
         &open,
         completion_filter::SIZE | completion_filter::LAST_WRITE,
     );
+    open.written
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     WriteResponse {
         count: proto::writer::len_u32(written),
         remaining: 0,
