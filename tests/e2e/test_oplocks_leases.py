@@ -151,3 +151,33 @@ def test_hostile_acknowledgments_get_windows_statuses_and_cannot_grow_the_server
             assert statuses <= {s.INVALID_OPLOCK_PROTOCOL, s.OBJECT_NAME_NOT_FOUND}, statuses
         assert s.rss_kib(server.proc.pid) - rss_before < 16 * 1024
     s.still_serving(server)
+
+
+def test_smbtorture_hold_oplock_gives_up_its_oplocks_on_break(server):
+    """smbtorture's smb2.hold-oplock is a real client that holds batch oplocks on four files and answers
+    breaks (closing `*_close`, acknowledging `*_noclose`): another client's opens complete right after the
+    break (not at the break timeout), and the share mode of the kept `notshared_noclose` still refuses them."""
+    hold = subprocess.Popen(
+        ["smbtorture", server.unc, "-p", str(server.port), "-U", f"{server.user}%{server.password}",
+         "smb2.hold-oplock"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while status(server).count("batch") < 4:
+            assert hold.poll() is None, hold.stderr.read()
+            assert time.monotonic() < deadline, "smbtorture did not take its four batch oplocks"
+            time.sleep(0.2)
+        b = client(server, "client-b")
+        try:
+            for name, expected in [("shared_close", s.SUCCESS), ("shared_noclose", s.SUCCESS),
+                                   ("notshared_close", s.SUCCESS),
+                                   ("notshared_noclose", s.SHARING_VIOLATION)]:
+                started = time.monotonic()
+                r, _ = b.create(f"oplock_test\\{name}", access=s.GENERIC_READ, disposition=s.FILE_OPEN)
+                assert r.status == expected, (name, hex(r.status))
+                assert time.monotonic() - started < 10, f"{name}: the break was not answered"
+        finally:
+            b.close()
+    finally:
+        hold.kill()
+        hold.wait(timeout=10)
