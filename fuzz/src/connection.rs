@@ -129,6 +129,7 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         // Short: a break the fuzzer never acknowledges holds a CREATE at most this long.
         oplock_break_timeout: Duration::from_millis(100),
         leases: true,
+        directory_leases: true,
     })
 }
 

@@ -111,6 +111,9 @@ pub struct Global {
     pub oplock_break_timeout_secs: u64,
     /// `smb2 leases`: offer leasing (SMB2_GLOBAL_CAP_LEASING) to SMB 2.1 and later clients; default yes.
     pub smb2_leases: bool,
+    /// `smb3 directory leases` (Samba 4.22's name): also offer leases on directories to SMB 3.x
+    /// clients (SMB2_GLOBAL_CAP_DIRECTORY_LEASING); default yes, as in Samba 4.22.
+    pub smb3_directory_leases: bool,
     /// `logon failure window` (rsmbd), seconds; default 60.
     pub logon_failure_window_secs: u64,
     /// File of the smbpasswd password database (`passdb backend = smbpasswd:PATH`); `None` for the default.
@@ -162,6 +165,7 @@ impl Default for Global {
             logon_failure_window_secs: 60,
             oplock_break_timeout_secs: 35,
             smb2_leases: true,
+            smb3_directory_leases: true,
             passdb_path: None,
             map_to_guest: MapToGuest::Never,
             guest_account: "nobody".into(),
@@ -235,6 +239,7 @@ impl Global {
                 self.oplock_break_timeout_secs = n;
             }
             (Key::Smb2Leases, Value::Bool(b)) => self.smb2_leases = b,
+            (Key::Smb3DirectoryLeases, Value::Bool(b)) => self.smb3_directory_leases = b,
             (Key::EncryptionAlgorithms, Value::List(l)) => {
                 self.encryption_algorithms = algorithm_list(&l, ENCRYPTION_ALGORITHMS)?
             }

@@ -85,6 +85,7 @@ pub enum Key {
     KernelOplocks,
     OplockBreakTimeout,
     Smb2Leases,
+    Smb3DirectoryLeases,
 }
 
 /// Whether rsmbd acts on a parameter.
@@ -241,6 +242,7 @@ pub static PARAMETERS: &[Parameter] = &[
     global("max pending operations", Integer, Key::MaxPendingOperations),
     global("kernel change notify", Bool, Key::KernelChangeNotify),
     global("smb2 leases", Bool, Key::Smb2Leases),
+    global("smb3 directory leases", Bool, Key::Smb3DirectoryLeases),
     // rsmbd's own: seconds an oplock or lease break waits for its acknowledgment (MS-SMB2 3.3.2.1).
     global("oplock break timeout", Integer, Key::OplockBreakTimeout),
     global("control socket", Text, Key::ControlSocket),

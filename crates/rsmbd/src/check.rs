@@ -172,6 +172,9 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
     });
     add("kernel change notify", &|g| yes_no(g.kernel_change_notify));
     add("smb2 leases", &|g| yes_no(g.smb2_leases));
+    add("smb3 directory leases", &|g| {
+        yes_no(g.smb3_directory_leases)
+    });
     add("oplock break timeout", &|g| {
         g.oplock_break_timeout_secs.to_string()
     });

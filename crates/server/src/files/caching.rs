@@ -227,14 +227,13 @@ impl FileNode {
                 );
             }
         }
-        let NodeState {
-            holders, leases, ..
-        } = &mut *st;
-        for l in leases.iter_mut().filter(|l| Some(l.id) != writer) {
-            let effect = l.lease.effect_of_data_change();
-            let target = lease_target(holders, l.id);
-            lease_apply(l, target, effect, now, timeout, &mut notices);
-        }
+        break_leases(
+            &mut st,
+            |id| Some(*id) != writer,
+            now,
+            timeout,
+            &mut notices,
+        );
         notices
     }
 
@@ -292,14 +291,13 @@ impl FileNode {
         let mut notices = Vec::new();
         let mut st = lock(&self.state);
         st.expire(now);
-        let NodeState {
-            holders, leases, ..
-        } = &mut *st;
-        for l in leases.iter_mut().filter(|l| Some(l.id.key) != parent) {
-            let effect = l.lease.effect_of_data_change();
-            let target = lease_target(holders, l.id);
-            lease_apply(l, target, effect, now, timeout, &mut notices);
-        }
+        break_leases(
+            &mut st,
+            |id| Some(id.key) != parent,
+            now,
+            timeout,
+            &mut notices,
+        );
         notices
     }
 
@@ -375,6 +373,25 @@ impl FileNode {
                 Caching::Oplock(held) => held.level,
                 Caching::Lease(_) => OplockLevel::None,
             })
+    }
+}
+
+/// Break the leases `which` selects to none, as a change of the data or of a directory's entries
+/// does (nobody waits for the acknowledgments).
+fn break_leases(
+    st: &mut NodeState,
+    which: impl Fn(&LeaseId) -> bool,
+    now: Instant,
+    timeout: Duration,
+    notices: &mut Vec<Notice>,
+) {
+    let NodeState {
+        holders, leases, ..
+    } = st;
+    for l in leases.iter_mut().filter(|l| which(&l.id)) {
+        let effect = l.lease.effect_of_data_change();
+        let target = lease_target(holders, l.id);
+        lease_apply(l, target, effect, now, timeout, notices);
     }
 }
 

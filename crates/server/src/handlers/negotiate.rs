@@ -41,12 +41,13 @@ fn security_mode(conn: &Conn) -> u16 {
 
 /// Capabilities of the NEGOTIATE response. CAP_ENCRYPTION is only announced for 3.0/3.0.2, where it is
 /// how encryption is agreed; 3.1.1 agrees through the encryption context (MS-SMB2 3.3.5.4).
-fn capabilities(dialect: u16, cipher: bool, leases: bool) -> u32 {
+fn capabilities(dialect: u16, cipher: bool, settings: &crate::ServerSettings) -> u32 {
     let mtu = if dialect >= SMB2_1 { CAP_LARGE_MTU } else { 0 };
     // Leasing exists from SMB 2.1 on (MS-SMB2 3.3.5.4), when `smb2 leases` is on.
+    let leases = settings.leases;
     let leasing = match dialect {
         // Directory leases are SMB 3.x's (MS-SMB2 3.3.5.4).
-        d if leases && d >= SMB3_0 => CAP_LEASING | CAP_DIRECTORY_LEASING,
+        d if settings.directory_leases && d >= SMB3_0 => CAP_LEASING | CAP_DIRECTORY_LEASING,
         d if leases && d >= SMB2_1 => CAP_LEASING,
         _ => 0,
     };
@@ -219,11 +220,7 @@ pub fn handle(ctx: &mut Ctx<'_>, req: NegotiateRequest<'_>, out: &mut BytesMut) 
         client_capabilities: req.capabilities,
         client_dialects: req.dialects.clone(),
         server_security_mode: security_mode(conn),
-        server_capabilities: capabilities(
-            dialect,
-            choices.cipher.is_some(),
-            conn.server.settings.leases,
-        ),
+        server_capabilities: capabilities(dialect, choices.cipher.is_some(), &conn.server.settings),
         cipher: choices.cipher,
         signing_algorithm: choices.signing,
     };
@@ -234,11 +231,7 @@ pub fn handle(ctx: &mut Ctx<'_>, req: NegotiateRequest<'_>, out: &mut BytesMut) 
     if dialect == SMB3_1_1 {
         conn.preauth().update(ctx.pdu);
     }
-    let caps = capabilities(
-        dialect,
-        choices.cipher.is_some(),
-        conn.server.settings.leases,
-    );
+    let caps = capabilities(dialect, choices.cipher.is_some(), &conn.server.settings);
     encode_response(conn, dialect, caps, choices.contexts, out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

@@ -58,6 +58,8 @@ pub struct ServerSettings {
     pub oplock_break_timeout: std::time::Duration,
     /// `smb2 leases`: leasing is offered to SMB 2.1 and later clients.
     pub leases: bool,
+    /// `smb3 directory leases`: directory leasing is offered to SMB 3.x clients (with `smb2 leases`).
+    pub directory_leases: bool,
 }
 
 /// One configured share. IPC$ has no `vfs`.
