@@ -57,10 +57,11 @@ def open_leased(tree, name, key):
         create_contexts=[lease_context(key)],
         oplock_level=RequestedOplockLevel.SMB2_OPLOCK_LEVEL_LEASE,
     )
+    # smbprotocol returns each response context's data, parsed (an SMB2CreateResponseLease for RqLs).
     state = 0
     for ctx in resp or []:
-        if ctx["buffer_name"].get_value() == CreateContextName.SMB2_CREATE_REQUEST_LEASE:
-            state = int.from_bytes(ctx["buffer_data"].get_value()[16:20], "little")
+        if "lease_state" in getattr(ctx, "fields", {}):
+            state = int(ctx["lease_state"].get_value())
     return f, state
 
 
