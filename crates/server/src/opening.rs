@@ -204,12 +204,23 @@ impl Opening {
             .server
             .opens
             .insert(self.conn.id, self.id, Arc::clone(&open), usize::MAX);
-        if self.conn.session(self.session_id).is_none() {
-            // The session ended while this CREATE waited: the open goes with it.
-            if server.opens.remove(self.id).is_some() {
-                crate::lifecycle::close(&self.conn, &open, CancelReason::SessionClosed).await;
+        let gone = match self.conn.session(self.session_id) {
+            None => Some(NtStatus::USER_SESSION_DELETED),
+            Some(s)
+                if !s
+                    .tree(self.tree.id)
+                    .is_some_and(|t| Arc::ptr_eq(&t, &self.tree)) =>
+            {
+                Some(NtStatus::NETWORK_NAME_DELETED)
             }
-            return Err(NtStatus::USER_SESSION_DELETED);
+            Some(_) => None,
+        };
+        if let Some(status) = gone {
+            // The session or tree connect ended while this CREATE waited: the open goes with it.
+            if server.opens.remove(self.id).is_some() {
+                crate::lifecycle::close(&self.conn, &open, CancelReason::TreeClosed).await;
+            }
+            return Err(status);
         }
         match action {
             create_action::CREATED => {
