@@ -181,7 +181,9 @@ pub async fn handle(
         OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
     };
     let answered = answer_contexts(&contexts, tree.maximal_access, &stat);
-    let lease = lease_request(ctx, &req, &contexts)?;
+    // Once per CREATE: `negotiated()` copies the connection's negotiated state.
+    let negotiated = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
+    let lease = lease_request(&negotiated, &req, &contexts)?;
     let opening = Opening {
         conn: Arc::clone(ctx.conn),
         session_id: session.id,
@@ -196,11 +198,8 @@ pub async fn handle(
         delete_on_close,
         allocation: requested_allocation(&contexts),
         lease,
-        client_guid: ctx.conn.negotiated().map_or([0; 16], |n| n.client_guid),
-        dir_leasing: ctx
-            .conn
-            .negotiated()
-            .is_some_and(|n| n.server_capabilities & CAP_DIRECTORY_LEASING != 0),
+        client_guid: negotiated.client_guid,
+        dir_leasing: negotiated.server_capabilities & CAP_DIRECTORY_LEASING != 0,
         oplock: NewOpen {
             delete_on_close,
             ..NewOpen::new(
@@ -223,10 +222,8 @@ pub async fn handle(
     match opening.attach()? {
         Step::Attached(node, grant) => {
             let file_id = opening.file_id();
-            let resp = opening.finish(node, grant).await?;
-            ctx.chain.file_id = Some(file_id);
-            resp.encode(out, ctx.resp_start);
-            Ok(NtStatus::SUCCESS)
+            let resp = opening.finish(node, grant).await;
+            respond(ctx, out, file_id, resp)
         }
         Step::Wait(changed, deadline) if ctx.hdr.next_command == 0 => {
             let file = opening.path.to_string();
@@ -239,12 +236,23 @@ pub async fn handle(
             // waits in place, letting later frames through so an acknowledgment can arrive.
             ctx.let_later_frames_pass();
             let file_id = opening.file_id();
-            let resp = opening.attach_after(changed, deadline).await?;
-            ctx.chain.file_id = Some(file_id);
-            resp.encode(out, ctx.resp_start);
-            Ok(NtStatus::SUCCESS)
+            let resp = opening.attach_after(changed, deadline).await;
+            respond(ctx, out, file_id, resp)
         }
     }
+}
+
+/// The response of a CREATE finished in place; a related request after it uses its FileId.
+fn respond(
+    ctx: &mut Ctx<'_>,
+    out: &mut BytesMut,
+    file_id: FileId,
+    resp: Result<CreateResponse, NtStatus>,
+) -> HandlerResult {
+    let resp = resp?;
+    ctx.chain.file_id = Some(file_id);
+    resp.encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
 }
 
 /// CREATE on IPC$ opens a named pipe (MS-SMB2 3.3.5.9: the pipe is the file; unknown names are
@@ -282,13 +290,10 @@ fn create_pipe(
 /// The lease a CREATE asks for (MS-SMB2 3.3.5.9.8, 3.3.5.9.11): only with RequestedOplockLevel LEASE,
 /// on a connection that negotiated leasing. (A directory gets none, but its key is still checked.)
 fn lease_request(
-    ctx: &Ctx<'_>,
+    n: &crate::conn::Negotiated,
     req: &CreateRequest<'_>,
     contexts: &[cc::CreateContext<'_>],
 ) -> Result<Option<LeaseContext>, NtStatus> {
-    let Some(n) = ctx.conn.negotiated() else {
-        return Ok(None);
-    };
     if req.requested_oplock_level != oplock_level::LEASE || n.server_capabilities & CAP_LEASING == 0
     {
         return Ok(None);
