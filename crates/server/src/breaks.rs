@@ -23,7 +23,7 @@ use proto::messages::oplock_break::{
 };
 use proto::messages::Body;
 use proto::{Command, FileId, Header, HeaderFlags, NtStatus, HEADER_LEN};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use tokio::time::Instant;
 use vfs::SmbPath;
 
@@ -49,6 +49,8 @@ pub enum NoticeKind {
     Oplock(OplockLevel),
     /// A lease breaks from `current` to `new`.
     Lease {
+        /// The lease's ClientGuid.
+        client: proto::Guid,
         key: [u8; 16],
         current: u32,
         new: u32,
@@ -61,7 +63,10 @@ pub enum NoticeKind {
 /// A write, byte-range lock or size change through `open`: break the caching it invalidates.
 pub fn data_changed(server: &ServerState, open: &Open) {
     let timeout = server.settings.oplock_break_timeout;
-    send(open.node.data_changed(open.file_id.volatile, timeout));
+    send(
+        server,
+        open.node.data_changed(open.file_id.volatile, timeout),
+    );
 }
 
 /// Let the holders of handle caching on `node` give it up before a rename through open `by` (or over
@@ -70,7 +75,7 @@ pub fn data_changed(server: &ServerState, open: &Open) {
 pub async fn release_handles(ctx: &mut Ctx<'_>, node: &FileNode, by: Option<u64>) {
     let timeout = ctx.conn.server.settings.oplock_break_timeout;
     while let Some(mut pause) = node.break_handle_caching(by, Instant::now(), timeout) {
-        send(std::mem::take(&mut pause.notices));
+        send(&ctx.conn.server, std::mem::take(&mut pause.notices));
         ctx.let_later_frames_pass();
         // A closed sender cannot happen while `node` is held; either way the loop checks again.
         let _ = tokio::time::timeout_at(pause.deadline, pause.changed.changed()).await;
@@ -99,14 +104,14 @@ pub fn dir_changed(server: &ServerState, tree: &Tree, path: &SmbPath, parent: Op
             breaks = notices.len(),
             "directory changed"
         );
-        send(notices);
+        send(server, notices);
     }
 }
 
-/// Send each notice through its open's channel, in the background (the channel's queue may be full).
-pub fn send(notices: Vec<Notice>) {
+/// Send each notice through its channel, in the background (the channel's queue may be full).
+pub fn send(server: &ServerState, notices: Vec<Notice>) {
     for notice in notices {
-        let Some(channel) = notice.target.channel.upgrade() else {
+        let Some(channel) = channel(server, &notice) else {
             continue;
         };
         let Some(msg) = message(&notice) else {
@@ -116,6 +121,23 @@ pub fn send(notices: Vec<Notice>) {
         tokio::spawn(async move {
             channel.send(msg.freeze(), None).await;
         });
+    }
+}
+
+/// Where a notice goes. An oplock break goes to its open's connection. A lease belongs to the client
+/// (its ClientGuid), not to one connection: its break goes to the client's oldest connection, as
+/// Windows does (smbtorture smb2.lease.v2_complex1), unless it must be encrypted for the session of
+/// the lease's open, which only that open's connection knows.
+fn channel(server: &ServerState, notice: &Notice) -> Option<Arc<Channel>> {
+    match notice.kind {
+        NoticeKind::Lease { client, .. } if notice.target.encrypt_for.is_none() => server
+            .conns
+            .live()
+            .into_iter()
+            .find(|c| c.client_guid() == Some(client))
+            .map(|c| Arc::clone(&c.channel))
+            .or_else(|| notice.target.channel.upgrade()),
+        _ => notice.target.channel.upgrade(),
     }
 }
 
@@ -145,6 +167,7 @@ fn message(notice: &Notice) -> Option<BytesMut> {
             new,
             epoch,
             ack_required,
+            ..
         } => LeaseBreakNotification {
             new_epoch: epoch,
             flags: if ack_required {

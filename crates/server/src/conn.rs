@@ -134,6 +134,11 @@ impl Conn {
         lock(&self.negotiated).clone()
     }
 
+    /// Connection.ClientGuid, once negotiated.
+    pub fn client_guid(&self) -> Option<[u8; 16]> {
+        lock(&self.negotiated).as_ref().map(|n| n.client_guid)
+    }
+
     /// Record the negotiated dialect; false if one was already set (a second NEGOTIATE).
     pub fn set_negotiated(&self, n: Negotiated) -> bool {
         let mut g = lock(&self.negotiated);

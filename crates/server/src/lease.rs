@@ -13,7 +13,12 @@
 //!   handles), and the open then fails unless the holder closed; an open with delete-on-close
 //!   breaks H too.
 //! - Breaks from a state with W or H need an acknowledgment; R to none does not. The new open
-//!   waits for it only when W or (for a conflict) H goes.
+//!   waits for it only when W or (for a conflict) H goes; an open that already waited once waits
+//!   again while the lease is still breaking.
+//! - An open that needs more than a break in progress takes away waits for it and is remembered;
+//!   after the acknowledgment the rest is broken one step at a time, W first, then H, then R,
+//!   keeping the epoch (smbtorture smb2.lease.breaking3 and v2_breaking3: RWH to RH, then RH to R,
+//!   then R to none for an overwrite queued behind the first break).
 //! - A write, byte-range lock or size change through another lease's open breaks leases to none.
 
 use crate::oplock::NewOpen;
@@ -43,6 +48,16 @@ pub struct Lease {
 pub struct LeaseBreaking {
     pub to: State,
     pub deadline: Instant,
+    /// Where the opens that came while it was in progress need the lease to end up.
+    pub then: State,
+}
+
+/// A further break started by an acknowledgment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub from: State,
+    pub to: State,
+    pub ack_required: bool,
 }
 
 /// What a lease must do for a new open or a data change.
@@ -55,8 +70,22 @@ pub enum Effect {
     BreakAck(State),
     /// Break to this state at once (from R only: no acknowledgment).
     BreakNow(State),
-    /// A break is outstanding: wait for it.
-    Wait,
+    /// A break is outstanding: it goes on to `then` after its acknowledgment; the open waits for
+    /// it when `wait` says so.
+    Pending {
+        then: State,
+        wait: bool,
+    },
+}
+
+impl Effect {
+    /// The open must wait for a break to end.
+    pub fn waits(self) -> bool {
+        matches!(
+            self,
+            Effect::BreakAndWait(_) | Effect::Pending { wait: true, .. }
+        )
+    }
 }
 
 /// Only R, RH, RW and RWH are leases; anything else is granted as none.
@@ -117,19 +146,11 @@ impl Lease {
         }
     }
 
-    /// The effect of another open on this lease; `conflict` says whether their share modes conflict.
-    /// The open waits only for what it needs: dirty data flushed (W taken away) or a cached handle
-    /// closed (H taken away for a conflict); other breaks go out while it proceeds.
-    pub fn effect_of_open(&self, new: &NewOpen, conflict: bool) -> Effect {
-        if self.breaking.is_some() {
-            let flush = self.state & W != 0 && (new.lease_data || new.overwrite);
-            let close = conflict && self.state & H != 0;
-            return if flush || close {
-                Effect::Wait
-            } else {
-                Effect::Keep
-            };
-        }
+    /// The effect of another open on this lease; `conflict` says whether their share modes conflict,
+    /// `retry` whether the open already waited for a break. The open waits only for what it needs:
+    /// dirty data flushed (W taken away) or a cached handle closed (H taken away for a conflict);
+    /// other breaks go out while it proceeds.
+    pub fn effect_of_open(&self, new: &NewOpen, conflict: bool, retry: bool) -> Effect {
         // A sharing conflict only takes handle caching (the open fails unless the holder closes);
         // an open that goes ahead takes write caching, or everything when it overwrites.
         let to = if conflict {
@@ -148,7 +169,14 @@ impl Lease {
             to
         };
         let loses = self.state & !to;
-        self.break_to(to, loses & W != 0 || (conflict && loses & H != 0))
+        let wait = loses & W != 0 || (conflict && loses & H != 0);
+        match self.breaking {
+            Some(b) => Effect::Pending {
+                then: b.then & to,
+                wait: wait || retry,
+            },
+            None => self.break_to(to, wait),
+        }
     }
 
     /// The effect of a write, byte-range lock or size change through an open of another lease:
@@ -180,6 +208,7 @@ impl Lease {
                 self.breaking = Some(LeaseBreaking {
                     to,
                     deadline: now + timeout,
+                    then: to,
                 });
                 self.epoch = self.epoch.wrapping_add(1);
             }
@@ -187,7 +216,12 @@ impl Lease {
                 self.state = to;
                 self.epoch = self.epoch.wrapping_add(1);
             }
-            Effect::Keep | Effect::Wait => {}
+            Effect::Pending { then, .. } => {
+                if let Some(b) = &mut self.breaking {
+                    b.then = then;
+                }
+            }
+            Effect::Keep => {}
         }
     }
 
@@ -205,15 +239,47 @@ impl Lease {
     }
 
     /// MS-SMB2 3.3.5.22.2: an acknowledgment to `state`. Without a break in progress it is
-    /// STATUS_UNSUCCESSFUL; a state beyond the one offered is STATUS_REQUEST_NOT_ACCEPTED.
-    pub fn acknowledge(&mut self, state: State) -> Result<State, NtStatus> {
+    /// STATUS_UNSUCCESSFUL; a state beyond the one offered is STATUS_REQUEST_NOT_ACCEPTED. When
+    /// opens that came meanwhile need less than `state`, the next step of the break starts at once
+    /// (with a deadline of `timeout`) and is returned, to be sent.
+    pub fn acknowledge(
+        &mut self,
+        state: State,
+        now: Instant,
+        timeout: Duration,
+    ) -> Result<(State, Option<Step>), NtStatus> {
         let b = self.breaking.ok_or(NtStatus::UNSUCCESSFUL)?;
         if state & !b.to != 0 {
             return Err(NtStatus::REQUEST_NOT_ACCEPTED);
         }
         self.state = state;
         self.breaking = None;
-        Ok(state)
+        let goes = state & !b.then;
+        let to = if goes == 0 {
+            return Ok((state, None));
+        } else if goes & W != 0 {
+            state & !W
+        } else if goes & H != 0 {
+            state & !H
+        } else {
+            b.then
+        };
+        let ack_required = state & (H | W) != 0;
+        if ack_required {
+            self.breaking = Some(LeaseBreaking {
+                to,
+                deadline: now + timeout,
+                then: b.then,
+            });
+        } else {
+            self.state = to;
+        }
+        let step = Step {
+            from: state,
+            to,
+            ack_required,
+        };
+        Ok((state, Some(step)))
     }
 }
 
@@ -258,19 +324,19 @@ mod tests {
     fn another_open_breaks_write_caching_and_a_conflict_breaks_handle_caching() {
         let rwh = Lease::new(R | H | W, 0);
         assert_eq!(
-            rwh.effect_of_open(&data_open(false), false),
+            rwh.effect_of_open(&data_open(false), false, false),
             Effect::BreakAndWait(R | H)
         );
         assert_eq!(
-            rwh.effect_of_open(&data_open(false), true),
+            rwh.effect_of_open(&data_open(false), true, false),
             Effect::BreakAndWait(R | W)
         );
         assert_eq!(
-            Lease::new(R, 0).effect_of_open(&data_open(true), false),
+            Lease::new(R, 0).effect_of_open(&data_open(true), false, false),
             Effect::BreakNow(0)
         );
         assert_eq!(
-            Lease::new(R | H, 0).effect_of_open(&data_open(false), false),
+            Lease::new(R | H, 0).effect_of_open(&data_open(false), false, false),
             Effect::Keep
         );
     }
@@ -281,11 +347,14 @@ mod tests {
         l.apply(Effect::BreakAndWait(R | H), Instant::now(), TIMEOUT);
         assert_eq!(l.epoch, 5);
         assert_eq!(
-            l.acknowledge(R | H | W),
+            l.acknowledge(R | H | W, Instant::now(), TIMEOUT),
             Err(NtStatus::REQUEST_NOT_ACCEPTED)
         );
-        assert_eq!(l.acknowledge(R), Ok(R));
-        assert_eq!(l.acknowledge(R), Err(NtStatus::UNSUCCESSFUL));
+        assert_eq!(l.acknowledge(R, Instant::now(), TIMEOUT), Ok((R, None)));
+        assert_eq!(
+            l.acknowledge(R, Instant::now(), TIMEOUT),
+            Err(NtStatus::UNSUCCESSFUL)
+        );
         l.apply(Effect::BreakAndWait(0), Instant::now(), TIMEOUT);
         tokio::time::advance(TIMEOUT).await;
         assert!(l.expire(Instant::now()));
@@ -315,12 +384,50 @@ mod tests {
     fn an_overwrite_waits_only_for_write_caching() {
         let overwrite = data_open(true);
         assert_eq!(
-            Lease::new(R | H, 0).effect_of_open(&overwrite, false),
+            Lease::new(R | H, 0).effect_of_open(&overwrite, false, false),
             Effect::BreakAck(0)
         );
         assert_eq!(
-            Lease::new(R | H | W, 0).effect_of_open(&overwrite, false),
+            Lease::new(R | H | W, 0).effect_of_open(&overwrite, false, false),
             Effect::BreakAndWait(0)
+        );
+    }
+
+    #[test]
+    fn an_overwrite_behind_a_break_goes_on_one_step_at_a_time() {
+        let now = Instant::now();
+        let mut l = Lease::new(R | H | W, 7);
+        let first = l.effect_of_open(&data_open(false), false, false);
+        assert_eq!(first, Effect::BreakAndWait(R | H));
+        l.apply(first, now, TIMEOUT);
+        // An overwrite while RWH to RH is in progress waits and wants none in the end.
+        let queued = l.effect_of_open(&data_open(true), false, false);
+        assert_eq!(
+            queued,
+            Effect::Pending {
+                then: 0,
+                wait: true
+            }
+        );
+        l.apply(queued, now, TIMEOUT);
+        // The first open, trying again, waits while the lease is breaking.
+        let step = Some(Step {
+            from: R | H,
+            to: R,
+            ack_required: true,
+        });
+        assert_eq!(l.acknowledge(R | H, now, TIMEOUT), Ok((R | H, step)));
+        assert!(l.effect_of_open(&data_open(false), false, true).waits());
+        let step = Some(Step {
+            from: R,
+            to: 0,
+            ack_required: false,
+        });
+        assert_eq!(l.acknowledge(R, now, TIMEOUT), Ok((R, step)));
+        assert_eq!((l.state, l.breaking, l.epoch), (0, None, 8));
+        assert_eq!(
+            l.effect_of_open(&data_open(true), false, true),
+            Effect::Keep
         );
     }
 }

@@ -66,8 +66,9 @@ impl Opening {
         }
     }
 
-    /// Try to attach; the break notifications this causes are sent at once.
-    pub fn attach(&self) -> Result<Step, NtStatus> {
+    /// Try to attach (`retry`: again, after waiting for breaks); the break notifications this
+    /// causes are sent at once.
+    pub fn attach(&self, retry: bool) -> Result<Step, NtStatus> {
         let share = &self.tree.share;
         let opener = Opener {
             open_id: self.id,
@@ -85,6 +86,7 @@ impl Opening {
             }),
             target: Some(self.target.clone()),
             dir: self.stat.is_dir,
+            retry,
             policy: OplockPolicy {
                 // A directory gets a version 2 lease when directory leasing was negotiated, nothing else.
                 enabled: share.oplocks
@@ -102,7 +104,7 @@ impl Opening {
                 grant,
                 notices,
             } => {
-                breaks::send(notices);
+                breaks::send(&self.conn.server, notices);
                 Ok(Step::Attached(node, grant))
             }
             Attach::Wait {
@@ -110,7 +112,7 @@ impl Opening {
                 deadline,
                 notices,
             } => {
-                breaks::send(notices);
+                breaks::send(&self.conn.server, notices);
                 Ok(Step::Wait(changed, deadline))
             }
         }
@@ -146,7 +148,7 @@ impl Opening {
         loop {
             // A closed sender means the node went away with its last open: try again at once.
             let _ = tokio::time::timeout_at(deadline, changed.changed()).await;
-            match self.attach()? {
+            match self.attach(true)? {
                 Step::Attached(node, grant) => return self.finish(node, grant).await,
                 Step::Wait(c, d) => (changed, deadline) = (c, d),
             }

@@ -72,6 +72,8 @@ pub struct Opener {
     pub policy: OplockPolicy,
     /// A directory: only its (version 2) lease is granted, R or RH.
     pub dir: bool,
+    /// The open already waited for a break and tries again.
+    pub retry: bool,
 }
 
 /// What the new open was granted.
@@ -120,7 +122,8 @@ fn has_caching(st: &NodeState, h: &Holder) -> bool {
     }
 }
 
-/// Where a lease's breaks go: the connection of its oldest open (smbtorture smb2.lease.v2_complex1).
+/// The target of a lease's breaks: its oldest open ([`crate::breaks::send`] sends them to the client's
+/// oldest connection when no encryption ties them to this open's).
 fn lease_target(holders: &[Holder], id: LeaseId) -> Option<&BreakTarget> {
     holders
         .iter()
@@ -325,20 +328,33 @@ impl FileNode {
         result
     }
 
-    /// A lease break acknowledgment (MS-SMB2 3.3.5.22.2).
+    /// A lease break acknowledgment (MS-SMB2 3.3.5.22.2); returns the state acknowledged and the
+    /// notice of the break's next step, if opens that came meanwhile need one.
     pub(super) fn acknowledge_lease(
         &self,
         id: LeaseId,
         state: lease::State,
         now: Instant,
-    ) -> Result<lease::State, NtStatus> {
+        timeout: Duration,
+    ) -> Result<(lease::State, Option<Notice>), NtStatus> {
         let mut st = lock(&self.state);
-        let record = st.lease_mut(id).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
+        let NodeState {
+            holders, leases, ..
+        } = &mut *st;
+        let record = leases
+            .iter_mut()
+            .find(|l| l.id == id)
+            .ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
         record.lease.expire(now);
-        let result = record.lease.acknowledge(state);
+        let result = record.lease.acknowledge(state, now, timeout);
+        let notice = match result {
+            Ok((_, Some(step))) => lease_target(holders, id)
+                .map(|t| lease_notice(record, t, step.from, step.to, step.ack_required)),
+            _ => None,
+        };
         drop(st);
         self.changed.send_replace(());
-        result
+        result.map(|(state, _)| (state, notice))
     }
 
     /// How open `open_id` caches the file now, as `rsmbd status` shows it.
@@ -439,9 +455,9 @@ fn break_for_open(st: &mut NodeState, o: &Opener, now: Instant) -> Breaks {
             continue;
         }
         let conflict = lease_conflicts.contains(&l.id);
-        let effect = l.lease.effect_of_open(&o.oplock, conflict);
-        b.violation |= conflict && effect == lease::Effect::Keep;
-        b.wait |= matches!(effect, lease::Effect::Wait | lease::Effect::BreakAndWait(_));
+        let effect = l.lease.effect_of_open(&o.oplock, conflict, o.retry);
+        b.violation |= conflict && !effect.waits();
+        b.wait |= effect.waits();
         lease_apply(l, Some(target), effect, now, timeout, &mut b.notices);
     }
     b
@@ -550,23 +566,37 @@ fn lease_apply(
     let (to, ack_required) = match effect {
         lease::Effect::BreakAndWait(to) | lease::Effect::BreakAck(to) => (to, true),
         lease::Effect::BreakNow(to) => (to, false),
-        lease::Effect::Keep | lease::Effect::Wait => return,
+        lease::Effect::Keep | lease::Effect::Pending { .. } => {
+            l.lease.apply(effect, now, timeout);
+            return;
+        }
     };
     let current = l.lease.state;
     l.lease.apply(effect, now, timeout);
-    let Some(target) = target else {
-        return;
-    };
-    out.push(Notice {
+    if let Some(target) = target {
+        out.push(lease_notice(l, target, current, to, ack_required));
+    }
+}
+
+/// The notification of lease `l`'s break from `current` to `new`, with the lease's epoch.
+fn lease_notice(
+    l: &LeaseRecord,
+    target: &BreakTarget,
+    current: lease::State,
+    new: lease::State,
+    ack_required: bool,
+) -> Notice {
+    Notice {
         target: target.clone(),
         kind: NoticeKind::Lease {
+            client: l.id.client,
             key: l.id.key,
             current,
-            new: to,
+            new,
             epoch: if l.v2 { l.lease.epoch } else { 0 },
             ack_required,
         },
-    });
+    }
 }
 
 /// Drop holder `open_id`; returns the lease it leaves behind with no open, if any.
@@ -628,6 +658,7 @@ mod tests {
                 break_timeout: TIMEOUT,
             },
             dir: false,
+            retry: false,
         }
     }
 
@@ -750,10 +781,10 @@ mod tests {
             client: [1; 16],
             key: [1; 16],
         };
-        assert_eq!(
-            t.acknowledge_lease(id, lease::R | lease::H, now),
-            Ok(lease::R | lease::H)
-        );
+        assert!(matches!(
+            t.acknowledge_lease(id, lease::R | lease::H, now, TIMEOUT),
+            Ok((state, None)) if state == lease::R | lease::H
+        ));
         let (_, third, _) = granted(
             t.attach(KEY, opener(3, OplockLevel::None, Some((2, rwh))), now)
                 .unwrap(),

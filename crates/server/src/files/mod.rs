@@ -8,7 +8,7 @@ mod caching;
 
 pub use caching::{Attach, Grant, LeaseId, LeaseRequest, Opener, OplockPolicy, Pause};
 
-use crate::breaks::BreakTarget;
+use crate::breaks::{BreakTarget, Notice};
 use crate::lease;
 use crate::locks::ByteRangeLock;
 use caching::{Caching, LeaseFiles, LeaseRecord};
@@ -19,7 +19,7 @@ use proto::NtStatus;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::{oneshot, watch};
-use tokio::time::Instant;
+use tokio::time::{Duration, Instant};
 
 pub const FILE_SHARE_READ: u32 = 0x1;
 pub const FILE_SHARE_WRITE: u32 = 0x2;
@@ -200,10 +200,11 @@ impl FileTable {
             lease: None,
             target: None,
             dir: false,
+            retry: false,
             policy: OplockPolicy {
                 enabled: true,
                 level2: true,
-                break_timeout: tokio::time::Duration::from_secs(35),
+                break_timeout: Duration::from_secs(35),
             },
         };
         match self.attach(key, opener, Instant::now())? {
@@ -256,12 +257,14 @@ impl FileTable {
     }
 
     /// A lease break acknowledgment: the lease must exist (else STATUS_OBJECT_NAME_NOT_FOUND).
+    /// Returns the state acknowledged and the notice of the break's next step, if any.
     pub fn acknowledge_lease(
         &self,
         id: LeaseId,
         state: lease::State,
         now: Instant,
-    ) -> Result<lease::State, NtStatus> {
+        timeout: Duration,
+    ) -> Result<(lease::State, Option<Notice>), NtStatus> {
         let nodes = lock(&self.nodes);
         let node = lock(&self.leases)
             .get(&id)
@@ -269,7 +272,7 @@ impl FileTable {
             .cloned()
             .ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
         drop(nodes);
-        node.acknowledge_lease(id, state, now)
+        node.acknowledge_lease(id, state, now, timeout)
     }
     /// Remove an open. Returns true if it was the last one and the file is delete-pending: the caller
     /// must then delete the file.

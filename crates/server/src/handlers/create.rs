@@ -219,7 +219,7 @@ pub async fn handle(
         contexts: answered,
         tree,
     };
-    match opening.attach()? {
+    match opening.attach(false)? {
         Step::Attached(node, grant) => {
             let file_id = opening.file_id();
             let resp = opening.finish(node, grant).await;

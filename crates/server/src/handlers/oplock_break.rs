@@ -44,11 +44,13 @@ fn lease_ack(ctx: &mut Ctx<'_>, ack: LeaseBreakAck, out: &mut BytesMut) -> Handl
         client,
         key: ack.lease_key,
     };
-    let state = ctx
-        .conn
-        .server
-        .files
-        .acknowledge_lease(id, ack.lease_state, Instant::now())?;
+    let server = &ctx.conn.server;
+    let timeout = server.settings.oplock_break_timeout;
+    let (state, next) =
+        server
+            .files
+            .acknowledge_lease(id, ack.lease_state, Instant::now(), timeout)?;
+    crate::breaks::send(server, next.into_iter().collect());
     LeaseBreakResponse {
         flags: 0,
         lease_key: ack.lease_key,
