@@ -18,6 +18,7 @@ NONE, LEVEL_II, BATCH, LEASE = 0, 1, 9, 0xFF
 R, H, W = 1, 2, 4
 ACK_REQUIRED = 1
 UNSOLICITED = 0xFFFFFFFFFFFFFFFF
+FILE_DIRECTORY_FILE = 0x1
 
 
 def client(server, name):
@@ -27,6 +28,11 @@ def client(server, name):
 def lease_context(key, state):
     """A version 1 RqLs context (MS-SMB2 2.2.13.2.8)."""
     return s.create_context(b"RqLs", key + struct.pack("<IIQ", state, 0, 0))
+
+
+def lease_v2_context(key, state, epoch=0):
+    """A version 2 RqLs context (MS-SMB2 2.2.13.2.10), without a parent lease key."""
+    return s.create_context(b"RqLs", key + struct.pack("<IIQ16sHH", state, 0, 0, bytes(16), epoch, 0))
 
 
 def create_async(c, name, **kw):
@@ -153,6 +159,29 @@ def test_hostile_acknowledgments_get_windows_statuses_and_cannot_grow_the_server
     s.still_serving(server)
 
 
+def test_a_directory_lease_breaks_when_another_program_changes_the_directory(server):
+    """A directory's RH lease (version 2) is broken to none when a program on the server, not an SMB client,
+    adds an entry to it (`kernel change notify`); writing to an existing file there keeps the lease."""
+    (server.share / "watched").mkdir()
+    (server.share / "watched" / "existing.txt").write_text("x")
+    key = b"D" * 16
+    with client(server, "client-a") as a:
+        r, _ = a.create("watched", access=s.GENERIC_READ, disposition=s.FILE_OPEN, options=FILE_DIRECTORY_FILE,
+                        oplock=LEASE, contexts=lease_v2_context(key, R | H))
+        assert r.status == s.SUCCESS and r.body[2] == LEASE
+        assert "lease RH" in status(server)
+        (server.share / "watched" / "existing.txt").write_text("changed")
+        time.sleep(0.5)
+        assert "lease RH" in status(server)
+        (server.share / "watched" / "added-elsewhere.txt").write_text("new")
+        n = notification(a)
+        size, _epoch, flags, got_key, current, new = struct.unpack_from("<HHI16sII", n.body)
+        assert (size, got_key, current, new) == (44, key, R | H, NONE)
+        assert flags == ACK_REQUIRED
+        assert lease_ack(a, key, NONE).status == s.SUCCESS
+        assert "lease none" in status(server)
+
+
 def test_smbtorture_hold_oplock_gives_up_its_oplocks_on_break(server):
     """smbtorture's smb2.hold-oplock is a real client that holds batch oplocks on four files and answers
     breaks (closing `*_close`, acknowledging `*_noclose`): another client's opens complete right after the
@@ -160,7 +189,7 @@ def test_smbtorture_hold_oplock_gives_up_its_oplocks_on_break(server):
     hold = subprocess.Popen(
         ["smbtorture", server.unc, "-p", str(server.port), "-U", f"{server.user}%{server.password}",
          "smb2.hold-oplock"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=server.tmp)
     try:
         deadline = time.monotonic() + 20
         while status(server).count("batch") < 4:

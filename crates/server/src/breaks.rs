@@ -18,6 +18,7 @@ use crate::session::Session;
 use crate::session::Tree;
 use crate::state::ServerState;
 use bytes::{BufMut, BytesMut};
+use proto::fscc::notify::action;
 use proto::messages::oplock_break::{
     LeaseBreakNotification, OplockBreakNotification, NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED,
 };
@@ -86,6 +87,37 @@ pub async fn release_handles(ctx: &mut Ctx<'_>, node: &FileNode, by: Option<u64>
 /// leases (but the one `parent` names, the changing open's parent lease key). Free while no directory
 /// holds a lease.
 pub fn dir_changed(server: &ServerState, tree: &Tree, path: &SmbPath, parent: Option<LeaseKey>) {
+    if let Some(share) = tree.share.vfs.as_ref() {
+        entry_changed(server, share, path, parent);
+    }
+}
+
+/// Entries added, removed or renamed on disk by other programs, as `kernel change notify` reports
+/// them: break their directories' leases. (A file whose data another program changes keeps its
+/// directory's leases: inotify reports the server's own writes too, and those cannot be told apart
+/// from other programs' for long enough.)
+pub fn changed_on_disk(server: &ServerState, changes: &[crate::notify::Change]) {
+    if !server.files.has_dir_leases() {
+        return;
+    }
+    for c in changes
+        .iter()
+        .filter(|c| c.action != action::MODIFIED && !server.notify.is_echo(c))
+    {
+        if let Some(entry) = server.share_at(&c.root) {
+            if let Some(share) = entry.vfs.as_ref() {
+                entry_changed(server, share, &c.path, None);
+            }
+        }
+    }
+}
+
+fn entry_changed(
+    server: &ServerState,
+    share: &vfs::Share,
+    path: &SmbPath,
+    parent: Option<LeaseKey>,
+) {
     if !server.files.has_dir_leases() {
         return;
     }
@@ -93,7 +125,7 @@ pub fn dir_changed(server: &ServerState, tree: &Tree, path: &SmbPath, parent: Op
         .parent_and_name()
         .map_or_else(SmbPath::root, |(p, _)| p);
     // A stat beneath the share root as the daemon: only the directory's identity is needed.
-    let Some(st) = tree.share.vfs.as_ref().and_then(|v| v.stat(&dir).ok()) else {
+    let Ok(st) = share.stat(&dir) else {
         return;
     };
     if let Some(node) = server.files.node((st.dev, st.ino)) {

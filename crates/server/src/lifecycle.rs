@@ -82,6 +82,7 @@ async fn release(conn: &Conn, open: &Arc<Open>) {
     conn.release_locks(held);
     // Drop the watch now: a watcher's own handle closing must not see its directory's removal.
     open.watch().take();
+    crate::notify::unwatch_dir(&conn.server, open);
     let last_of_deleted = conn.server.files.detach(&open.node, id);
     if held > 0 {
         open.node.grant_waiting_locks();

@@ -224,6 +224,9 @@ impl Opening {
             }
             return Err(status);
         }
+        if stat.is_dir && matches!(grant, Grant::Lease { state, .. } if state != 0) {
+            crate::notify::watch_leased_dir(&server, &open);
+        }
         match action {
             create_action::CREATED => {
                 crate::notify::added(&server, &self.tree, &self.path, stat.is_dir);

@@ -87,6 +87,16 @@ impl KernelNotify {
     }
 }
 
+impl KernelNotify {
+    /// The server's inotify instance if it runs.
+    pub fn running(&self) -> Option<Arc<Inotify>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
 impl Inotify {
     fn wds(&self) -> MutexGuard<'_, HashMap<i32, Entry>> {
         self.wds.lock().unwrap_or_else(PoisonError::into_inner)
@@ -307,6 +317,7 @@ async fn read_loop(k: Weak<Inotify>, server: Weak<ServerState>) {
         };
         if !changes.is_empty() {
             server.notify.post(&changes, true);
+            crate::breaks::changed_on_disk(&server, &changes);
         }
         for g in grows {
             grow(&server, &strong, g);
@@ -316,12 +327,7 @@ async fn read_loop(k: Weak<Inotify>, server: Weak<ServerState>) {
 
 /// Watch a directory created below a tree watch, opened as the watch's user.
 fn grow(server: &ServerState, k: &Arc<Inotify>, g: Grow) {
-    let Some(entry) = server
-        .shares()
-        .iter()
-        .find(|s| s.vfs.as_ref().is_some_and(|v| v.root_path() == g.root))
-        .cloned()
-    else {
+    let Some(entry) = server.share_at(&g.root) else {
         return;
     };
     let Some(unix) = g.owners.first().map(|o| Arc::clone(&o.unix)) else {

@@ -270,14 +270,16 @@ impl Hub {
             .is_empty()
     }
 
+    /// Whether a change the kernel reports is the server's own, already posted.
+    pub fn is_echo(&self, c: &Change) -> bool {
+        self.recent.touched(&c.root, &c.path)
+    }
+
     /// Tell every watch that sees them about `changes` (delivered together, so a rename's old and
     /// new names arrive in one response).
     pub fn post(&self, changes: &[Change], from_kernel: bool) {
         let changes: Vec<&Change> = if from_kernel {
-            changes
-                .iter()
-                .filter(|c| !self.recent.touched(&c.root, &c.path))
-                .collect()
+            changes.iter().filter(|c| !self.is_echo(c)).collect()
         } else {
             changes
                 .iter()
@@ -342,6 +344,33 @@ fn name_filter(is_dir: bool) -> u32 {
         cf::DIR_NAME
     } else {
         cf::FILE_NAME
+    }
+}
+
+/// A directory open that holds a lease is watched from the kernel (`kernel change notify`), so that
+/// entries other programs add, remove or rename in it break the lease too
+/// ([`crate::breaks::changed_on_disk`]); the open's id names the kernel watch's owner.
+pub fn watch_leased_dir(server: &Arc<ServerState>, open: &Open) {
+    if !server.settings.kernel_change_notify {
+        return;
+    }
+    let (Some(k), Some(share)) = (
+        server.notify.kernel.get(server),
+        open.tree.share.vfs.as_ref(),
+    ) else {
+        return;
+    };
+    let owner = kernel::Owner {
+        id: open.file_id.volatile,
+        unix: Arc::clone(&open.unix),
+    };
+    k.add(&owner, share.root_path(), &open.path(), &*open.file, false);
+}
+
+/// A directory open is closed: the kernel watch its lease took, if any, goes.
+pub fn unwatch_dir(server: &ServerState, open: &Open) {
+    if let Some(k) = server.notify.kernel.running().filter(|_| open.is_dir) {
+        k.release(open.file_id.volatile);
     }
 }
 

@@ -192,6 +192,14 @@ impl ServerState {
         Arc::clone(&self.shares.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// The share whose directory is `root`.
+    pub fn share_at(&self, root: &std::path::Path) -> Option<Arc<ShareEntry>> {
+        self.shares()
+            .iter()
+            .find(|s| s.vfs.as_ref().is_some_and(|v| v.root_path() == root))
+            .cloned()
+    }
+
     pub fn share(&self, name: &str) -> Option<Arc<ShareEntry>> {
         self.shares()
             .iter()
