@@ -109,6 +109,9 @@ pub struct Global {
     /// `oplock break timeout` (rsmbd), seconds an oplock or lease break waits for its acknowledgment
     /// before the server takes the caching away; default 35, MS-SMB2's.
     pub oplock_break_timeout_secs: u64,
+    /// rsmbd's own `durable handle timeout`: the longest a durable open is kept for its client after
+    /// the connection is lost, in seconds (default 300; a client asks for 60 unless it says otherwise).
+    pub durable_handle_timeout_secs: u64,
     /// `smb2 leases`: offer leasing (SMB2_GLOBAL_CAP_LEASING) to SMB 2.1 and later clients; default yes.
     pub smb2_leases: bool,
     /// `smb3 directory leases` (Samba 4.22's name): also offer leases on directories to SMB 3.x
@@ -164,6 +167,7 @@ impl Default for Global {
             restrict_anonymous: 2,
             logon_failure_window_secs: 60,
             oplock_break_timeout_secs: 35,
+            durable_handle_timeout_secs: 300,
             smb2_leases: true,
             smb3_directory_leases: true,
             passdb_path: None,
@@ -237,6 +241,14 @@ impl Global {
                     ));
                 }
                 self.oplock_break_timeout_secs = n;
+            }
+            (Key::DurableHandleTimeout, Value::Integer(n)) => {
+                if n == 0 || n > 86_400 {
+                    return Err(format!(
+                        "durable handle timeout must be 1..86400 seconds, not {n}"
+                    ));
+                }
+                self.durable_handle_timeout_secs = n;
             }
             (Key::Smb2Leases, Value::Bool(b)) => self.smb2_leases = b,
             (Key::Smb3DirectoryLeases, Value::Bool(b)) => self.smb3_directory_leases = b,

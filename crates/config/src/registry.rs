@@ -81,6 +81,8 @@ pub enum Key {
     KernelChangeNotify,
     Oplocks,
     Level2Oplocks,
+    DurableHandles,
+    DurableHandleTimeout,
     VetoOplockFiles,
     KernelOplocks,
     OplockBreakTimeout,
@@ -208,6 +210,7 @@ pub static PARAMETERS: &[Parameter] = &[
     share("change notify", Bool, Key::ChangeNotify),
     share("oplocks", Bool, Key::Oplocks),
     share("level2 oplocks", Bool, Key::Level2Oplocks),
+    share("durable handles", Bool, Key::DurableHandles),
     share("veto oplock files", Text, Key::VetoOplockFiles),
     share("kernel oplocks", Bool, Key::KernelOplocks),
     share("max connections", Integer, Key::MaxConnections),
@@ -245,6 +248,7 @@ pub static PARAMETERS: &[Parameter] = &[
     global("smb3 directory leases", Bool, Key::Smb3DirectoryLeases),
     // rsmbd's own: seconds an oplock or lease break waits for its acknowledgment (MS-SMB2 3.3.2.1).
     global("oplock break timeout", Integer, Key::OplockBreakTimeout),
+    global("durable handle timeout", Integer, Key::DurableHandleTimeout),
     global("control socket", Text, Key::ControlSocket),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
@@ -300,7 +304,6 @@ pub static PARAMETERS: &[Parameter] = &[
     global("logon failure window", Integer, Key::LogonFailureWindow),
     ignored_global("socket options", Text),
     ignored_global("max active sessions", Integer),
-    ignored_global("durable handles", Bool),
     ignored_global("deadtime", Integer),
     ignored_global("ipc timeout", Integer),
     ignored_global("root directory", Text),

@@ -71,6 +71,8 @@ pub struct ShareConfig {
     pub oplocks: bool,
     /// Grant level II oplocks (`level2 oplocks`, default yes); without, shared files get none.
     pub level2_oplocks: bool,
+    /// Grant durable handles (`durable handles`, default yes): opens that survive a lost connection.
+    pub durable_handles: bool,
     /// Name patterns of files that never get an oplock or lease (`veto oplock files`).
     pub veto_oplock_files: Vec<String>,
     /// `kernel oplocks` (default no): accepted, but rsmbd does not take Linux file leases, so local
@@ -181,6 +183,7 @@ impl ShareConfig {
             change_notify: true,
             oplocks: true,
             level2_oplocks: true,
+            durable_handles: true,
             veto_oplock_files: Vec::new(),
             kernel_oplocks: false,
             max_connections: 0,
@@ -213,6 +216,7 @@ impl ShareConfig {
             (Key::ChangeNotify, Value::Bool(b)) => self.change_notify = b,
             (Key::Oplocks, Value::Bool(b)) => self.oplocks = b,
             (Key::Level2Oplocks, Value::Bool(b)) => self.level2_oplocks = b,
+            (Key::DurableHandles, Value::Bool(b)) => self.durable_handles = b,
             (Key::VetoOplockFiles, Value::Str(s)) => self.veto_oplock_files = parse_patterns(&s),
             (Key::KernelOplocks, Value::Bool(b)) => self.kernel_oplocks = b,
             (Key::MaxConnections, Value::Integer(n)) => {

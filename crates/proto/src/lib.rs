@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod create_context;
+pub mod durable;
 pub mod frame;
 pub mod fscc;
 pub mod header;

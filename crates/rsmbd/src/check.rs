@@ -232,6 +232,7 @@ fn share_lines(s: &ShareConfig) -> Vec<(&'static str, String, String)> {
     add("change notify", &|s| yes_no(s.change_notify));
     add("oplocks", &|s| yes_no(s.oplocks));
     add("level2 oplocks", &|s| yes_no(s.level2_oplocks));
+    add("durable handles", &|s| yes_no(s.durable_handles));
     add("veto oplock files", &|s| patterns(&s.veto_oplock_files));
     add("kernel oplocks", &|s| yes_no(s.kernel_oplocks));
     lines

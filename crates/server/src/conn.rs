@@ -121,6 +121,16 @@ impl Conn {
             .is_ok()
     }
 
+    /// Count `n` byte-range locks that came with a reclaimed durable open, beyond the limit if need be
+    /// (they exist already; their close gives them back).
+    pub fn adopt_locks(&self, n: usize) {
+        let _ = self
+            .locks_held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                Some(held.saturating_add(n))
+            });
+    }
+
     /// Give back `n` byte-range locks reserved with [`Conn::reserve_locks`].
     pub fn release_locks(&self, n: usize) {
         let _ = self

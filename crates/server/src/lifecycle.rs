@@ -13,6 +13,7 @@ use crate::conn::Conn;
 use crate::open::Open;
 use crate::pending::{CancelReason, Scope};
 use crate::session::{Session, Tree};
+use crate::state::ServerState;
 use std::sync::Arc;
 
 /// CLOSE: `open` has already been taken out of the table by the caller.
@@ -21,7 +22,24 @@ pub async fn close(conn: &Conn, open: &Arc<Open>, reason: CancelReason) {
         .cancel(Scope::Open(open.file_id.volatile), reason);
     // Let requests still working on the handle finish first.
     let _exclusive = Arc::clone(&open.busy).write_owned().await;
-    release(conn, open).await;
+    release(&conn.server, open, Some(conn)).await;
+}
+
+/// An open whose session or connection ends: kept if durable, else closed. Requests still working on
+/// the handle finish first, whichever way it goes.
+async fn close_or_keep(conn: &Conn, open: &Arc<Open>) {
+    let _exclusive = Arc::clone(&open.busy).write_owned().await;
+    if !crate::durable::keep(conn, open) {
+        release(&conn.server, open, Some(conn)).await;
+    }
+}
+
+/// A disconnected durable open ends (its timeout passed, or another open needs the file): closed as by
+/// CLOSE. It has been taken out of the durable table by the caller. Returns true if that deleted the
+/// file (it was the last open of a delete-pending file).
+pub async fn close_disconnected(server: &ServerState, open: &Arc<Open>) -> bool {
+    let _exclusive = Arc::clone(&open.busy).write_owned().await;
+    release(server, open, None).await
 }
 
 /// Close every open of this connection for which `pred` holds.
@@ -40,24 +58,32 @@ pub async fn tree_disconnect(conn: &Conn, tree: &Arc<Tree>) {
     conn.pipes.remove_matching(|p| Arc::ptr_eq(&p.tree, tree));
 }
 
-/// LOGOFF: the session's pending operations, opens, pipes and tree connects end with it.
+/// LOGOFF (and a session ended by its client's reconnect): the session's pending operations, opens,
+/// pipes and tree connects end with it, but the durable opens, which are kept for their client to
+/// reclaim from a new session, as Windows does (smbtorture smb2.durable-open.reopen4).
 pub async fn logoff(conn: &Conn, session: &Session) {
     conn.server.sessions.remove(session.id);
     conn.pending
         .cancel(Scope::Session(session.id), CancelReason::SessionClosed);
-    close_matching(conn, CancelReason::SessionClosed, |o| {
-        o.session_id == session.id
-    })
-    .await;
+    let opens = conn
+        .server
+        .opens
+        .remove_matching(conn.id, |o| o.session_id == session.id);
+    for open in opens {
+        close_or_keep(conn, &open).await;
+    }
     conn.pipes.remove_matching(|p| p.session_id == session.id);
     session.lock().trees.clear();
 }
 
-/// The connection is gone: nothing more is sent; its sessions and opens end.
+/// The connection is gone: nothing more is sent; its sessions end, and its opens too, but the durable
+/// ones, which are kept for their client to reclaim ([`crate::durable`]).
 pub async fn connection_lost(conn: &Conn) {
     conn.pending
         .cancel(Scope::All, CancelReason::ConnectionLost);
-    close_matching(conn, CancelReason::ConnectionLost, |_| true).await;
+    for open in conn.server.opens.remove_matching(conn.id, |_| true) {
+        close_or_keep(conn, &open).await;
+    }
     for session in conn.sessions() {
         conn.server.sessions.remove(session.id);
         session.lock().trees.clear();
@@ -65,30 +91,34 @@ pub async fn connection_lost(conn: &Conn) {
 }
 
 /// Drop an open from the file table; if it was the last open of a delete-pending file, delete the file.
-async fn release(conn: &Conn, open: &Arc<Open>) {
+/// `conn`, when the open still has one, gets back the byte-range locks it counted. Returns true if the
+/// file was deleted.
+async fn release(server: &ServerState, open: &Arc<Open>, conn: Option<&Conn>) -> bool {
     if open.written.load(std::sync::atomic::Ordering::Relaxed) {
         // smbtorture smb2.lease.v2_request: the close of a written file breaks its directory's
         // leases (what the directory lists has changed), unless it was opened under that lease.
-        crate::breaks::dir_changed(&conn.server, &open.tree, &open.path(), open.parent_lease);
+        crate::breaks::dir_changed(server, &open.tree, &open.path(), open.parent_lease);
     }
     if open.delete_on_close() {
         open.node.set_delete_pending(true);
         if open.is_dir {
-            conn.server.notify.delete_pending(&open.node);
+            server.notify.delete_pending(&open.node);
         }
     }
     let id = open.file_id.volatile;
     let held = open.node.locks().iter().filter(|l| l.open_id == id).count();
-    conn.release_locks(held);
+    if let Some(conn) = conn {
+        conn.release_locks(held);
+    }
     // Drop the watch now: a watcher's own handle closing must not see its directory's removal.
     open.watch().take();
-    crate::notify::unwatch_dir(&conn.server, open);
-    let last_of_deleted = conn.server.files.detach(&open.node, id);
+    crate::notify::unwatch_dir(server, open);
+    let last_of_deleted = server.files.detach(&open.node, id);
     if held > 0 {
         open.node.grant_waiting_locks();
     }
     if !last_of_deleted {
-        return;
+        return false;
     }
     let (tree, path, is_dir) = (Arc::clone(&open.tree), open.path(), open.is_dir);
     let file = Arc::clone(&open.file);
@@ -105,13 +135,17 @@ async fn release(conn: &Conn, open: &Arc<Open>) {
     match res {
         Ok(()) => {
             let path = open.path();
-            crate::notify::removed(&conn.server, &open.tree, &path, open.is_dir);
-            crate::breaks::dir_changed(&conn.server, &open.tree, &path, None);
+            crate::notify::removed(server, &open.tree, &path, open.is_dir);
+            crate::breaks::dir_changed(server, &open.tree, &path, None);
+            true
         }
-        Err(status) => tracing::info!(
-            "delete on close of {} failed: {status}",
-            open.path().as_unix()
-        ),
+        Err(status) => {
+            tracing::info!(
+                "delete on close of {} failed: {status}",
+                open.path().as_unix()
+            );
+            false
+        }
     }
 }
 

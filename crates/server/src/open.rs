@@ -47,6 +47,8 @@ pub struct Open {
     /// Data was written through this handle: its close changes what the directory lists
     /// (last write time, size), which breaks the directory's leases.
     pub written: AtomicBool,
+    /// Granted durability (MS-SMB2 3.3.1.10 Open.IsDurable and its timeout, CreateGuid and owner).
+    pub durable: Option<crate::durable::Durability>,
 }
 
 impl Open {
@@ -80,5 +82,30 @@ impl Open {
 
     pub fn delete_on_close(&self) -> bool {
         self.delete_on_close.load(Ordering::Relaxed)
+    }
+
+    /// The same open, reclaimed by session `session_id` through `tree` (a durable reconnect): the
+    /// file, its position, mode and flags carry over; enumeration and watch state do not.
+    pub fn rebind(&self, session_id: u64, tree: Arc<Tree>) -> Open {
+        Open {
+            file_id: self.file_id,
+            session_id,
+            unix: Arc::clone(&tree.unix),
+            tree,
+            file: Arc::clone(&self.file),
+            node: Arc::clone(&self.node),
+            path: Mutex::new(self.path()),
+            granted_access: self.granted_access,
+            is_dir: self.is_dir,
+            delete_on_close: AtomicBool::new(self.delete_on_close()),
+            position: AtomicU64::new(self.position.load(Ordering::Relaxed)),
+            mode: AtomicU32::new(self.mode.load(Ordering::Relaxed)),
+            search: Mutex::new(None),
+            busy: Arc::new(tokio::sync::RwLock::new(())),
+            watch: Mutex::new(None),
+            parent_lease: self.parent_lease,
+            written: AtomicBool::new(self.written.load(Ordering::Relaxed)),
+            durable: self.durable.clone(),
+        }
     }
 }

@@ -50,6 +50,8 @@ pub struct Opening {
     pub target: BreakTarget,
     /// Create contexts answered with the response (MxAc, QFid).
     pub contexts: Vec<OwnedCreateContext>,
+    /// The durable handle context (DHnQ or DH2Q), when asked for.
+    pub durable: Option<proto::durable::DurableContext>,
 }
 
 /// Attached to the file node, or waiting for breaks to end.
@@ -67,10 +69,50 @@ impl Opening {
     }
 
     /// Try to attach (`retry`: again, after waiting for breaks); the break notifications this
-    /// causes are sent at once.
-    pub fn attach(&self, retry: bool) -> Result<Step, NtStatus> {
+    /// causes are sent at once. Disconnected durable opens in the way are closed first.
+    pub async fn attach(&self, retry: bool) -> Result<Step, NtStatus> {
+        let opener = self.opener(retry);
+        let key = (self.stat.dev, self.stat.ino);
+        self.clear_the_way().await;
+        match self.conn.server.files.attach(key, opener, Instant::now())? {
+            Attach::Granted {
+                node,
+                grant,
+                notices,
+            } => {
+                breaks::send(&self.conn.server, notices);
+                Ok(Step::Attached(node, grant))
+            }
+            Attach::Wait {
+                changed,
+                deadline,
+                notices,
+            } => {
+                breaks::send(&self.conn.server, notices);
+                Ok(Step::Wait(changed, deadline))
+            }
+        }
+    }
+
+    /// Close the disconnected durable opens in this open's way; true if that deleted the file (the
+    /// file this CREATE opened is then gone and must be opened again).
+    pub async fn clear_the_way(&self) -> bool {
+        let key = (self.stat.dev, self.stat.ino);
+        crate::durable::clear_the_way(&self.conn.server, key, &self.opener(false)).await
+    }
+
+    /// The file was opened again (the first one was deleted under it): what depends on it follows.
+    pub fn reopened(&mut self, file: vfs::OpenFile, action: CreateAction, stat: vfs::FileStat) {
+        self.oplock.overwrite =
+            matches!(self.disposition, 0 | 4 | 5) && action == CreateAction::Opened;
+        self.file = Arc::new(file);
+        self.action = action;
+        self.stat = stat;
+    }
+
+    fn opener(&self, retry: bool) -> Opener {
         let share = &self.tree.share;
-        let opener = Opener {
+        Opener {
             open_id: self.id,
             access: self.access,
             share: self.share_access,
@@ -96,25 +138,6 @@ impl Opening {
                 level2: share.level2_oplocks,
                 break_timeout: self.conn.server.settings.oplock_break_timeout,
             },
-        };
-        let key = (self.stat.dev, self.stat.ino);
-        match self.conn.server.files.attach(key, opener, Instant::now())? {
-            Attach::Granted {
-                node,
-                grant,
-                notices,
-            } => {
-                breaks::send(&self.conn.server, notices);
-                Ok(Step::Attached(node, grant))
-            }
-            Attach::Wait {
-                changed,
-                deadline,
-                notices,
-            } => {
-                breaks::send(&self.conn.server, notices);
-                Ok(Step::Wait(changed, deadline))
-            }
         }
     }
 
@@ -148,7 +171,7 @@ impl Opening {
         loop {
             // A closed sender means the node went away with its last open: try again at once.
             let _ = tokio::time::timeout_at(deadline, changed.changed()).await;
-            match self.attach(true)? {
+            match self.attach(true).await? {
                 Step::Attached(node, grant) => return self.finish(node, grant).await,
                 Step::Wait(c, d) => (changed, deadline) = (c, d),
             }
@@ -161,19 +184,7 @@ impl Opening {
         node: Arc<FileNode>,
         grant: Grant,
     ) -> Result<CreateResponse, NtStatus> {
-        let level = match grant {
-            Grant::Oplock(level) => level.to_wire(),
-            Grant::Lease {
-                state,
-                epoch,
-                breaking,
-                v2,
-            } => {
-                self.contexts
-                    .push(self.lease_response(state, epoch, breaking, v2));
-                proto::messages::create::oplock_level::LEASE
-            }
-        };
+        let level = reply_level(self.lease, grant, &mut self.contexts);
         let server = Arc::clone(&self.conn.server);
         let parent = self.parent_key();
         let overwrite =
@@ -183,6 +194,10 @@ impl Opening {
             server.files.detach(&node, self.id);
         })?;
         let file_id = self.file_id();
+        let durable = self.durability(grant, stat.is_dir);
+        if let Some(d) = &durable {
+            self.contexts.push(d.response());
+        }
         let open = Arc::new(Open {
             file_id,
             session_id: self.session_id,
@@ -201,6 +216,7 @@ impl Opening {
             watch: Mutex::new(None),
             parent_lease: parent,
             written: AtomicBool::new(false),
+            durable,
         });
         self.conn
             .server
@@ -237,66 +253,121 @@ impl Opening {
             }
             _ => {}
         }
-        Ok(CreateResponse {
-            oplock_level: level,
-            flags: 0,
-            create_action: action,
-            creation_time: stat.creation_time,
-            last_access_time: stat.last_access_time,
-            last_write_time: stat.last_write_time,
-            change_time: stat.change_time,
-            allocation_size: stat.alloc_size,
-            end_of_file: stat.end_of_file(),
-            file_attributes: self
-                .tree
-                .share
-                .names
-                .attributes(&stat, self.path.file_name()),
+        Ok(create_response(
+            &self.tree,
+            &self.path,
+            &stat,
+            (action, level),
             file_id,
-            contexts: self.contexts,
-        })
+            self.contexts,
+        ))
     }
 }
 
 impl Opening {
     /// The parent directory's lease key the request names (version 2, PARENT_LEASE_KEY_SET).
     fn parent_key(&self) -> Option<[u8; 16]> {
-        let l = self.lease?;
-        l.v2.filter(|_| l.flags & cc::lease_flags::PARENT_LEASE_KEY_SET != 0)
-            .map(|v| v.parent_key)
+        parent_key(self.lease)
     }
 
-    /// The RqLs response (MS-SMB2 2.2.14.2.10 and .11), in the version of the lease; a parent key
-    /// is echoed only when the request set it.
-    fn lease_response(
-        &self,
-        state: u32,
-        epoch: u16,
-        breaking: bool,
-        v2: bool,
-    ) -> OwnedCreateContext {
-        let req = self.lease.unwrap_or_default();
-        let parent = self.parent_key();
-        let mut flags = if breaking {
-            cc::lease_flags::BREAK_IN_PROGRESS
-        } else {
-            0
-        };
-        if parent.is_some() {
-            flags |= cc::lease_flags::PARENT_LEASE_KEY_SET;
-        }
-        let v2 = v2.then(|| LeaseV2 {
-            parent_key: parent.unwrap_or_default(),
-            epoch,
-        });
-        let data = LeaseContext {
-            key: req.key,
+    /// The durability the CREATE asked for and gets (MS-SMB2 3.3.5.9.6, 3.3.5.9.10).
+    fn durability(&self, grant: Grant, is_dir: bool) -> Option<crate::durable::Durability> {
+        let asked = self.durable.filter(|_| self.tree.share.durable_handles)?;
+        let auth = self.conn.session(self.session_id)?.lock().auth.clone()?;
+        crate::durable::Durability::grant(
+            Some(asked),
+            &auth,
+            is_dir,
+            grant.caches_handle(),
+            self.conn.server.settings.durable_handle_timeout,
+        )
+    }
+}
+
+/// The parent lease key of a lease request (version 2, PARENT_LEASE_KEY_SET).
+fn parent_key(lease: Option<LeaseContext>) -> Option<[u8; 16]> {
+    let l = lease?;
+    l.v2.filter(|_| l.flags & cc::lease_flags::PARENT_LEASE_KEY_SET != 0)
+        .map(|v| v.parent_key)
+}
+
+/// The OplockLevel of a CREATE response for `grant`; a lease adds its RqLs response to `contexts`.
+pub fn reply_level(
+    lease: Option<LeaseContext>,
+    grant: Grant,
+    contexts: &mut Vec<OwnedCreateContext>,
+) -> u8 {
+    match grant {
+        Grant::Oplock(level) => level.to_wire(),
+        Grant::Lease {
             state,
-            flags,
+            epoch,
+            breaking,
             v2,
+        } => {
+            contexts.push(lease_response(lease, state, epoch, breaking, v2));
+            proto::messages::create::oplock_level::LEASE
         }
-        .encode();
-        OwnedCreateContext::new(cc::name::REQUEST_LEASE, &data)
+    }
+}
+
+/// The RqLs response (MS-SMB2 2.2.14.2.10 and .11), in the version of the lease; a parent key is
+/// echoed only when the request set it.
+fn lease_response(
+    lease: Option<LeaseContext>,
+    state: u32,
+    epoch: u16,
+    breaking: bool,
+    v2: bool,
+) -> OwnedCreateContext {
+    let req = lease.unwrap_or_default();
+    let parent = parent_key(lease);
+    let mut flags = if breaking {
+        cc::lease_flags::BREAK_IN_PROGRESS
+    } else {
+        0
+    };
+    if parent.is_some() {
+        flags |= cc::lease_flags::PARENT_LEASE_KEY_SET;
+    }
+    let v2 = v2.then(|| LeaseV2 {
+        parent_key: parent.unwrap_or_default(),
+        epoch,
+    });
+    let data = LeaseContext {
+        key: req.key,
+        state,
+        flags,
+        v2,
+    }
+    .encode();
+    OwnedCreateContext::new(cc::name::REQUEST_LEASE, &data)
+}
+
+/// A CREATE response for the file `path` of `tree` as `stat` describes it; `reply` is the
+/// CreateAction and OplockLevel.
+pub fn create_response(
+    tree: &Tree,
+    path: &vfs::SmbPath,
+    stat: &vfs::FileStat,
+    reply: (u32, u8),
+    file_id: FileId,
+    contexts: Vec<OwnedCreateContext>,
+) -> CreateResponse {
+    let (create_action, oplock_level) = reply;
+    CreateResponse {
+        oplock_level,
+        flags: 0,
+        create_action,
+        creation_time: stat.creation_time,
+        last_access_time: stat.last_access_time,
+        last_write_time: stat.last_write_time,
+        change_time: stat.change_time,
+        allocation_size: stat.alloc_size,
+        end_of_file: stat.end_of_file(),
+        file_attributes: tree.share.names.attributes(stat, path.file_name()),
+        file_id,
+        contexts,
     }
 }
 

@@ -53,6 +53,7 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         limits: g.limits.clone(),
         kernel_change_notify: g.kernel_change_notify,
         oplock_break_timeout: std::time::Duration::from_secs(g.oplock_break_timeout_secs),
+        durable_handle_timeout: std::time::Duration::from_secs(g.durable_handle_timeout_secs),
         leases: g.smb2_leases,
         directory_leases: g.smb2_leases && g.smb3_directory_leases,
     })
@@ -168,6 +169,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         change_notify: s.change_notify,
         oplocks: s.oplocks,
         level2_oplocks: s.level2_oplocks,
+        durable_handles: s.durable_handles,
     })
 }
 

@@ -110,6 +110,7 @@ impl Fixture {
             watch: Mutex::new(None),
             parent_lease: None,
             written: AtomicBool::new(false),
+            durable: None,
         });
         assert!(server
             .opens

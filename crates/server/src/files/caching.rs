@@ -132,7 +132,7 @@ fn lease_target(holders: &[Holder], id: LeaseId) -> Option<&BreakTarget> {
 }
 
 /// The lease of a holder, if it has one.
-fn lease_of(h: &Holder) -> Option<LeaseId> {
+pub(super) fn lease_of(h: &Holder) -> Option<LeaseId> {
     match h.caching {
         Caching::Lease(id) => Some(id),
         Caching::Oplock(_) => None,
@@ -504,6 +504,7 @@ fn grant(st: &mut NodeState, o: &Opener) -> Grant {
         share: o.share,
         caching,
         target: o.target.clone(),
+        disconnected: false,
     });
     grant
 }

@@ -5,6 +5,7 @@
 //! the oplocks and leases of its opens ([`caching`]).
 
 mod caching;
+mod disconnected;
 
 pub use caching::{Attach, Grant, LeaseId, LeaseRequest, Opener, OplockPolicy, Pause};
 
@@ -36,6 +37,8 @@ struct Holder {
     caching: Caching,
     /// Where its oplock breaks go (none for opens that can never hold an oplock).
     target: Option<BreakTarget>,
+    /// A durable open whose connection is gone ([`crate::durable`]).
+    disconnected: bool,
 }
 
 #[derive(Debug, Default)]

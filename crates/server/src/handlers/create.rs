@@ -8,8 +8,11 @@ use crate::dispatch::Ctx;
 use crate::opening::{Opening, Step};
 use crate::oplock::{NewOpen, OplockLevel};
 use crate::pending::Parked;
+use crate::reconnect::reconnect;
+use crate::session::Tree;
 use bytes::BytesMut;
 use proto::create_context::{self as cc, LeaseContext, OwnedCreateContext};
+use proto::durable::{durable_context, DurableContext};
 use proto::messages::create::access::*;
 use proto::messages::create::{
     create_action, create_options as co, oplock_level, CreateRequest, CreateResponse,
@@ -127,10 +130,10 @@ pub async fn handle(
     req: CreateRequest<'_>,
     out: &mut BytesMut,
 ) -> HandlerResult {
-    validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
     let tree = ctx.tree()?.clone();
     check_open_limit(ctx)?;
     if tree.share.vfs.is_none() {
+        validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
         return create_pipe(ctx, &req, &tree, out);
     }
     let contexts = cc::parse_chain(req.contexts).map_err(bad_request)?;
@@ -141,6 +144,22 @@ pub async fn handle(
     }
     let path = SmbPath::parse(&name)
         .inspect_err(|e| tracing::debug!(name, "create: invalid name: {e}"))?;
+    // Once per CREATE: `negotiated()` copies the connection's negotiated state.
+    let negotiated = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
+    let durable = durable_context(&contexts, negotiated.dialect >= SMB3_0)
+        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    if let Some(asked @ (DurableContext::Reconnect { .. } | DurableContext::ReconnectV2 { .. })) =
+        durable
+    {
+        let answered = answer_contexts(&contexts, tree.maximal_access, None);
+        let reclaimed = reconnect(ctx, &tree, &path, asked, &contexts, answered).await;
+        return match reclaimed {
+            Ok((file_id, resp)) => respond(ctx, out, file_id, Ok(resp)),
+            Err(status) => Err(status),
+        };
+    }
+    // A reconnect ignores the other fields (MS-SMB2 3.3.5.9.7); any other CREATE is checked.
+    validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
     tree.share.names.check_path(&path)?;
     let access = granted_access(req.desired_access, tree.maximal_access)?;
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
@@ -165,13 +184,7 @@ pub async fn handle(
             0o666
         },
     };
-    let (tree2, p2) = (Arc::clone(&tree), path.clone());
-    let (file, action, stat) = run_as(&tree.unix, move || {
-        let (file, action) = tree2.vfs()?.create(&p2, &vreq)?;
-        let stat = file.stat()?;
-        Ok((file, action, stat))
-    })
-    .await?;
+    let (file, action, stat) = open_on_disk(&tree, &path, vreq.clone()).await?;
     let session = ctx.session()?;
     let encrypt = tree.encrypt || session.lock().encrypt_required;
     let id = ctx.conn.server.next_id();
@@ -180,11 +193,9 @@ pub async fn handle(
     } else {
         OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
     };
-    let answered = answer_contexts(&contexts, tree.maximal_access, &stat);
-    // Once per CREATE: `negotiated()` copies the connection's negotiated state.
-    let negotiated = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
+    let answered = answer_contexts(&contexts, tree.maximal_access, Some(&stat));
     let lease = lease_request(&negotiated, &req, &contexts)?;
-    let opening = Opening {
+    let mut opening = Opening {
         conn: Arc::clone(ctx.conn),
         session_id: session.id,
         path,
@@ -217,9 +228,15 @@ pub async fn handle(
             encrypt_for: encrypt.then(|| Arc::downgrade(session)),
         },
         contexts: answered,
+        durable,
         tree,
     };
-    match opening.attach(false)? {
+    if opening.clear_the_way().await {
+        // A disconnected delete-on-close open in the way took the file with it: open it afresh.
+        let (file, action, stat) = open_on_disk(&opening.tree, &opening.path, vreq).await?;
+        opening.reopened(file, action, stat);
+    }
+    match opening.attach(false).await? {
         Step::Attached(node, grant) => {
             let file_id = opening.file_id();
             let resp = opening.finish(node, grant).await;
@@ -240,6 +257,22 @@ pub async fn handle(
             respond(ctx, out, file_id, resp)
         }
     }
+}
+
+/// Open or create the file as the tree's user; returns it with what was done and its attributes.
+async fn open_on_disk(
+    tree: &Arc<Tree>,
+    path: &SmbPath,
+    vreq: vfs::CreateRequest,
+) -> Result<(vfs::OpenFile, CreateAction, vfs::FileStat), NtStatus> {
+    let (tree, path) = (Arc::clone(tree), path.clone());
+    let unix = Arc::clone(&tree.unix);
+    run_as(&unix, move || {
+        let (file, action) = tree.vfs()?.create(&path, &vreq)?;
+        let stat = file.stat()?;
+        Ok((file, action, stat))
+    })
+    .await
 }
 
 /// The response of a CREATE finished in place; a related request after it uses its FileId.
@@ -326,11 +359,12 @@ fn requested_allocation(contexts: &[cc::CreateContext<'_>]) -> Result<Option<u64
     }
 }
 
-/// Responses to the create contexts rsmbd acts on now: MxAc (MS-SMB2 2.2.14.2.5) and QFid (2.2.14.2.9).
+/// Responses to the create contexts rsmbd acts on now: MxAc (MS-SMB2 2.2.14.2.5) and QFid (2.2.14.2.9,
+/// when the file's `stat` is at hand).
 fn answer_contexts(
     contexts: &[cc::CreateContext<'_>],
     maximal_access: u32,
-    stat: &vfs::FileStat,
+    stat: Option<&vfs::FileStat>,
 ) -> Vec<OwnedCreateContext> {
     let mut out = Vec::new();
     if cc::find(contexts, cc::name::QUERY_MAXIMAL_ACCESS).is_some() {
@@ -340,7 +374,7 @@ fn answer_contexts(
             &data,
         ));
     }
-    if cc::find(contexts, cc::name::QUERY_ON_DISK_ID).is_some() {
+    if let (Some(stat), Some(_)) = (stat, cc::find(contexts, cc::name::QUERY_ON_DISK_ID)) {
         let data = cc::query_on_disk_id_response(stat.ino, stat.dev);
         out.push(OwnedCreateContext::new(cc::name::QUERY_ON_DISK_ID, &data));
     }

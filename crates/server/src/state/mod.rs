@@ -56,6 +56,8 @@ pub struct ServerSettings {
     pub kernel_change_notify: bool,
     /// `oplock break timeout`: how long a break waits for its acknowledgment.
     pub oplock_break_timeout: std::time::Duration,
+    /// `durable handle timeout`: the longest a disconnected durable open is kept.
+    pub durable_handle_timeout: std::time::Duration,
     /// `smb2 leases`: leasing is offered to SMB 2.1 and later clients.
     pub leases: bool,
     /// `smb3 directory leases`: directory leasing is offered to SMB 3.x clients (with `smb2 leases`).
@@ -89,6 +91,8 @@ pub struct ShareEntry {
     /// `oplocks` and `level2 oplocks`.
     pub oplocks: bool,
     pub level2_oplocks: bool,
+    /// `durable handles`.
+    pub durable_handles: bool,
 }
 
 impl ShareEntry {
@@ -110,6 +114,7 @@ impl ShareEntry {
             change_notify: false,
             oplocks: false,
             level2_oplocks: false,
+            durable_handles: false,
         }
     }
 
@@ -154,6 +159,8 @@ pub struct ServerState {
     pub sessions: Index<Session>,
     /// Every open, by its (server-unique) volatile FileId, bound to its connection.
     pub opens: Index<Open>,
+    /// Durable opens whose connection is gone, by persistent FileId.
+    pub durable: crate::durable::DurableTable,
     /// Change-notify watches and the kernel watcher.
     pub notify: crate::notify::Hub,
     pub throttle: LogonThrottle,
@@ -182,6 +189,7 @@ impl ServerState {
             files: FileTable::default(),
             sessions: Index::default(),
             opens: Index::default(),
+            durable: Default::default(),
             notify: Default::default(),
             next_id: AtomicU64::new(1),
         }

@@ -60,6 +60,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         limits: config::Limits::default(),
         kernel_change_notify: true,
         oplock_break_timeout: std::time::Duration::from_secs(35),
+        durable_handle_timeout: std::time::Duration::from_secs(300),
         leases: true,
         directory_leases: true,
     }

@@ -1,0 +1,201 @@
+//! Durable handles (MS-SMB2 3.3.5.9.6 and 3.3.5.9.10 granting, 3.3.5.9.7 and 3.3.5.9.12 reconnecting,
+//! 3.3.7.1 connection loss): an open that holds a batch oplock or a lease with handle caching and
+//! asked to be durable outlives its connection. It is then disconnected: out of the open table, kept
+//! here with its share mode, byte-range locks, oplock or lease and delete-on-close flag, until the
+//! same user reclaims it from a new connection or its timeout passes (then it is closed as by CLOSE).
+//! An open by someone else that would have to break it closes it at once, as Windows does.
+
+use crate::conn::Conn;
+use crate::open::Open;
+use crate::session::AuthInfo;
+use crate::state::ServerState;
+use proto::durable::DurableContext;
+use proto::Guid;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::time::{Duration, Instant};
+
+/// What a client gets when it asks for no particular timeout (MS-SMB2 3.3.5.9.10: 60 seconds).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Who opened a durable handle: only the same account may reclaim it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    user: Option<String>,
+    domain: String,
+    is_guest: bool,
+    uid: u32,
+}
+
+impl Owner {
+    pub fn of(auth: &AuthInfo) -> Owner {
+        Owner {
+            user: auth.user.as_ref().map(|u| u.to_lowercase()),
+            domain: auth.domain.to_lowercase(),
+            is_guest: auth.is_guest,
+            uid: auth.unix.uid,
+        }
+    }
+}
+
+/// An open's durability, fixed when it was granted.
+#[derive(Clone, Debug)]
+pub struct Durability {
+    /// Version 2: the CreateGuid it was made under.
+    pub create_guid: Option<Guid>,
+    pub timeout: Duration,
+    pub owner: Owner,
+}
+
+impl Durability {
+    /// The durability a CREATE asked for, if it can be granted: never for directories or anonymous
+    /// sessions, and only with a batch oplock or a lease with handle caching (`caches_handle`).
+    pub fn grant(
+        asked: Option<DurableContext>,
+        auth: &AuthInfo,
+        is_dir: bool,
+        caches_handle: bool,
+        max: Duration,
+    ) -> Option<Durability> {
+        if is_dir || auth.is_anonymous || !caches_handle {
+            return None;
+        }
+        let (create_guid, timeout) = match asked? {
+            DurableContext::Request => (None, DEFAULT_TIMEOUT),
+            DurableContext::RequestV2 {
+                timeout_ms,
+                create_guid,
+                ..
+            } => {
+                let asked = Duration::from_millis(u64::from(timeout_ms));
+                let t = if asked.is_zero() {
+                    DEFAULT_TIMEOUT
+                } else {
+                    asked
+                };
+                (Some(create_guid), t)
+            }
+            DurableContext::Reconnect { .. } | DurableContext::ReconnectV2 { .. } => return None,
+        };
+        Some(Durability {
+            create_guid,
+            timeout: timeout.min(max),
+            owner: Owner::of(auth),
+        })
+    }
+
+    /// The response context: DHnQ, or DH2Q with the timeout granted (never persistent).
+    pub fn response(&self) -> proto::create_context::OwnedCreateContext {
+        use proto::create_context::{name, OwnedCreateContext};
+        match self.create_guid {
+            None => {
+                OwnedCreateContext::new(name::DURABLE_HANDLE_REQUEST, &proto::durable::RESPONSE_V1)
+            }
+            Some(_) => {
+                let ms = u32::try_from(self.timeout.as_millis()).unwrap_or(u32::MAX);
+                OwnedCreateContext::new(
+                    name::DURABLE_HANDLE_REQUEST_V2,
+                    &proto::durable::response_v2(ms, false),
+                )
+            }
+        }
+    }
+}
+
+struct Disconnected {
+    open: Arc<Open>,
+    deadline: Instant,
+}
+
+/// The disconnected durable opens, by persistent FileId.
+#[derive(Default)]
+pub struct DurableTable {
+    inner: Mutex<HashMap<u64, Disconnected>>,
+}
+
+impl DurableTable {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Disconnected>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The disconnected open with this persistent id.
+    pub fn get(&self, persistent: u64) -> Option<Arc<Open>> {
+        self.lock().get(&persistent).map(|d| Arc::clone(&d.open))
+    }
+
+    /// Take the open out (reclaimed, or closed for another open); None if it is no longer here.
+    pub fn take(&self, persistent: u64) -> Option<Arc<Open>> {
+        self.lock().remove(&persistent).map(|d| d.open)
+    }
+
+    /// Take the open out if its deadline has passed.
+    fn take_expired(&self, persistent: u64, now: Instant) -> Option<Arc<Open>> {
+        let mut g = self.lock();
+        if g.get(&persistent).is_some_and(|d| d.deadline <= now) {
+            g.remove(&persistent).map(|d| d.open)
+        } else {
+            None
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+/// The connection or session of `open` ended: keep it disconnected if it is durable and still holds the
+/// caching its durability depends on (true), else the caller closes it.
+pub fn keep(conn: &Conn, open: &Arc<Open>) -> bool {
+    let Some(d) = open.durable.as_ref() else {
+        return false;
+    };
+    let id = open.file_id.volatile;
+    if !open.tree.share.durable_handles || !open.node.caches_handle(id) {
+        tracing::debug!(path = %open.path(), "durable open closed: it no longer caches handles");
+        return false;
+    }
+    open.watch().take();
+    crate::notify::unwatch_dir(&conn.server, open);
+    open.node.disconnect(id);
+    let deadline = Instant::now() + d.timeout;
+    conn.server.durable.lock().insert(
+        open.file_id.persistent,
+        Disconnected {
+            open: Arc::clone(open),
+            deadline,
+        },
+    );
+    tracing::debug!(path = %open.path(), timeout = ?d.timeout, "durable open disconnected");
+    let server = Arc::clone(&conn.server);
+    let persistent = open.file_id.persistent;
+    tokio::spawn(async move {
+        tokio::time::sleep_until(deadline).await;
+        if let Some(open) = server.durable.take_expired(persistent, Instant::now()) {
+            tracing::debug!(path = %open.path(), "durable open expired");
+            let _ = crate::lifecycle::close_disconnected(&server, &open).await;
+        }
+    });
+    true
+}
+
+/// Close the disconnected opens of the file `key` that `opener` would have to break or that conflict
+/// with it (MS-SMB2 3.3.4.6, 3.3.4.7: a break that cannot reach its holder). Returns true if one of
+/// them was delete-on-close and took the file with it.
+pub async fn clear_the_way(
+    server: &ServerState,
+    key: crate::files::FileKey,
+    opener: &crate::files::Opener,
+) -> bool {
+    let mut deleted = false;
+    for id in server.files.disconnected_in_the_way(key, opener) {
+        if let Some(open) = server.durable.take(id) {
+            tracing::debug!(path = %open.path(), "durable open closed for a new open");
+            deleted |= crate::lifecycle::close_disconnected(server, &open).await;
+        }
+    }
+    deleted
+}
