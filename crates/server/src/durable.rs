@@ -199,3 +199,89 @@ pub async fn clear_the_way(
     }
     deleted
 }
+
+#[cfg(test)]
+mod tests {
+    //! On tokio's paused clock: timeouts pass without waiting.
+    use super::*;
+    use crate::files::{Opener, OplockPolicy};
+    use crate::oplock::{NewOpen, OplockLevel};
+    use crate::testing::Fixture;
+
+    const TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Let the spawned timers and closes run.
+    async fn settle() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn held(f: &Fixture, open: &Open) -> bool {
+        f.server()
+            .files
+            .is_open_elsewhere(open.node.key(), u64::MAX)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_disconnected_open_is_kept_until_its_timeout_then_closed() {
+        let f = Fixture::new();
+        let open = f.open_durable("a", TIMEOUT);
+        crate::lifecycle::connection_lost(&f.conn).await;
+        assert_eq!(f.server().durable.len(), 1);
+        assert!(
+            held(&f, &open),
+            "share mode and oplock stay while disconnected"
+        );
+        tokio::time::advance(TIMEOUT - Duration::from_millis(1)).await;
+        settle().await;
+        assert_eq!(f.server().durable.len(), 1);
+        tokio::time::advance(Duration::from_millis(2)).await;
+        settle().await;
+        assert!(f.server().durable.is_empty());
+        assert!(!held(&f, &open), "closed as by CLOSE");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reclaim_just_before_the_deadline_wins_over_the_timer() {
+        let f = Fixture::new();
+        let open = f.open_durable("a", TIMEOUT);
+        crate::lifecycle::connection_lost(&f.conn).await;
+        tokio::time::advance(TIMEOUT - Duration::from_millis(1)).await;
+        let reclaimed = f.server().durable.take(open.file_id.persistent);
+        assert!(reclaimed.is_some());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        settle().await;
+        assert!(held(&f, &open), "the timer found nothing to close");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_the_server_closed_cannot_be_reclaimed() {
+        let f = Fixture::new();
+        let open = f.open_durable("a", TIMEOUT);
+        crate::lifecycle::connection_lost(&f.conn).await;
+        // Another client's open that shares nothing: the disconnected open is in its way.
+        let other = Opener {
+            open_id: f.server().next_id(),
+            access: 0x001f_01ff,
+            share: 0,
+            oplock: NewOpen::new(OplockLevel::None, 0x001f_01ff, false),
+            lease: None,
+            target: None,
+            policy: OplockPolicy {
+                enabled: true,
+                level2: true,
+                break_timeout: Duration::from_secs(35),
+            },
+            dir: false,
+            retry: false,
+        };
+        assert!(!clear_the_way(f.server(), open.node.key(), &other).await);
+        assert!(f.server().durable.get(open.file_id.persistent).is_none());
+        assert!(!held(&f, &open));
+        // Its expiry later finds nothing either.
+        tokio::time::advance(TIMEOUT * 2).await;
+        settle().await;
+        assert!(f.server().durable.is_empty());
+    }
+}

@@ -2,8 +2,12 @@
 //! a tree connect, and opens registered the way CREATE registers them, so the lifecycle and pending
 //! rules can be tested without a network.
 
+use crate::breaks::BreakTarget;
 use crate::conn::Conn;
+use crate::durable::{Durability, Owner};
+use crate::files::{Attach, Opener, OplockPolicy};
 use crate::open::Open;
+use crate::oplock::{NewOpen, OplockLevel};
 use crate::pending::{CancelReason, Parked};
 use crate::session::{AuthInfo, Session, Tree};
 use crate::share_policy::Grant;
@@ -71,6 +75,21 @@ impl Fixture {
 
     /// Opens (creating it if needed) the file `name` of the share with every access right.
     pub fn open(&self, name: &str) -> Arc<Open> {
+        self.open_with(name, OplockLevel::None, None)
+    }
+
+    /// Opens `name` with a batch oplock and durability for `timeout`, as a CREATE with DHnQ does.
+    pub fn open_durable(&self, name: &str, timeout: std::time::Duration) -> Arc<Open> {
+        let auth = self.session.auth().unwrap();
+        let durable = Durability {
+            create_guid: None,
+            timeout,
+            owner: Owner::of(&auth),
+        };
+        self.open_with(name, OplockLevel::Batch, Some(durable))
+    }
+
+    fn open_with(&self, name: &str, oplock: OplockLevel, durable: Option<Durability>) -> Arc<Open> {
         let share = self.tree.share.vfs.as_ref().unwrap();
         let path = vfs::SmbPath::parse(name).unwrap();
         let req = vfs::CreateRequest {
@@ -85,15 +104,38 @@ impl Fixture {
         let stat = file.stat().unwrap();
         let server = self.server();
         let id = server.next_id();
-        let node = server
-            .files
-            .attach_plain((stat.dev, stat.ino), id, ALL_ACCESS, SHARE_ALL)
-            .unwrap();
-        let open = Arc::new(Open {
-            file_id: FileId {
-                persistent: id,
-                volatile: id,
+        let file_id = FileId {
+            persistent: id,
+            volatile: id,
+        };
+        let opener = Opener {
+            open_id: id,
+            access: ALL_ACCESS,
+            share: SHARE_ALL,
+            oplock: NewOpen::new(oplock, ALL_ACCESS, false),
+            lease: None,
+            target: Some(BreakTarget {
+                channel: Arc::downgrade(&self.conn.channel),
+                file_id,
+                encrypt_for: None,
+            }),
+            policy: OplockPolicy {
+                enabled: true,
+                level2: true,
+                break_timeout: std::time::Duration::from_secs(35),
             },
+            dir: false,
+            retry: false,
+        };
+        let Ok(Attach::Granted { node, .. }) =
+            server
+                .files
+                .attach((stat.dev, stat.ino), opener, tokio::time::Instant::now())
+        else {
+            panic!("the fixture's opens never wait");
+        };
+        let open = Arc::new(Open {
+            file_id,
             session_id: self.session.id,
             tree: Arc::clone(&self.tree),
             unix: Arc::clone(&self.tree.unix),
@@ -110,7 +152,7 @@ impl Fixture {
             watch: Mutex::new(None),
             parent_lease: None,
             written: AtomicBool::new(false),
-            durable: None,
+            durable,
         });
         assert!(server
             .opens

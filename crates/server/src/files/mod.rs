@@ -99,6 +99,11 @@ fn touches_data(access: u32) -> bool {
 }
 
 impl FileNode {
+    /// The file's identity (device and inode).
+    pub fn key(&self) -> FileKey {
+        self.key
+    }
+
     pub fn delete_pending(&self) -> bool {
         lock(&self.state).delete_pending
     }
