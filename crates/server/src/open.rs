@@ -49,6 +49,9 @@ pub struct Open {
     pub written: AtomicBool,
     /// Granted durability (MS-SMB2 3.3.1.10 Open.IsDurable and its timeout, CreateGuid and owner).
     pub durable: Option<crate::durable::Durability>,
+    /// Open.LockSequenceArray (MS-SMB2 3.3.5.14): the LockSequenceNumber last completed at each
+    /// LockSequenceIndex (1 to 64), so a replayed LOCK of a durable open is not applied twice.
+    pub lock_sequences: Mutex<[Option<u8>; 64]>,
 }
 
 impl Open {
@@ -106,6 +109,12 @@ impl Open {
             parent_lease: self.parent_lease,
             written: AtomicBool::new(self.written.load(Ordering::Relaxed)),
             durable: self.durable.clone(),
+            lock_sequences: Mutex::new(
+                *self
+                    .lock_sequences
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            ),
         }
     }
 }

@@ -217,6 +217,7 @@ impl Opening {
             parent_lease: parent,
             written: AtomicBool::new(false),
             durable,
+            lock_sequences: Mutex::new([None; 64]),
         });
         self.conn
             .server

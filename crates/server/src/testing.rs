@@ -153,6 +153,7 @@ impl Fixture {
             parent_lease: None,
             written: AtomicBool::new(false),
             durable,
+            lock_sequences: Mutex::new([None; 64]),
         });
         assert!(server
             .opens

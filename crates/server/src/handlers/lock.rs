@@ -20,7 +20,7 @@ use proto::messages::create::access::{FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRI
 use proto::messages::lock::*;
 use proto::messages::Body;
 use proto::NtStatus;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 
 pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> HandlerResult {
     let open = ctx.open(req.file_id)?;
@@ -30,6 +30,50 @@ pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> Handle
     if !open.has_any_access(FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA) {
         return Err(NtStatus::ACCESS_DENIED);
     }
+    let sequence = lock_sequence(&req, &open);
+    if let Some((index, number)) = sequence {
+        let mut done = open
+            .lock_sequences
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(slot) = done.get_mut(index) else {
+            return Err(NtStatus::INTERNAL_ERROR);
+        };
+        if *slot == Some(number) {
+            // A replay of a LOCK already applied (its response was lost): success, nothing done.
+            LockResponse::default().encode(out, ctx.resp_start);
+            return Ok(NtStatus::SUCCESS);
+        }
+        *slot = None;
+    }
+    let status = apply(ctx, &req, &open, out)?;
+    if let Some((index, number)) = sequence.filter(|_| status == NtStatus::SUCCESS) {
+        let mut done = open
+            .lock_sequences
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = done.get_mut(index) {
+            *slot = Some(number);
+        }
+    }
+    Ok(status)
+}
+
+/// MS-SMB2 3.3.5.14: for a durable open, LockSequenceIndex (1 to 64, as an index into
+/// Open.LockSequenceArray) and LockSequenceNumber; other LOCKs are not tracked.
+fn lock_sequence(req: &LockRequest, open: &Open) -> Option<(usize, u8)> {
+    let index = usize::try_from(req.lock_sequence >> 4).ok()?;
+    let number = u8::try_from(req.lock_sequence & 0xF).ok()?;
+    (open.durable.is_some() && (1..=64).contains(&index)).then(|| (index - 1, number))
+}
+
+/// Take or release the ranges of the request.
+fn apply(
+    ctx: &mut Ctx<'_>,
+    req: &LockRequest,
+    open: &Arc<Open>,
+    out: &mut BytesMut,
+) -> HandlerResult {
     let unlocking = req
         .locks
         .first()
@@ -71,16 +115,16 @@ pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> Handle
             // New locks were appended at the end: drop exactly those.
             table.truncate(taken_before);
             drop(table);
-            let waits = blocking(&req).filter(|_| status == NtStatus::LOCK_NOT_GRANTED);
+            let waits = blocking(req).filter(|_| status == NtStatus::LOCK_NOT_GRANTED);
             if let Some(lock) = waits {
-                return wait(ctx, out, &open, lock);
+                return wait(ctx, out, open, lock);
             }
             ctx.conn.release_locks(req.locks.len());
             return Err(status);
         }
         drop(table);
         // A byte-range lock ends level II oplocks like a write (smbtorture smb2.oplock.brl3).
-        crate::breaks::data_changed(&ctx.conn.server, &open);
+        crate::breaks::data_changed(&ctx.conn.server, open);
     }
     LockResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
