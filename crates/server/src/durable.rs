@@ -45,6 +45,8 @@ pub struct Durability {
     pub create_guid: Option<Guid>,
     pub timeout: Duration,
     pub owner: Owner,
+    /// The CreateAction of the CREATE that made it, repeated to a replay of that CREATE.
+    pub create_action: u32,
 }
 
 impl Durability {
@@ -81,6 +83,7 @@ impl Durability {
             create_guid,
             timeout: timeout.min(max),
             owner: Owner::of(auth),
+            create_action: 0,
         })
     }
 
@@ -99,6 +102,46 @@ impl Durability {
                 )
             }
         }
+    }
+}
+
+/// The durable v2 CREATEs waiting for breaks, by ClientGuid and CreateGuid: a replay of one of them is
+/// refused with STATUS_FILE_NOT_AVAILABLE rather than opening a second time (smbtorture
+/// smb2.replay.dhv2-pending1*-sane).
+#[derive(Default)]
+pub struct PendingCreates {
+    inner: Mutex<std::collections::HashSet<(Guid, Guid)>>,
+}
+
+/// A CREATE's place in [`PendingCreates`], given up when it is dropped (the CREATE finished).
+pub struct PendingCreate {
+    server: Arc<ServerState>,
+    key: (Guid, Guid),
+}
+
+impl PendingCreates {
+    fn lock(&self) -> MutexGuard<'_, std::collections::HashSet<(Guid, Guid)>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Note the CREATE of `client` under `create_guid` as waiting.
+    pub fn enter(server: &Arc<ServerState>, client: Guid, create_guid: Guid) -> PendingCreate {
+        let key = (client, create_guid);
+        server.pending_creates.lock().insert(key);
+        PendingCreate {
+            server: Arc::clone(server),
+            key,
+        }
+    }
+
+    pub fn contains(&self, client: Guid, create_guid: Guid) -> bool {
+        self.lock().contains(&(client, create_guid))
+    }
+}
+
+impl Drop for PendingCreate {
+    fn drop(&mut self) {
+        self.server.pending_creates.lock().remove(&self.key);
     }
 }
 

@@ -31,6 +31,7 @@ pub mod oplock;
 pub mod pending;
 pub mod pipes;
 pub mod reconnect;
+pub mod replay;
 pub mod reload;
 pub mod security;
 pub mod session;

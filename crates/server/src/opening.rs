@@ -194,7 +194,12 @@ impl Opening {
             server.files.detach(&node, self.id);
         })?;
         let file_id = self.file_id();
-        let durable = self.durability(grant, stat.is_dir);
+        let durable = self
+            .durability(grant, stat.is_dir)
+            .map(|d| crate::durable::Durability {
+                create_action: action,
+                ..d
+            });
         if let Some(d) = &durable {
             self.contexts.push(d.response());
         }

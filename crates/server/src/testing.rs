@@ -85,6 +85,7 @@ impl Fixture {
             create_guid: None,
             timeout,
             owner: Owner::of(&auth),
+            create_action: 2,
         };
         self.open_with(name, OplockLevel::Batch, Some(durable))
     }

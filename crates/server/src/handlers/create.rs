@@ -12,6 +12,7 @@ use crate::reconnect::reconnect;
 use crate::session::Tree;
 use bytes::BytesMut;
 use proto::create_context::{self as cc, LeaseContext, OwnedCreateContext};
+use crate::durable::PendingCreates;
 use proto::durable::{durable_context, DurableContext};
 use proto::messages::create::access::*;
 use proto::messages::create::{
@@ -20,7 +21,7 @@ use proto::messages::create::{
 use proto::messages::negotiate::{CAP_DIRECTORY_LEASING, CAP_LEASING, SMB3_0};
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
-use proto::{FileId, NtStatus};
+use proto::{FileId, HeaderFlags, NtStatus};
 use std::sync::Arc;
 use vfs::{CreateAction, Disposition, Kind, SmbPath};
 
@@ -152,14 +153,25 @@ pub async fn handle(
         durable
     {
         let answered = answer_contexts(&contexts, tree.maximal_access, None);
-        let reclaimed = reconnect(ctx, &tree, &path, asked, &contexts, answered).await;
-        return match reclaimed {
-            Ok((file_id, resp)) => respond(ctx, out, file_id, Ok(resp)),
-            Err(status) => Err(status),
-        };
+        let (file_id, resp) = reconnect(ctx, &tree, &path, asked, &contexts, answered).await?;
+        return respond(ctx, out, file_id, Ok(resp));
     }
     // A reconnect ignores the other fields (MS-SMB2 3.3.5.9.7); any other CREATE is checked.
     validate(&req).inspect_err(|e| tracing::debug!(?req, "create: {e}"))?;
+    if let Some(DurableContext::RequestV2 { create_guid, .. }) = durable {
+        let replay = ctx.hdr.flags.0 & HeaderFlags::REPLAY_OPERATION != 0;
+        let server = &ctx.conn.server;
+        if replay && server.pending_creates.contains(negotiated.client_guid, create_guid) {
+            return Err(NtStatus::FILE_NOT_AVAILABLE);
+        }
+        if let Some(open) = replay.then(|| crate::replay::replayed(ctx, create_guid)).flatten() {
+            let lease = lease_request(&negotiated, &req, &contexts)?;
+            let answered = answer_contexts(&contexts, tree.maximal_access, None);
+            let (file_id, resp) =
+                crate::replay::respond(&open, req.requested_oplock_level, lease, answered).await?;
+            return respond(ctx, out, file_id, Ok(resp));
+        }
+    }
     tree.share.names.check_path(&path)?;
     let access = granted_access(req.desired_access, tree.maximal_access)?;
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
@@ -244,8 +256,16 @@ pub async fn handle(
         }
         Step::Wait(changed, deadline) if ctx.hdr.next_command == 0 => {
             let file = opening.path.to_string();
-            ctx.park(Parked::new(None, file, move |cancelled| {
-                opening.wait(changed, deadline, cancelled)
+            let pending = match opening.durable {
+                Some(DurableContext::RequestV2 { create_guid, .. }) => Some(
+                    PendingCreates::enter(&opening.conn.server, opening.client_guid, create_guid),
+                ),
+                _ => None,
+            };
+            ctx.park(Parked::new(None, file, move |cancelled| async move {
+                let done = opening.wait(changed, deadline, cancelled).await;
+                drop(pending);
+                done
             }))
         }
         Step::Wait(changed, deadline) => {

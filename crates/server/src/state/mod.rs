@@ -161,6 +161,8 @@ pub struct ServerState {
     pub opens: Index<Open>,
     /// Durable opens whose connection is gone, by persistent FileId.
     pub durable: crate::durable::DurableTable,
+    /// Durable v2 CREATEs waiting for breaks (replays of them are refused).
+    pub pending_creates: crate::durable::PendingCreates,
     /// Change-notify watches and the kernel watcher.
     pub notify: crate::notify::Hub,
     pub throttle: LogonThrottle,
@@ -190,6 +192,7 @@ impl ServerState {
             sessions: Index::default(),
             opens: Index::default(),
             durable: Default::default(),
+            pending_creates: Default::default(),
             notify: Default::default(),
             next_id: AtomicU64::new(1),
         }
