@@ -45,8 +45,6 @@ pub struct Durability {
     pub create_guid: Option<Guid>,
     pub timeout: Duration,
     pub owner: Owner,
-    /// The CreateAction of the CREATE that made it, repeated to a replay of that CREATE.
-    pub create_action: u32,
 }
 
 impl Durability {
@@ -83,7 +81,6 @@ impl Durability {
             create_guid,
             timeout: timeout.min(max),
             owner: Owner::of(auth),
-            create_action: 0,
         })
     }
 

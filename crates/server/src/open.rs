@@ -52,6 +52,8 @@ pub struct Open {
     /// Open.LockSequenceArray (MS-SMB2 3.3.5.14): the LockSequenceNumber last completed at each
     /// LockSequenceIndex (1 to 64), so a replayed LOCK of a durable open is not applied twice.
     pub lock_sequences: Mutex<[Option<u8>; 64]>,
+    /// Open.IsReplayEligible and Open.CreateGuid: made by a CREATE with a durable v2 context.
+    pub replay: Option<crate::replay::ReplayEligible>,
 }
 
 impl Open {
@@ -115,6 +117,7 @@ impl Open {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner),
             ),
+            replay: self.replay,
         }
     }
 }

@@ -13,8 +13,10 @@ use crate::files::{Attach, FileNode, Grant, LeaseId, LeaseRequest, Opener, Oploc
 use crate::open::Open;
 use crate::oplock::NewOpen;
 use crate::pending::{CancelReason, Cancelled, Final};
+use crate::replay::ReplayEligible;
 use crate::session::Tree;
 use proto::create_context::{self as cc, LeaseContext, LeaseV2, OwnedCreateContext};
+use proto::durable::DurableContext;
 use proto::messages::change_notify::completion_filter as cf;
 use proto::messages::create::{create_action, CreateResponse};
 use proto::messages::Body;
@@ -194,12 +196,14 @@ impl Opening {
             server.files.detach(&node, self.id);
         })?;
         let file_id = self.file_id();
-        let durable = self
-            .durability(grant, stat.is_dir)
-            .map(|d| crate::durable::Durability {
+        let durable = self.durability(grant, stat.is_dir);
+        let replay = match self.durable {
+            Some(DurableContext::RequestV2 { create_guid, .. }) => Some(ReplayEligible {
+                create_guid,
                 create_action: action,
-                ..d
-            });
+            }),
+            _ => None,
+        };
         if let Some(d) = &durable {
             self.contexts.push(d.response());
         }
@@ -223,6 +227,7 @@ impl Opening {
             written: AtomicBool::new(false),
             durable,
             lock_sequences: Mutex::new([None; 64]),
+            replay,
         });
         self.conn
             .server

@@ -21,15 +21,24 @@ use proto::messages::create::{oplock_level, CreateResponse};
 use proto::{FileId, Guid, NtStatus};
 use std::sync::Arc;
 
+/// What a replay of the CREATE that made an open needs (MS-SMB2 3.3.1.10 Open.IsReplayEligible and
+/// Open.CreateGuid): that CREATE asked for a durable v2 handle, granted or not.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplayEligible {
+    pub create_guid: Guid,
+    /// Its CreateAction, repeated to the replay.
+    pub create_action: u32,
+}
+
 /// The open of this session made by the CREATE with `create_guid`, if any.
 pub fn replayed(ctx: &Ctx<'_>, create_guid: Guid) -> Option<Arc<Open>> {
     let session = ctx.session.as_ref()?.id;
-    ctx.conn.server.opens.of(ctx.conn.id).into_iter().find(|o| {
-        o.session_id == session
-            && o.durable
-                .as_ref()
-                .is_some_and(|d| d.create_guid == Some(create_guid))
-    })
+    ctx.conn
+        .server
+        .opens
+        .of(ctx.conn.id)
+        .into_iter()
+        .find(|o| o.session_id == session && o.replay.is_some_and(|r| r.create_guid == create_guid))
 }
 
 /// The response to the replay of the CREATE that made `open`; `requested` is the replay's
@@ -42,7 +51,8 @@ pub async fn respond(
 ) -> Result<(FileId, CreateResponse), NtStatus> {
     let held = open.node.held(open.file_id.volatile);
     let asks_lease = requested == oplock_level::LEASE && lease.is_some();
-    let same_key = |l: LeaseContext| open.node.lease_of(open.file_id.volatile).map(|id| id.key) == Some(l.key);
+    let same_key =
+        |l: LeaseContext| open.node.lease_of(open.file_id.volatile).map(|id| id.key) == Some(l.key);
     let grant = match held {
         Grant::Lease { .. } if asks_lease && lease.is_some_and(same_key) => held,
         Grant::Oplock(level) if !asks_lease => {
@@ -51,14 +61,14 @@ pub async fn respond(
         Grant::Lease { .. } | Grant::Oplock(_) => return Err(NtStatus::ACCESS_DENIED),
     };
     let level = reply_level(lease, grant, &mut contexts);
-    let durable = open.durable.as_ref().ok_or(NtStatus::INTERNAL_ERROR)?;
-    if grant.caches_handle() {
-        contexts.push(durable.response());
+    if let Some(d) = open.durable.as_ref().filter(|_| grant.caches_handle()) {
+        contexts.push(d.response());
     }
+    let replay = open.replay.ok_or(NtStatus::INTERNAL_ERROR)?;
     let file = Arc::clone(&open.file);
     let stat = crate::blocking::run_as(&open.unix, move || file.stat()).await?;
     let path = open.path();
-    let reply = (durable.create_action, level);
+    let reply = (replay.create_action, level);
     let resp = create_response(&open.tree, &path, &stat, reply, open.file_id, contexts);
     Ok((open.file_id, resp))
 }

@@ -85,7 +85,6 @@ impl Fixture {
             create_guid: None,
             timeout,
             owner: Owner::of(&auth),
-            create_action: 2,
         };
         self.open_with(name, OplockLevel::Batch, Some(durable))
     }
@@ -155,6 +154,7 @@ impl Fixture {
             written: AtomicBool::new(false),
             durable,
             lock_sequences: Mutex::new([None; 64]),
+            replay: None,
         });
         assert!(server
             .opens

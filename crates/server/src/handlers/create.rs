@@ -5,6 +5,7 @@ use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
 use crate::breaks::BreakTarget;
 use crate::dispatch::Ctx;
+use crate::durable::PendingCreates;
 use crate::opening::{Opening, Step};
 use crate::oplock::{NewOpen, OplockLevel};
 use crate::pending::Parked;
@@ -12,7 +13,6 @@ use crate::reconnect::reconnect;
 use crate::session::Tree;
 use bytes::BytesMut;
 use proto::create_context::{self as cc, LeaseContext, OwnedCreateContext};
-use crate::durable::PendingCreates;
 use proto::durable::{durable_context, DurableContext};
 use proto::messages::create::access::*;
 use proto::messages::create::{
@@ -161,10 +161,17 @@ pub async fn handle(
     if let Some(DurableContext::RequestV2 { create_guid, .. }) = durable {
         let replay = ctx.hdr.flags.0 & HeaderFlags::REPLAY_OPERATION != 0;
         let server = &ctx.conn.server;
-        if replay && server.pending_creates.contains(negotiated.client_guid, create_guid) {
+        if replay
+            && server
+                .pending_creates
+                .contains(negotiated.client_guid, create_guid)
+        {
             return Err(NtStatus::FILE_NOT_AVAILABLE);
         }
-        if let Some(open) = replay.then(|| crate::replay::replayed(ctx, create_guid)).flatten() {
+        if let Some(open) = replay
+            .then(|| crate::replay::replayed(ctx, create_guid))
+            .flatten()
+        {
             let lease = lease_request(&negotiated, &req, &contexts)?;
             let answered = answer_contexts(&contexts, tree.maximal_access, None);
             let (file_id, resp) =
@@ -257,9 +264,11 @@ pub async fn handle(
         Step::Wait(changed, deadline) if ctx.hdr.next_command == 0 => {
             let file = opening.path.to_string();
             let pending = match opening.durable {
-                Some(DurableContext::RequestV2 { create_guid, .. }) => Some(
-                    PendingCreates::enter(&opening.conn.server, opening.client_guid, create_guid),
-                ),
+                Some(DurableContext::RequestV2 { create_guid, .. }) => Some(PendingCreates::enter(
+                    &opening.conn.server,
+                    opening.client_guid,
+                    create_guid,
+                )),
                 _ => None,
             };
             ctx.park(Parked::new(None, file, move |cancelled| async move {
