@@ -54,6 +54,8 @@ pub struct Open {
     pub lock_sequences: Mutex<[Option<u8>; 64]>,
     /// Open.IsReplayEligible and Open.CreateGuid: made by a CREATE with a durable v2 context.
     pub replay: Option<crate::replay::ReplayEligible>,
+    /// Open.IsResilient (FSCTL_LMR_REQUEST_RESILIENCY): its LOCK replays are detected too.
+    pub resilient: AtomicBool,
 }
 
 impl Open {
@@ -118,6 +120,7 @@ impl Open {
                     .unwrap_or_else(PoisonError::into_inner),
             ),
             replay: self.replay,
+            resilient: AtomicBool::new(self.resilient.load(Ordering::Relaxed)),
         }
     }
 }

@@ -227,6 +227,7 @@ impl Opening {
             written: AtomicBool::new(false),
             durable,
             lock_sequences: Mutex::new([None; 64]),
+            resilient: AtomicBool::new(false),
             replay,
         });
         self.conn

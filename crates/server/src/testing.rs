@@ -154,6 +154,7 @@ impl Fixture {
             written: AtomicBool::new(false),
             durable,
             lock_sequences: Mutex::new([None; 64]),
+            resilient: AtomicBool::new(false),
             replay: None,
         });
         assert!(server

@@ -1,5 +1,5 @@
-//! IOCTL (MS-SMB2 3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12) and
-//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11). Other control codes fail with the status Windows
+//! IOCTL (MS-SMB2 3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12),
+//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11) and FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9). Other control codes fail with the status Windows
 //! returns for a control code the file system does not implement.
 
 use super::HandlerResult;
@@ -29,6 +29,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
             crate::pipes::transceive(&p, req.input, max)?
         }
         fsctl::PIPE_WAIT => ok(pipe_wait(ctx, req.input)?),
+        fsctl::LMR_REQUEST_RESILIENCY => ok(request_resiliency(ctx, req.file_id, req.input)?),
         fsctl::CREATE_OR_GET_OBJECT_ID | fsctl::GET_OBJECT_ID => {
             ok(object_id(ctx, req.file_id).await?)
         }
@@ -52,6 +53,29 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
     }
     .encode(out, ctx.resp_start);
     Ok(status)
+}
+
+/// The longest resiliency a client may ask for, in milliseconds (Windows' limit: five minutes).
+const MAX_RESILIENCY_TIMEOUT_MS: u32 = 300_000;
+
+/// FSCTL_LMR_REQUEST_RESILIENCY (MS-SMB2 3.3.5.15.9): the open becomes resilient, so replays of its
+/// LOCKs are recognised by their LockSequence. (A resilient open that loses its connection is closed
+/// like any open that is not durable; keeping it is for a later step.)
+fn request_resiliency(
+    ctx: &mut Ctx<'_>,
+    file_id: proto::FileId,
+    input: &[u8],
+) -> Result<Vec<u8>, NtStatus> {
+    let timeout = proto::reader::Reader::new(input)
+        .u32()
+        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    if timeout > MAX_RESILIENCY_TIMEOUT_MS {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let open = ctx.open(file_id)?;
+    open.resilient
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    Ok(Vec::new())
 }
 
 /// MS-SMB2 3.3.5.15.12: the client repeats what it sent in NEGOTIATE; any difference means the NEGOTIATE

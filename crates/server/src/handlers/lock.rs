@@ -20,6 +20,7 @@ use proto::messages::create::access::{FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRI
 use proto::messages::lock::*;
 use proto::messages::Body;
 use proto::NtStatus;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
 
 pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> HandlerResult {
@@ -59,12 +60,13 @@ pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> Handle
     Ok(status)
 }
 
-/// MS-SMB2 3.3.5.14: for a durable open, LockSequenceIndex (1 to 64, as an index into
+/// MS-SMB2 3.3.5.14: for a durable or resilient open, LockSequenceIndex (1 to 64, as an index into
 /// Open.LockSequenceArray) and LockSequenceNumber; other LOCKs are not tracked.
 fn lock_sequence(req: &LockRequest, open: &Open) -> Option<(usize, u8)> {
     let index = usize::try_from(req.lock_sequence >> 4).ok()?;
     let number = u8::try_from(req.lock_sequence & 0xF).ok()?;
-    (open.durable.is_some() && (1..=64).contains(&index)).then(|| (index - 1, number))
+    let tracked = open.durable.is_some() || open.resilient.load(Ordering::Relaxed);
+    (tracked && (1..=64).contains(&index)).then(|| (index - 1, number))
 }
 
 /// Take or release the ranges of the request.
