@@ -112,6 +112,9 @@ pub struct Global {
     /// rsmbd's own `durable handle timeout`: the longest a durable open is kept for its client after
     /// the connection is lost, in seconds (default 300; a client asks for 60 unless it says otherwise).
     pub durable_handle_timeout_secs: u64,
+    /// `server multi channel support` (Samba's name, default yes): SMB 3 sessions may bind further
+    /// connections.
+    pub multi_channel: bool,
     /// `smb2 leases`: offer leasing (SMB2_GLOBAL_CAP_LEASING) to SMB 2.1 and later clients; default yes.
     pub smb2_leases: bool,
     /// `smb3 directory leases` (Samba 4.22's name): also offer leases on directories to SMB 3.x
@@ -168,6 +171,7 @@ impl Default for Global {
             logon_failure_window_secs: 60,
             oplock_break_timeout_secs: 35,
             durable_handle_timeout_secs: 300,
+            multi_channel: true,
             smb2_leases: true,
             smb3_directory_leases: true,
             passdb_path: None,
@@ -250,6 +254,7 @@ impl Global {
                 }
                 self.durable_handle_timeout_secs = n;
             }
+            (Key::MultiChannel, Value::Bool(b)) => self.multi_channel = b,
             (Key::Smb2Leases, Value::Bool(b)) => self.smb2_leases = b,
             (Key::Smb3DirectoryLeases, Value::Bool(b)) => self.smb3_directory_leases = b,
             (Key::EncryptionAlgorithms, Value::List(l)) => {

@@ -83,6 +83,7 @@ pub enum Key {
     Level2Oplocks,
     DurableHandles,
     DurableHandleTimeout,
+    MultiChannel,
     VetoOplockFiles,
     KernelOplocks,
     OplockBreakTimeout,
@@ -249,6 +250,7 @@ pub static PARAMETERS: &[Parameter] = &[
     // rsmbd's own: seconds an oplock or lease break waits for its acknowledgment (MS-SMB2 3.3.2.1).
     global("oplock break timeout", Integer, Key::OplockBreakTimeout),
     global("durable handle timeout", Integer, Key::DurableHandleTimeout),
+    global("server multi channel support", Bool, Key::MultiChannel),
     global("control socket", Text, Key::ControlSocket),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
@@ -285,7 +287,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("printcap name", Text),
     ignored_global("realm", Text),
     ignored_global("security", Text),
-    ignored_global("server multi channel support", Bool),
     ignored_global("server role", Text),
     global("server signing", Text, Key::ServerSigning),
     global(

@@ -70,6 +70,8 @@ pub struct Conn {
     authenticated: std::sync::atomic::AtomicBool,
     /// Byte-range locks held by this connection's opens (`max byte range locks`).
     locks_held: std::sync::atomic::AtomicUsize,
+    /// A session binding in progress on this connection (multichannel).
+    binding: Mutex<Option<crate::handlers::session_bind::Binding>>,
 }
 
 impl Conn {
@@ -96,6 +98,7 @@ impl Conn {
             since: std::time::SystemTime::now(),
             authenticated: Default::default(),
             locks_held: Default::default(),
+            binding: Mutex::new(None),
         }
     }
 
@@ -169,9 +172,18 @@ impl Conn {
         self.server.sessions.of(self.id)
     }
 
-    /// The open with volatile id `volatile` if it belongs to this connection.
+    /// The open with volatile id `volatile` if it was made on this connection or by a session bound to
+    /// it (multichannel).
     pub fn open(&self, volatile: u64) -> Option<Arc<Open>> {
-        self.server.opens.get(volatile, self.id)
+        let (home, open) = self.server.opens.get_any(volatile)?;
+        let reachable =
+            home == self.id || self.server.sessions.get(open.session_id, self.id).is_some();
+        reachable.then_some(open)
+    }
+
+    /// The session binding in progress on this connection.
+    pub fn binding(&self) -> MutexGuard<'_, Option<crate::handlers::session_bind::Binding>> {
+        lock(&self.binding)
     }
 
     /// This connection's opens, by id.

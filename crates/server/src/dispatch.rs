@@ -574,13 +574,16 @@ fn prepare(
     if matches!(cmd, Command::Negotiate | Command::Echo) && session_id == 0 {
         return Ok(None);
     }
-    if cmd == Command::SessionSetup && session_id == 0 {
+    if cmd == Command::SessionSetup && (session_id == 0 || is_binding(ctx)) {
+        // A binding finds its session itself, on whatever connection it lives.
         return Ok(None);
     }
-    let session = ctx
-        .conn
-        .session(session_id)
-        .ok_or(NtStatus::USER_SESSION_DELETED)?;
+    let Some(session) = ctx.conn.session(session_id) else {
+        if cmd == Command::SessionSetup {
+            sign_refusal_for_other_channel(ctx, session_id);
+        }
+        return Err(NtStatus::USER_SESSION_DELETED);
+    };
     let signer = check_signature(ctx, &session, cmd)?;
     ctx.session = Some(Arc::clone(&session));
     if needs_tree(cmd) {
@@ -594,6 +597,26 @@ fn prepare(
         ctx.tree = Some(tree);
     }
     Ok(signer)
+}
+
+/// A SESSION_SETUP on this connection for a session established on another one, without binding: it is
+/// refused with STATUS_USER_SESSION_DELETED, signed with that session's key when the request was
+/// (smbtorture smb2.session.bind_negative_*: the client checks).
+fn sign_refusal_for_other_channel(ctx: &mut Ctx<'_>, session_id: u64) {
+    let Some((_, session)) = ctx.conn.server.sessions.get_any(session_id) else {
+        return;
+    };
+    let key = session.lock().signing.clone();
+    if let Some(key) = key.filter(|k| ctx.hdr.flags.has(HeaderFlags::SIGNED) && k.verify(ctx.pdu)) {
+        ctx.sign_with = Some(key);
+    }
+}
+
+/// A SESSION_SETUP with SMB2_SESSION_FLAG_BINDING (the Flags byte of its body).
+fn is_binding(ctx: &Ctx<'_>) -> bool {
+    ctx.pdu
+        .get(proto::HEADER_LEN + 2)
+        .is_some_and(|f| f & proto::messages::session_setup::FLAG_BINDING != 0)
 }
 
 /// MS-SMB2 3.3.5.2.4: verify a signed request; reject an unsigned one on a session that requires signing.
@@ -619,7 +642,13 @@ fn check_signature(
     if inner.auth.is_none() && cmd != Command::SessionSetup {
         return Err(NtStatus::USER_SESSION_DELETED);
     }
-    let Some(key) = inner.signing.clone() else {
+    // A further channel of the session has its own key (MS-SMB2 3.3.5.5.3).
+    let Some(key) = inner
+        .channels
+        .get(&ctx.conn.id)
+        .or(inner.signing.as_ref())
+        .cloned()
+    else {
         return Ok(None);
     };
     let signed = ctx.hdr.flags.has(HeaderFlags::SIGNED);

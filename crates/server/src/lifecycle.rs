@@ -84,6 +84,12 @@ pub async fn connection_lost(conn: &Conn) {
     for open in conn.server.opens.remove_matching(conn.id, |_| true) {
         close_or_keep(conn, &open).await;
     }
+    // Sessions this connection was a further channel of go on without it.
+    for id in conn.server.sessions.drop_channels(conn.id) {
+        if let Some((_, session)) = conn.server.sessions.get_any(id) {
+            session.lock().channels.remove(&conn.id);
+        }
+    }
     for session in conn.sessions() {
         conn.server.sessions.remove(session.id);
         session.lock().trees.clear();

@@ -86,6 +86,9 @@ pub struct SessionInner {
     pub encrypt_required: bool,
     pub trees: HashMap<u32, Arc<Tree>>,
     next_tree_id: u32,
+    /// Channel.SigningKey of each further connection bound to the session (multichannel); the
+    /// connection that established it uses `signing`.
+    pub channels: HashMap<crate::channel::ConnId, SigningKey>,
 }
 
 impl SessionInner {

@@ -54,6 +54,7 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         kernel_change_notify: g.kernel_change_notify,
         oplock_break_timeout: std::time::Duration::from_secs(g.oplock_break_timeout_secs),
         durable_handle_timeout: std::time::Duration::from_secs(g.durable_handle_timeout_secs),
+        multi_channel: g.multi_channel,
         leases: g.smb2_leases,
         directory_leases: g.smb2_leases && g.smb3_directory_leases,
     })

@@ -23,6 +23,7 @@ pub mod oplock_break;
 pub mod query_directory;
 pub mod query_info;
 pub mod read;
+pub mod session_bind;
 pub mod session_setup;
 pub mod set_info;
 pub mod tree_connect;

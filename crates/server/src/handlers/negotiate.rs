@@ -56,7 +56,12 @@ fn capabilities(dialect: u16, cipher: bool, settings: &crate::ServerSettings) ->
     } else {
         0
     };
-    mtu | encryption | leasing
+    let multi_channel = if settings.multi_channel && dialect >= SMB3_0 {
+        CAP_MULTI_CHANNEL
+    } else {
+        0
+    };
+    mtu | encryption | leasing | multi_channel
 }
 
 /// Encode the response body for `dialect` with the given 3.1.1 contexts.

@@ -17,7 +17,7 @@ use proto::NtStatus;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn acceptor(ctx: &Ctx<'_>) -> Acceptor {
+pub(super) fn acceptor(ctx: &Ctx<'_>) -> Acceptor {
     let s = &ctx.conn.server.settings;
     let names = ServerNames {
         netbios_computer: s.netbios_name.clone(),
@@ -67,13 +67,23 @@ pub async fn handle(
     out: &mut BytesMut,
 ) -> HandlerResult {
     if req.flags & FLAG_BINDING != 0 {
-        // Multichannel binding comes with its own issue.
-        return Err(NtStatus::REQUEST_NOT_ACCEPTED);
+        return super::session_bind::handle(ctx, req, out).await;
     }
     let neg = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
     let session = find_or_create(ctx)?;
+    // A session authenticates again on the connection that established it, not on a further channel.
+    if ctx
+        .conn
+        .server
+        .sessions
+        .get_any(session.id)
+        .map(|(home, _)| home)
+        != Some(ctx.conn.id)
+    {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     ctx.resp_session_id = session.id;
-    let mut acc = {
+    let acc = {
         let mut inner = session.lock();
         if neg.dialect == SMB3_1_1 {
             let base = ctx.conn.preauth().clone();
@@ -82,24 +92,7 @@ pub async fn handle(
         inner.acceptor.take().unwrap_or_else(|| acceptor(ctx))
     };
     let token = req.security_buffer.to_vec();
-    let passdb = ctx.conn.server.settings.passdb_path.clone();
-    let root = Arc::new(vfs::Identity {
-        uid: 0,
-        gid: 0,
-        groups: Vec::new(),
-    });
-    let stepped = run_as(&root, move || {
-        let users = auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
-            tracing::error!(
-                "cannot read the password database {}: {e}",
-                passdb.display()
-            );
-            NtStatus::LOGON_FAILURE
-        })?;
-        Ok((acc.step(&token, &users), acc))
-    })
-    .await;
-    let (result, acc) = match stepped {
+    let (result, acc) = match authenticate(ctx, acc, token).await {
         Ok(v) => v,
         Err(status) => return fail(ctx.conn, &session, status).await,
     };
@@ -152,6 +145,31 @@ pub async fn handle(
             fail(ctx.conn, &session, auth_status(e)).await
         }
     }
+}
+
+/// One step of the authentication exchange, with the password database read as root.
+pub(super) async fn authenticate(
+    ctx: &Ctx<'_>,
+    mut acc: Acceptor,
+    token: Vec<u8>,
+) -> Result<(Result<Step, AuthError>, Acceptor), NtStatus> {
+    let passdb = ctx.conn.server.settings.passdb_path.clone();
+    let root = Arc::new(vfs::Identity {
+        uid: 0,
+        gid: 0,
+        groups: Vec::new(),
+    });
+    run_as(&root, move || {
+        let users = auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
+            tracing::error!(
+                "cannot read the password database {}: {e}",
+                passdb.display()
+            );
+            NtStatus::LOGON_FAILURE
+        })?;
+        Ok((acc.step(&token, &users), acc))
+    })
+    .await
 }
 
 /// MS-SMB2 3.3.5.5.3: a client that reconnects names its previous session; if the same user holds
@@ -263,7 +281,9 @@ fn complete(
 
 /// 3.1.1: every SESSION_SETUP response except the final successful one goes into the session's hash.
 pub fn after_response(ctx: &mut Ctx<'_>, status: NtStatus, resp: &[u8]) {
-    if status != NtStatus::MORE_PROCESSING_REQUIRED {
+    if status != NtStatus::MORE_PROCESSING_REQUIRED
+        || super::session_bind::after_response(ctx, resp)
+    {
         return;
     }
     if let Some(s) = ctx.conn.session(ctx.resp_session_id) {

@@ -58,6 +58,8 @@ pub struct ServerSettings {
     pub oplock_break_timeout: std::time::Duration,
     /// `durable handle timeout`: the longest a disconnected durable open is kept.
     pub durable_handle_timeout: std::time::Duration,
+    /// `server multi channel support`.
+    pub multi_channel: bool,
     /// `smb2 leases`: leasing is offered to SMB 2.1 and later clients.
     pub leases: bool,
     /// `smb3 directory leases`: directory leasing is offered to SMB 3.x clients (with `smb2 leases`).

@@ -17,6 +17,9 @@ pub struct Index<T> {
 struct Inner<T> {
     by_id: HashMap<u64, (ConnId, Arc<T>)>,
     by_conn: HashMap<ConnId, HashSet<u64>>,
+    /// Further connections an entry is reachable from (a session's bound channels, MS-SMB2
+    /// 3.3.5.5.2), by entry id.
+    channels: HashMap<u64, HashSet<ConnId>>,
 }
 
 impl<T> Default for Index<T> {
@@ -25,6 +28,7 @@ impl<T> Default for Index<T> {
             inner: Mutex::new(Inner {
                 by_id: HashMap::new(),
                 by_conn: HashMap::new(),
+                channels: HashMap::new(),
             }),
         }
     }
@@ -47,13 +51,42 @@ impl<T> Index<T> {
         true
     }
 
-    /// The entry `id` if it is bound to `conn`.
+    /// The entry `id` if it is bound to `conn`, or reachable from it as a further channel.
     pub fn get(&self, id: u64, conn: ConnId) -> Option<Arc<T>> {
-        self.lock()
-            .by_id
+        let g = self.lock();
+        let bound = |c: &ConnId| {
+            *c == conn
+                || g.channels
+                    .get(&id)
+                    .is_some_and(|chans| chans.contains(&conn))
+        };
+        g.by_id
             .get(&id)
-            .filter(|(c, _)| *c == conn)
+            .filter(|(c, _)| bound(c))
             .map(|(_, e)| Arc::clone(e))
+    }
+
+    /// Make entry `id` reachable from `conn` too (false if there is no such entry).
+    pub fn add_channel(&self, id: u64, conn: ConnId) -> bool {
+        let mut g = self.lock();
+        if !g.by_id.contains_key(&id) {
+            return false;
+        }
+        g.channels.entry(id).or_default().insert(conn);
+        true
+    }
+
+    /// Forget every channel `conn` gave to entries bound elsewhere; returns their ids.
+    pub fn drop_channels(&self, conn: ConnId) -> Vec<u64> {
+        let mut g = self.lock();
+        let mut dropped = Vec::new();
+        g.channels.retain(|id, chans| {
+            if chans.remove(&conn) {
+                dropped.push(*id);
+            }
+            !chans.is_empty()
+        });
+        dropped
     }
 
     /// The entry `id` and the connection it is bound to, whichever that is (PreviousSessionId,
@@ -66,6 +99,7 @@ impl<T> Index<T> {
     pub fn remove(&self, id: u64) -> Option<Arc<T>> {
         let mut g = self.lock();
         let (conn, entry) = g.by_id.remove(&id)?;
+        g.channels.remove(&id);
         if let Some(ids) = g.by_conn.get_mut(&conn) {
             ids.remove(&id);
             if ids.is_empty() {

@@ -61,6 +61,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         kernel_change_notify: true,
         oplock_break_timeout: std::time::Duration::from_secs(35),
         durable_handle_timeout: std::time::Duration::from_secs(300),
+        multi_channel: true,
         leases: true,
         directory_leases: true,
     }
