@@ -642,21 +642,25 @@ fn check_signature(
     if inner.auth.is_none() && cmd != Command::SessionSetup {
         return Err(NtStatus::USER_SESSION_DELETED);
     }
-    // A further channel of the session has its own key (MS-SMB2 3.3.5.5.3).
-    let Some(key) = inner
-        .channels
-        .get(&ctx.conn.id)
-        .or(inner.signing.as_ref())
-        .cloned()
-    else {
+    // A further channel of the session has its own key (MS-SMB2 3.3.5.5.3); a SESSION_SETUP there
+    // may also come signed with the session's own (it is then refused, signed with that key).
+    let channel = inner.channels.get(&ctx.conn.id);
+    let Some(mut key) = channel.or(inner.signing.as_ref()).cloned() else {
         return Ok(None);
     };
     let signed = ctx.hdr.flags.has(HeaderFlags::SIGNED);
     if signed {
-        let valid = match ctx.signature {
-            Some(sig) => key.verify_detached(ctx.pdu, sig),
-            None => key.verify(ctx.pdu),
+        let verifies = |k: &SigningKey| match ctx.signature {
+            Some(sig) => k.verify_detached(ctx.pdu, sig),
+            None => k.verify(ctx.pdu),
         };
+        let mut valid = verifies(&key);
+        if let (false, Some(_), Some(main), Command::SessionSetup) =
+            (valid, channel, inner.signing.as_ref(), cmd)
+        {
+            valid = verifies(main);
+            key = main.clone();
+        }
         if !valid {
             tracing::warn!(peer = %ctx.conn.peer, "bad signature on {cmd:?}");
             return Err(NtStatus::ACCESS_DENIED);
