@@ -441,11 +441,8 @@ async fn process_pdu(
             status
         }
     };
-    let signer = if cmd == Command::SessionSetup {
-        ctx.sign_with.take().or(signer)
-    } else {
-        signer
-    };
+    // SESSION_SETUP chooses its own key, and so does a refusal for another connection's session.
+    let signer = ctx.sign_with.take().or(signer);
     ctx.chain.session_ok = ctx.session.is_some() || cmd == Command::SessionSetup;
     ctx.chain.session_id = Some(ctx.resp_session_id);
     ctx.chain.tree_id = Some(ctx.resp_tree_id);
@@ -579,9 +576,7 @@ fn prepare(
         return Ok(None);
     }
     let Some(session) = ctx.conn.session(session_id) else {
-        if cmd == Command::SessionSetup {
-            sign_refusal_for_other_channel(ctx, session_id);
-        }
+        sign_refusal_for_other_channel(ctx, session_id);
         return Err(NtStatus::USER_SESSION_DELETED);
     };
     let signer = check_signature(ctx, &session, cmd)?;
@@ -599,15 +594,19 @@ fn prepare(
     Ok(signer)
 }
 
-/// A SESSION_SETUP on this connection for a session established on another one, without binding: it is
+/// A request on this connection for a session established on another one and not bound here: it is
 /// refused with STATUS_USER_SESSION_DELETED, signed with that session's key when the request was
-/// (smbtorture smb2.session.bind_negative_*: the client checks).
+/// (smbtorture smb2.session.bind_negative_*, bind_invalid_auth: the client checks).
 fn sign_refusal_for_other_channel(ctx: &mut Ctx<'_>, session_id: u64) {
     let Some((_, session)) = ctx.conn.server.sessions.get_any(session_id) else {
         return;
     };
     let key = session.lock().signing.clone();
-    if let Some(key) = key.filter(|k| ctx.hdr.flags.has(HeaderFlags::SIGNED) && k.verify(ctx.pdu)) {
+    let verifies = |k: &SigningKey| match ctx.signature {
+        Some(sig) => k.verify_detached(ctx.pdu, sig),
+        None => k.verify(ctx.pdu),
+    };
+    if let Some(key) = key.filter(|k| ctx.hdr.flags.has(HeaderFlags::SIGNED) && verifies(k)) {
         ctx.sign_with = Some(key);
     }
 }
@@ -621,7 +620,7 @@ fn is_binding(ctx: &Ctx<'_>) -> bool {
 
 /// MS-SMB2 3.3.5.2.4: verify a signed request; reject an unsigned one on a session that requires signing.
 fn check_signature(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     session: &Session,
     cmd: Command,
 ) -> Result<Option<SigningKey>, NtStatus> {
@@ -645,7 +644,7 @@ fn check_signature(
     // A further channel of the session has its own key (MS-SMB2 3.3.5.5.3); a SESSION_SETUP there
     // may also come signed with the session's own (it is then refused, signed with that key).
     let channel = inner.channels.get(&ctx.conn.id);
-    let Some(mut key) = channel.or(inner.signing.as_ref()).cloned() else {
+    let Some(key) = channel.or(inner.signing.as_ref()).cloned() else {
         return Ok(None);
     };
     let signed = ctx.hdr.flags.has(HeaderFlags::SIGNED);
@@ -654,12 +653,15 @@ fn check_signature(
             Some(sig) => k.verify_detached(ctx.pdu, sig),
             None => k.verify(ctx.pdu),
         };
-        let mut valid = verifies(&key);
+        let valid = verifies(&key);
         if let (false, Some(_), Some(main), Command::SessionSetup) =
             (valid, channel, inner.signing.as_ref(), cmd)
         {
-            valid = verifies(main);
-            key = main.clone();
+            // Re-authentication happens with the channel's key on a further channel.
+            if verifies(main) {
+                ctx.sign_with = Some(main.clone());
+                return Err(NtStatus::ACCESS_DENIED);
+            }
         }
         if !valid {
             tracing::warn!(peer = %ctx.conn.peer, "bad signature on {cmd:?}");

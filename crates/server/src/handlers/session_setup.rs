@@ -71,17 +71,6 @@ pub async fn handle(
     }
     let neg = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
     let session = find_or_create(ctx)?;
-    // A session authenticates again on the connection that established it, not on a further channel.
-    if ctx
-        .conn
-        .server
-        .sessions
-        .get_any(session.id)
-        .map(|(home, _)| home)
-        != Some(ctx.conn.id)
-    {
-        return Err(NtStatus::ACCESS_DENIED);
-    }
     ctx.resp_session_id = session.id;
     let acc = {
         let mut inner = session.lock();
