@@ -25,6 +25,24 @@ pub async fn close(conn: &Conn, open: &Arc<Open>, reason: CancelReason) {
     release(&conn.server, open, Some(conn)).await;
 }
 
+/// A session with another channel (multichannel) survives the loss of its connection: it and its
+/// opens move to that channel.
+fn move_to_other_channels(conn: &Conn) {
+    let server = &conn.server;
+    for session in conn.sessions() {
+        let Some(to) = session.lock().channels.keys().next().copied() else {
+            continue;
+        };
+        server.sessions.rehome(session.id, to);
+        for open in server.opens.of(conn.id) {
+            if open.session_id == session.id {
+                server.opens.rehome(open.file_id.volatile, to);
+            }
+        }
+        tracing::info!(peer = %conn.peer, session = session.id, "session goes on over another channel");
+    }
+}
+
 /// An open whose session or connection ends: kept if durable, else closed. Requests still working on
 /// the handle finish first, whichever way it goes.
 async fn close_or_keep(conn: &Conn, open: &Arc<Open>) {
@@ -81,6 +99,7 @@ pub async fn logoff(conn: &Conn, session: &Session) {
 pub async fn connection_lost(conn: &Conn) {
     conn.pending
         .cancel(Scope::All, CancelReason::ConnectionLost);
+    move_to_other_channels(conn);
     for open in conn.server.opens.remove_matching(conn.id, |_| true) {
         close_or_keep(conn, &open).await;
     }

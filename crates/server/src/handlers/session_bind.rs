@@ -10,6 +10,7 @@
 //! - a connection below SMB 3.0: STATUS_REQUEST_NOT_ACCEPTED (SMB 2 has no binding);
 //! - a session of another dialect, or whose connection uses another cipher:
 //!   STATUS_INVALID_PARAMETER;
+//! - a session with 32 channels already: STATUS_INSUFFICIENT_RESOURCES;
 //! - a session already bound here, or another user: STATUS_ACCESS_DENIED.
 //!
 //! The user authenticates again (NTLMv2 through SPNEGO); the channel's signing key is derived from that
@@ -27,6 +28,10 @@ use proto::messages::session_setup::{SessionSetupRequest, SessionSetupResponse};
 use proto::messages::Body;
 use proto::{HeaderFlags, NtStatus};
 use std::sync::Arc;
+
+/// The most channels one session has, its first connection included (Windows' limit; smbtorture
+/// smb2.multichannel.generic.num_channels): a bound on what one logon can hold.
+const MAX_CHANNELS: usize = 32;
 
 /// A binding in progress on one connection.
 pub struct Binding {
@@ -75,6 +80,9 @@ pub async fn handle(
     }
     if home_neg.dialect != neg.dialect || home_neg.cipher != neg.cipher {
         return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if session.lock().channels.len() + 1 >= MAX_CHANNELS {
+        return Err(NtStatus::INSUFFICIENT_RESOURCES);
     }
     if home == ctx.conn.id || session.lock().channels.contains_key(&ctx.conn.id) {
         tracing::info!(peer = %ctx.conn.peer, "session binding refused: already bound here");

@@ -76,6 +76,21 @@ impl<T> Index<T> {
         true
     }
 
+    /// Bind entry `id` to `to` instead of its connection (its connection is gone but it lives on).
+    pub fn rehome(&self, id: u64, to: ConnId) {
+        let mut g = self.lock();
+        let Some(from) = g.by_id.get_mut(&id).map(|(c, _)| std::mem::replace(c, to)) else {
+            return;
+        };
+        if let Some(ids) = g.by_conn.get_mut(&from) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                g.by_conn.remove(&from);
+            }
+        }
+        g.by_conn.entry(to).or_default().insert(id);
+    }
+
     /// Forget every channel `conn` gave to entries bound elsewhere; returns their ids.
     pub fn drop_channels(&self, conn: ConnId) -> Vec<u64> {
         let mut g = self.lock();
