@@ -147,6 +147,11 @@ impl Conn {
         lock(&self.negotiated).clone()
     }
 
+    /// The negotiated dialect (0 before NEGOTIATE); no copy of the rest.
+    pub fn dialect(&self) -> u16 {
+        lock(&self.negotiated).as_ref().map_or(0, |n| n.dialect)
+    }
+
     /// Connection.ClientGuid, once negotiated.
     pub fn client_guid(&self) -> Option<[u8; 16]> {
         lock(&self.negotiated).as_ref().map(|n| n.client_guid)

@@ -147,12 +147,44 @@ impl Ctx<'_> {
     /// belong to this session and tree.
     pub fn open(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
         let open = self.lookup_open(fid)?;
+        // A request on the handle ends its replay eligibility (MS-SMB2 3.3.5.12, 3.3.5.13...).
+        open.replay_eligible
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.check_channel_sequence(&open)?;
         let hold = Arc::clone(&open.busy)
             .try_read_owned()
             .map_err(|_| NtStatus::FILE_CLOSED)?;
         self.in_flight.push(hold);
         self.release_admission();
         Ok(open)
+    }
+
+    /// MS-SMB2 3.3.5.2.10: a ChannelSequence older than the open's (a request from before a channel
+    /// failover, arriving late) fails a WRITE, SET_INFO or IOCTL with STATUS_FILE_NOT_AVAILABLE; a
+    /// newer one becomes the open's. (Outstanding request counts are not kept: a replay with the
+    /// current sequence is always let through.)
+    fn check_channel_sequence(&self, open: &Open) -> Result<(), NtStatus> {
+        use std::sync::atomic::Ordering;
+        let smb3 = self.conn.dialect() >= proto::messages::negotiate::SMB3_0;
+        let Some(csn) = proto::reader::u16_at(self.pdu, 8).filter(|_| smb3) else {
+            return Ok(());
+        };
+        let current = open.channel_sequence.load(Ordering::Relaxed);
+        if csn == current {
+            return Ok(());
+        }
+        if csn.wrapping_sub(current) <= 0x7FFF {
+            open.channel_sequence.store(csn, Ordering::Relaxed);
+            return Ok(());
+        }
+        let guarded = [Command::Write, Command::SetInfo, Command::Ioctl]
+            .iter()
+            .any(|c| *c as u16 == self.hdr.command);
+        if guarded {
+            Err(NtStatus::FILE_NOT_AVAILABLE)
+        } else {
+            Ok(())
+        }
     }
 
     /// For CLOSE: take the open out of the table; [`crate::lifecycle::close`] then waits until the

@@ -56,6 +56,10 @@ pub struct Open {
     pub replay: Option<crate::replay::ReplayEligible>,
     /// Open.IsResilient (FSCTL_LMR_REQUEST_RESILIENCY): its LOCK replays are detected too.
     pub resilient: AtomicBool,
+    /// Open.IsReplayEligible: cleared by the first request on the handle (MS-SMB2 3.3.5.12 and on).
+    pub replay_eligible: AtomicBool,
+    /// Open.ChannelSequence (MS-SMB2 3.3.5.2.10).
+    pub channel_sequence: std::sync::atomic::AtomicU16,
 }
 
 impl Open {
@@ -121,6 +125,10 @@ impl Open {
             ),
             replay: self.replay,
             resilient: AtomicBool::new(self.resilient.load(Ordering::Relaxed)),
+            replay_eligible: AtomicBool::new(false),
+            channel_sequence: std::sync::atomic::AtomicU16::new(
+                self.channel_sequence.load(Ordering::Relaxed),
+            ),
         }
     }
 }

@@ -228,6 +228,8 @@ impl Opening {
             durable,
             lock_sequences: Mutex::new([None; 64]),
             resilient: AtomicBool::new(false),
+            replay_eligible: AtomicBool::new(replay.is_some()),
+            channel_sequence: std::sync::atomic::AtomicU16::new(0),
             replay,
         });
         self.conn

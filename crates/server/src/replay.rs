@@ -33,12 +33,11 @@ pub struct ReplayEligible {
 /// The open of this session made by the CREATE with `create_guid`, if any.
 pub fn replayed(ctx: &Ctx<'_>, create_guid: Guid) -> Option<Arc<Open>> {
     let session = ctx.session.as_ref()?.id;
-    ctx.conn
-        .server
-        .opens
-        .of(ctx.conn.id)
-        .into_iter()
-        .find(|o| o.session_id == session && o.replay.is_some_and(|r| r.create_guid == create_guid))
+    ctx.conn.server.opens.of(ctx.conn.id).into_iter().find(|o| {
+        o.session_id == session
+            && o.replay_eligible.load(std::sync::atomic::Ordering::Relaxed)
+            && o.replay.is_some_and(|r| r.create_guid == create_guid)
+    })
 }
 
 /// The response to the replay of the CREATE that made `open`; `requested` is the replay's

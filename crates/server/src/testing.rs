@@ -155,6 +155,8 @@ impl Fixture {
             durable,
             lock_sequences: Mutex::new([None; 64]),
             resilient: AtomicBool::new(false),
+            replay_eligible: AtomicBool::new(false),
+            channel_sequence: std::sync::atomic::AtomicU16::new(0),
             replay: None,
         });
         assert!(server
