@@ -168,10 +168,12 @@ pub async fn handle(
         {
             return Err(NtStatus::FILE_NOT_AVAILABLE);
         }
-        if let Some(open) = replay
-            .then(|| crate::replay::replayed(ctx, create_guid))
-            .flatten()
-        {
+        let replayed = crate::replay::replayed(ctx, create_guid);
+        if !replay && replayed.is_some() {
+            // The CreateGuid of an open still replay-eligible, without the replay flag (3.3.5.9.10).
+            return Err(NtStatus::DUPLICATE_OBJECTID);
+        }
+        if let Some(open) = replayed {
             let lease = lease_request(&negotiated, &req, &contexts)?;
             let answered = answer_contexts(&contexts, tree.maximal_access, None);
             let (file_id, resp) =
