@@ -18,6 +18,7 @@ use crate::pending::{CancelReason, Final, Parked};
 use bytes::BytesMut;
 use proto::messages::create::access::{FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA};
 use proto::messages::lock::*;
+use proto::messages::negotiate::CAP_MULTI_CHANNEL;
 use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::atomic::Ordering;
@@ -31,7 +32,7 @@ pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> Handle
     if !open.has_any_access(FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA) {
         return Err(NtStatus::ACCESS_DENIED);
     }
-    let sequence = lock_sequence(&req, &open);
+    let sequence = lock_sequence(ctx, &req, &open);
     if let Some((index, number)) = sequence {
         let mut done = open
             .lock_sequences
@@ -60,12 +61,18 @@ pub fn handle(ctx: &mut Ctx<'_>, req: LockRequest, out: &mut BytesMut) -> Handle
     Ok(status)
 }
 
-/// MS-SMB2 3.3.5.14: for a durable or resilient open, LockSequenceIndex (1 to 64, as an index into
-/// Open.LockSequenceArray) and LockSequenceNumber; other LOCKs are not tracked.
-fn lock_sequence(req: &LockRequest, open: &Open) -> Option<(usize, u8)> {
+/// MS-SMB2 3.3.5.14: for a durable or resilient open, or any open on a connection that may be one
+/// channel of several (multichannel, where a LOCK may be replayed on another channel),
+/// LockSequenceIndex (1 to 64, as an index into Open.LockSequenceArray) and LockSequenceNumber;
+/// other LOCKs are not tracked.
+fn lock_sequence(ctx: &Ctx<'_>, req: &LockRequest, open: &Open) -> Option<(usize, u8)> {
     let index = usize::try_from(req.lock_sequence >> 4).ok()?;
     let number = u8::try_from(req.lock_sequence & 0xF).ok()?;
-    let tracked = open.durable.is_some() || open.resilient.load(Ordering::Relaxed);
+    let multichannel = ctx
+        .conn
+        .negotiated()
+        .is_some_and(|n| n.server_capabilities & CAP_MULTI_CHANNEL != 0);
+    let tracked = open.durable.is_some() || open.resilient.load(Ordering::Relaxed) || multichannel;
     (tracked && (1..=64).contains(&index)).then(|| (index - 1, number))
 }
 
