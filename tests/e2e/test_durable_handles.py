@@ -13,7 +13,7 @@ import time
 import smb2raw as s
 from rsmbd_server import rsmbd_binary
 
-LEASE = 0xFF
+LEASE, BATCH = 0xFF, 9
 R, H = 1, 2
 LOCK_EXCLUSIVE, LOCK_UNLOCK, LOCK_FAIL_IMMEDIATELY = 0x2, 0x4, 0x10
 GUID_A = b"durable-client-a"
@@ -77,27 +77,28 @@ def lease(key):
     return s.create_context(b"RqLs", key + struct.pack("<IIQ", R | H, 0, 0))
 
 
-def dh2q(create_guid, timeout_ms=0):
+def dh2q(create_guid, timeout_ms=0, with_lease=True):
     durable = s.create_context(b"DH2Q", struct.pack("<II8s16s", timeout_ms, 0, bytes(8), create_guid))
-    return chain(durable, lease(create_guid))
+    return chain(durable, lease(create_guid)) if with_lease else durable
 
 
-def dh2c(fid, create_guid, lease_key=None):
+def dh2c(fid, create_guid, lease_key=None, with_lease=True):
     durable = s.create_context(b"DH2C", struct.pack("<16s16sI", fid, create_guid, 0))
-    return chain(durable, lease(lease_key or create_guid))
+    return chain(durable, lease(lease_key or create_guid)) if with_lease else durable
 
 
 def lock(c, fid, flags, offset=0, length=10):
     return c.call(s.LOCK, s.lock_body(fid, [(offset, length, flags)]))
 
 
-def durable_open_with_lock(server, name, create_guid, timeout_ms=0):
-    """Through a relay: a durable v2 open with an RH lease (keyed by its CreateGuid) and bytes 0-9 locked.
-    Returns (relay, fid)."""
+def durable_open_with_lock(server, name, create_guid, timeout_ms=0, with_lease=True):
+    """Through a relay: a durable v2 open with an RH lease (keyed by its CreateGuid), or else a batch
+    oplock, and bytes 0-9 locked. Returns (relay, fid)."""
     relay = Relay(server)
     c = connect(server, relay.port)
-    r, fid = c.create(name, oplock=LEASE, contexts=dh2q(create_guid, timeout_ms))
-    assert r.status == s.SUCCESS and r.body[2] == LEASE
+    caching = LEASE if with_lease else BATCH
+    r, fid = c.create(name, oplock=caching, contexts=dh2q(create_guid, timeout_ms, with_lease))
+    assert r.status == s.SUCCESS and r.body[2] == caching
     assert b"DH2Q" in r.pdu, "the durable v2 response context"
     assert lock(c, fid, LOCK_EXCLUSIVE | LOCK_FAIL_IMMEDIATELY).status == s.SUCCESS
     return relay, fid
@@ -161,3 +162,43 @@ def test_after_the_timeout_the_open_is_gone_and_the_file_free(server):
         c.close_file(r.body[64:80])
     assert not locked_by_someone(server, "expires.bin")
     assert os.path.exists(server.share / "expires.bin")
+
+
+def test_a_reclaim_racing_the_timeout_and_a_conflicting_open_has_one_winner(server):
+    """The use-after-free class of CVE-2026-31718: a disconnected durable open whose timeout fires while
+    several connections try to reclaim it at once and another client opens the file without sharing.
+    Whatever the order, at most one reclaim succeeds while the others are still connected, every other
+    attempt gets a clean status, and the server goes on serving."""
+    for round_ in range(5):
+        name, guid = f"race{round_}.bin", bytes([0x40 + round_]) * 16
+        # A batch oplock: its break goes to the holder's connection only, which has read its answer.
+        relay, fid = durable_open_with_lock(server, name, guid, timeout_ms=400, with_lease=False)
+        relay.cut()
+        time.sleep(0.35)
+        results = []
+        # Every reclaimer stays connected until all have tried: a reclaimer that disconnected would
+        # leave the open disconnected, and so reclaimable, again.
+        done = threading.Barrier(3, timeout=20)
+
+        def reclaim():
+            with connect(server) as c:
+                results.append(c.create(name, contexts=dh2c(fid, guid, with_lease=False))[0].status)
+                done.wait()
+
+        def conflicting_open():
+            with connect(server, guid=b"durable-rival---") as c:
+                r = c.call(s.CREATE, s.create_body(name, disposition=s.FILE_OPEN, share=0))
+                results.append(("rival", r.status))
+
+        threads = [threading.Thread(target=reclaim) for _ in range(3)]
+        threads.append(threading.Thread(target=conflicting_open))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=20)
+        reclaims = [r for r in results if not isinstance(r, tuple)]
+        assert len(results) == 4, results
+        assert reclaims.count(s.SUCCESS) <= 1, results
+        assert set(reclaims) <= {s.SUCCESS, s.OBJECT_NAME_NOT_FOUND}, [hex(r) for r in reclaims]
+        assert [r for r in results if isinstance(r, tuple)][0][1] in (s.SUCCESS, s.SHARING_VIOLATION)
+    s.still_serving(server)

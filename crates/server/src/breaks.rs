@@ -157,7 +157,8 @@ pub fn send(server: &ServerState, notices: Vec<Notice>) {
 }
 
 /// Where a notice goes. An oplock break goes to its open's connection. A lease belongs to the client
-/// (its ClientGuid), not to one connection: its break goes to the client's oldest connection, as
+/// (its ClientGuid), not to one connection: its break goes to the client's oldest authenticated
+/// connection, as
 /// Windows does (smbtorture smb2.lease.v2_complex1), unless it must be encrypted for the session of
 /// the lease's open, which only that open's connection knows.
 fn channel(server: &ServerState, notice: &Notice) -> Option<Arc<Channel>> {
@@ -166,7 +167,8 @@ fn channel(server: &ServerState, notice: &Notice) -> Option<Arc<Channel>> {
             .conns
             .live()
             .into_iter()
-            .find(|c| c.client_guid() == Some(client))
+            // Not one still authenticating: it has no session to hear a break yet.
+            .find(|c| c.client_guid() == Some(client) && c.is_authenticated())
             .map(|c| Arc::clone(&c.channel))
             .or_else(|| notice.target.channel.upgrade()),
         _ => notice.target.channel.upgrade(),

@@ -18,6 +18,12 @@ use tokio::time::{Duration, Instant};
 /// What a client gets when it asks for no particular timeout (MS-SMB2 3.3.5.9.10: 60 seconds).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The most disconnected durable opens the whole server keeps. Each connection's opens are bounded by
+/// `max open files`, but connections come and go: without a server-wide bound a client that opens,
+/// disconnects and reconnects in a loop could pile up file descriptors for the whole timeout. Past it,
+/// an open whose connection is lost is closed like any other.
+pub const MAX_DISCONNECTED: usize = 16_384;
+
 /// Who opened a durable handle: only the same account may reclaim it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
@@ -196,6 +202,10 @@ pub fn keep(conn: &Conn, open: &Arc<Open>) -> bool {
     let id = open.file_id.volatile;
     if !open.tree.share.durable_handles || !open.node.caches_handle(id) {
         tracing::debug!(path = %open.path(), "durable open closed: it no longer caches handles");
+        return false;
+    }
+    if conn.server.durable.len() >= MAX_DISCONNECTED {
+        tracing::warn!(path = %open.path(), "durable open closed: {MAX_DISCONNECTED} disconnected opens kept already");
         return false;
     }
     open.watch().take();

@@ -151,12 +151,25 @@ impl Opening {
         deadline: Instant,
         mut cancelled: Cancelled,
     ) -> Option<Final> {
-        let result = tokio::select! {
-            r = self.attach_after(changed, deadline) => r,
-            reason = cancelled.reason() => match reason {
-                CancelReason::ConnectionLost => return None,
-                _ => Err(NtStatus::CANCELLED),
-            },
+        let server = Arc::clone(&self.conn.server);
+        let session_id = self.session_id;
+        let work = self.attach_after(changed, deadline);
+        tokio::pin!(work);
+        let ended = tokio::select! {
+            r = &mut work => Ok(r),
+            reason = cancelled.reason() => Err(reason),
+        };
+        let result = match ended {
+            Ok(r) => r,
+            // Its connection is gone but the session may go on over another channel (multichannel):
+            // the open is still made for the session, so a replay on that channel finds it.
+            Err(CancelReason::ConnectionLost) => {
+                if server.sessions.get_any(session_id).is_some() {
+                    let _ = work.await;
+                }
+                return None;
+            }
+            Err(_) => Err(NtStatus::CANCELLED),
         };
         Some(match result {
             Ok(resp) => Final::with_body(NtStatus::SUCCESS, |w, start| resp.encode(w, start)),
@@ -232,11 +245,14 @@ impl Opening {
             channel_sequence: std::sync::atomic::AtomicU16::new(0),
             replay,
         });
-        self.conn
-            .server
+        // The session's connection now: this CREATE's own, unless that was lost meanwhile and the
+        // session went on over another channel.
+        let session = server.sessions.get_any(self.session_id);
+        let home = session.as_ref().map_or(self.conn.id, |(c, _)| *c);
+        server
             .opens
-            .insert(self.conn.id, self.id, Arc::clone(&open), usize::MAX);
-        let gone = match self.conn.session(self.session_id) {
+            .insert(home, self.id, Arc::clone(&open), usize::MAX);
+        let gone = match session.map(|(_, s)| s) {
             None => Some(NtStatus::USER_SESSION_DELETED),
             Some(s)
                 if !s

@@ -30,14 +30,22 @@ pub struct ReplayEligible {
     pub create_action: u32,
 }
 
-/// The open of this session made by the CREATE with `create_guid`, if any.
+/// The open of this session made by the CREATE with `create_guid`, if any, on whichever of the
+/// session's channels it was made.
 pub fn replayed(ctx: &Ctx<'_>, create_guid: Guid) -> Option<Arc<Open>> {
-    let session = ctx.session.as_ref()?.id;
-    ctx.conn.server.opens.of(ctx.conn.id).into_iter().find(|o| {
-        o.session_id == session
-            && o.replay_eligible.load(std::sync::atomic::Ordering::Relaxed)
-            && o.replay.is_some_and(|r| r.create_guid == create_guid)
-    })
+    let session = ctx.session.as_ref()?;
+    let server = &ctx.conn.server;
+    let home = server.sessions.get_any(session.id).map(|(c, _)| c);
+    let channels: Vec<_> = session.lock().channels.keys().copied().collect();
+    let session = session.id;
+    home.into_iter()
+        .chain(channels)
+        .flat_map(|c| server.opens.of(c))
+        .find(|o| {
+            o.session_id == session
+                && o.replay_eligible.load(std::sync::atomic::Ordering::Relaxed)
+                && o.replay.is_some_and(|r| r.create_guid == create_guid)
+        })
 }
 
 /// The response to the replay of the CREATE that made `open`; `requested` is the replay's

@@ -65,6 +65,8 @@ impl FileNode {
         self.set_connection(open_id, Some(target));
     }
 
+    /// Opens waiting for a break of this open look again: one that lost its connection will never
+    /// acknowledge, and is now closed by whoever needs it out of the way.
     fn set_connection(&self, open_id: u64, target: Option<BreakTarget>) {
         let mut st = lock(&self.state);
         if let Some(h) = st.holders.iter_mut().find(|h| h.open_id == open_id) {
@@ -73,6 +75,8 @@ impl FileNode {
                 h.target = target;
             }
         }
+        drop(st);
+        self.changed.send_replace(());
     }
 
     /// The disconnected opens `o` conflicts with or would break.
