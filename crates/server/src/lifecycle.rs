@@ -30,7 +30,13 @@ pub async fn close(conn: &Conn, open: &Arc<Open>, reason: CancelReason) {
 fn move_to_other_channels(conn: &Conn) {
     let server = &conn.server;
     for session in conn.sessions() {
-        let Some(to) = session.lock().channels.keys().next().copied() else {
+        let to = {
+            let mut inner = session.lock();
+            // This connection may itself be a channel the session moved to before.
+            inner.channels.remove(&conn.id);
+            inner.channels.keys().next().copied()
+        };
+        let Some(to) = to else {
             continue;
         };
         server.sessions.rehome(session.id, to);

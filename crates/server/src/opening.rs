@@ -303,7 +303,9 @@ impl Opening {
     /// The durability the CREATE asked for and gets (MS-SMB2 3.3.5.9.6, 3.3.5.9.10).
     fn durability(&self, grant: Grant, is_dir: bool) -> Option<crate::durable::Durability> {
         let asked = self.durable.filter(|_| self.tree.share.durable_handles)?;
-        let auth = self.conn.session(self.session_id)?.lock().auth.clone()?;
+        // The session, wherever it is now (its channel may have been lost while this CREATE waited).
+        let (_, session) = self.conn.server.sessions.get_any(self.session_id)?;
+        let auth = session.lock().auth.clone()?;
         crate::durable::Durability::grant(
             Some(asked),
             &auth,
