@@ -128,6 +128,8 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         kernel_change_notify: false,
         // Short: a break the fuzzer never acknowledges holds a CREATE at most this long.
         oplock_break_timeout: Duration::from_millis(100),
+        durable_handle_timeout: Duration::from_millis(100),
+        multi_channel: true,
         leases: true,
         directory_leases: true,
     })
