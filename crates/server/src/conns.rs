@@ -119,6 +119,14 @@ impl ConnRegistry {
             .collect()
     }
 
+    /// The live connection `id`.
+    pub fn find(&self, id: crate::channel::ConnId) -> Option<Arc<Conn>> {
+        self.lock()
+            .values()
+            .filter_map(|e| e.conn.upgrade())
+            .find(|c| c.id == id)
+    }
+
     /// Number of admitted connections.
     pub fn count(&self) -> usize {
         self.lock().len()

@@ -626,14 +626,16 @@ fn prepare(
     Ok(signer)
 }
 
-/// A request on this connection for a session established on another one and not bound here: it is
-/// refused with STATUS_USER_SESSION_DELETED, signed with that session's key when the request was
-/// (smbtorture smb2.session.bind_negative_*, bind_invalid_auth: the client checks).
+/// A request on this connection for a session established on another one and not bound here, or for a
+/// session a failed re-authentication ended: it is refused with STATUS_USER_SESSION_DELETED, signed
+/// with that session's key when the request was (smbtorture smb2.session.bind_negative_*,
+/// bind_invalid_auth: the client checks).
 fn sign_refusal_for_other_channel(ctx: &mut Ctx<'_>, session_id: u64) {
-    let Some((_, session)) = ctx.conn.server.sessions.get_any(session_id) else {
-        return;
+    let server = &ctx.conn.server;
+    let key = match server.sessions.get_any(session_id) {
+        Some((_, session)) => session.lock().signing.clone(),
+        None => server.ended_sessions.key(session_id, ctx.conn.id),
     };
-    let key = session.lock().signing.clone();
     let verifies = |k: &SigningKey| match ctx.signature {
         Some(sig) => k.verify_detached(ctx.pdu, sig),
         None => k.verify(ctx.pdu),

@@ -74,29 +74,49 @@ async fn close_matching(conn: &Conn, reason: CancelReason, pred: impl Fn(&Open) 
 }
 
 /// TREE_DISCONNECT (and a tree connect revoked by reload): the tree has been taken out of its session.
-pub async fn tree_disconnect(conn: &Conn, tree: &Arc<Tree>) {
-    close_matching(conn, CancelReason::TreeClosed, |o| {
+/// `conn` may be a further channel of the session `session_id`; see [`home`].
+pub async fn tree_disconnect(conn: &Conn, session_id: u64, tree: &Arc<Tree>) {
+    let home = home(conn, session_id);
+    let home: &Conn = home.as_deref().unwrap_or(conn);
+    close_matching(home, CancelReason::TreeClosed, |o| {
         Arc::ptr_eq(&o.tree, tree)
     })
     .await;
-    conn.pipes.remove_matching(|p| Arc::ptr_eq(&p.tree, tree));
+    for c in [conn, home] {
+        c.pipes.remove_matching(|p| Arc::ptr_eq(&p.tree, tree));
+    }
+}
+
+/// The connection that holds session `session_id`'s opens (the one that established it, or the one it
+/// moved to) when that is not `conn`, a further channel of it (multichannel).
+fn home(conn: &Conn, session_id: u64) -> Option<Arc<Conn>> {
+    let (owner, _) = conn.server.sessions.get_any(session_id)?;
+    (owner != conn.id)
+        .then(|| conn.server.conns.find(owner))
+        .flatten()
 }
 
 /// LOGOFF (and a session ended by its client's reconnect): the session's pending operations, opens,
 /// pipes and tree connects end with it, but the durable opens, which are kept for their client to
 /// reclaim from a new session, as Windows does (smbtorture smb2.durable-open.reopen4).
+///
+/// `conn` may be a further channel of the session; see [`home`].
 pub async fn logoff(conn: &Conn, session: &Session) {
-    conn.server.sessions.remove(session.id);
-    conn.pending
-        .cancel(Scope::Session(session.id), CancelReason::SessionClosed);
-    let opens = conn
-        .server
-        .opens
-        .remove_matching(conn.id, |o| o.session_id == session.id);
-    for open in opens {
-        close_or_keep(conn, &open).await;
+    let server = &conn.server;
+    let home = home(conn, session.id);
+    server.sessions.remove(session.id);
+    let home: &Conn = home.as_deref().unwrap_or(conn);
+    for c in [conn, home] {
+        c.pending
+            .cancel(Scope::Session(session.id), CancelReason::SessionClosed);
+        c.pipes.remove_matching(|p| p.session_id == session.id);
     }
-    conn.pipes.remove_matching(|p| p.session_id == session.id);
+    let opens = server
+        .opens
+        .remove_matching(home.id, |o| o.session_id == session.id);
+    for open in opens {
+        close_or_keep(home, &open).await;
+    }
     session.lock().trees.clear();
 }
 

@@ -47,7 +47,7 @@ pub async fn apply(state: &Arc<ServerState>, shares: Vec<ShareEntry>) -> usize {
             };
             for tree in gone {
                 tracing::info!(peer = %conn.peer, share = %tree.share.name, "reload: tree connect revoked");
-                crate::lifecycle::tree_disconnect(&conn, &tree).await;
+                crate::lifecycle::tree_disconnect(&conn, session.id, &tree).await;
                 revoked += 1;
             }
         }

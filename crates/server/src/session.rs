@@ -143,3 +143,83 @@ impl Session {
         self.lock().trees.get(&id).cloned()
     }
 }
+
+/// The signing key of each connection of a session.
+type ChannelKeys = Vec<(crate::channel::ConnId, SigningKey)>;
+
+/// How many ended sessions [`EndedSessions`] remembers, server-wide.
+const ENDED_REMEMBERED: usize = 64;
+
+/// Sessions ended by a failed re-authentication, remembered with the signing key of each of their
+/// channels: a later request on such a session is refused with STATUS_USER_SESSION_DELETED, and when
+/// the request is signed with that key the refusal is signed too, as the client of a signed session
+/// requires (smbtorture smb2.session.bind_invalid_auth). Bounded server-wide; the oldest goes first, and
+/// a forgotten session only means an unsigned refusal.
+#[derive(Default)]
+pub struct EndedSessions {
+    list: Mutex<std::collections::VecDeque<(u64, ChannelKeys)>>,
+}
+
+impl EndedSessions {
+    /// Remembers `session`'s keys: `owner` (the connection that established it) uses the session's own
+    /// key, further channels their channel keys.
+    pub fn remember(&self, owner: crate::channel::ConnId, session: &Session) {
+        let keys = {
+            let inner = session.lock();
+            let own = inner.signing.clone().map(|k| (owner, k));
+            let channels = inner.channels.iter().map(|(c, k)| (*c, k.clone()));
+            own.into_iter().chain(channels).collect()
+        };
+        let mut list = self.list.lock().unwrap_or_else(PoisonError::into_inner);
+        if list.len() >= ENDED_REMEMBERED {
+            list.pop_front();
+        }
+        list.push_back((session.id, keys));
+    }
+
+    /// The key an ended session used on connection `conn`.
+    pub fn key(&self, id: u64, conn: crate::channel::ConnId) -> Option<SigningKey> {
+        let list = self.list.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_, keys) = list.iter().rev().find(|(s, _)| *s == id)?;
+        keys.iter()
+            .find(|(c, _)| *c == conn)
+            .map(|(_, k)| k.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::ConnId;
+    use crypto::SigningAlgorithm;
+
+    fn key(b: u8) -> SigningKey {
+        SigningKey::new(SigningAlgorithm::AesCmac, [b; 16])
+    }
+
+    fn pdu_signature(k: &SigningKey) -> Option<[u8; 16]> {
+        k.compute(&[0u8; 80])
+    }
+
+    #[test]
+    fn ended_session_keeps_each_channel_key_and_forgets_the_oldest() {
+        let ended = EndedSessions::default();
+        let s = Session::new(7);
+        s.lock().signing = Some(key(1));
+        s.lock().channels.insert(ConnId(20), key(2));
+        ended.remember(ConnId(10), &s);
+        let own = ended.key(7, ConnId(10)).map(|k| pdu_signature(&k));
+        assert_eq!(own, Some(pdu_signature(&key(1))));
+        let channel = ended.key(7, ConnId(20)).map(|k| pdu_signature(&k));
+        assert_eq!(channel, Some(pdu_signature(&key(2))));
+        assert!(ended.key(7, ConnId(30)).is_none());
+        assert!(ended.key(8, ConnId(10)).is_none());
+        for id in 100..100 + ENDED_REMEMBERED as u64 {
+            ended.remember(ConnId(10), &Session::new(id));
+        }
+        assert!(
+            ended.key(7, ConnId(10)).is_none(),
+            "bounded: the oldest is forgotten"
+        );
+    }
+}

@@ -188,6 +188,9 @@ async fn end_previous(conn: &Conn, previous: u64, session: &Session) {
 async fn fail(conn: &Conn, session: &Session, status: NtStatus) -> HandlerResult {
     let established = session.lock().auth.is_some();
     if established {
+        if let Some((owner, _)) = conn.server.sessions.get_any(session.id) {
+            conn.server.ended_sessions.remember(owner, session);
+        }
         crate::lifecycle::logoff(conn, session).await;
     } else {
         conn.server.sessions.remove(session.id);

@@ -9,8 +9,10 @@ use proto::NtStatus;
 
 pub async fn handle(ctx: &mut Ctx<'_>, out: &mut BytesMut) -> HandlerResult {
     let tree = ctx.tree()?.clone();
-    ctx.session()?.lock().trees.remove(&tree.id);
-    crate::lifecycle::tree_disconnect(ctx.conn, &tree).await;
+    let session = ctx.session()?;
+    session.lock().trees.remove(&tree.id);
+    let session_id = session.id;
+    crate::lifecycle::tree_disconnect(ctx.conn, session_id, &tree).await;
     TreeDisconnectResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

@@ -165,6 +165,8 @@ pub struct ServerState {
     pub durable: crate::durable::DurableTable,
     /// Durable v2 CREATEs waiting for breaks (replays of them are refused).
     pub pending_creates: crate::durable::PendingCreates,
+    /// Sessions ended by a failed re-authentication, for signing the refusals of later requests.
+    pub ended_sessions: crate::session::EndedSessions,
     /// Change-notify watches and the kernel watcher.
     pub notify: crate::notify::Hub,
     pub throttle: LogonThrottle,
@@ -195,6 +197,7 @@ impl ServerState {
             opens: Index::default(),
             durable: Default::default(),
             pending_creates: Default::default(),
+            ended_sessions: Default::default(),
             notify: Default::default(),
             next_id: AtomicU64::new(1),
         }
