@@ -19,6 +19,7 @@ pub mod durable;
 pub mod encryption;
 pub mod files;
 pub mod handlers;
+pub mod interfaces;
 pub mod lease;
 pub mod lifecycle;
 pub mod listener;

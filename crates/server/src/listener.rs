@@ -23,6 +23,8 @@ pub async fn serve(
     listeners: Vec<TcpListener>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    let addrs = listeners.iter().filter_map(|l| l.local_addr().ok());
+    let _ = state.listening.set(addrs.collect());
     let mut tasks = tokio::task::JoinSet::new();
     for l in listeners {
         tasks.spawn(accept_loop(Arc::clone(&state), l));

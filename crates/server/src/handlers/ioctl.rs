@@ -147,18 +147,10 @@ fn pipe_wait(ctx: &Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, NtStatus> {
     }
 }
 
-/// The address this connection arrived on, as the one interface a client may use.
+/// The server's interfaces the client may open further channels to ([`crate::interfaces`]).
 fn network_interfaces(ctx: &Ctx<'_>) -> Vec<u8> {
-    let mut info = NetworkInterfaceInfo {
-        if_index: 1,
-        capability: 0,
-        link_speed: 10_000_000_000,
-        ipv4: None,
-        ipv6: None,
-    };
-    match ctx.conn.local.ip() {
-        std::net::IpAddr::V4(a) => info.ipv4 = Some(a.octets()),
-        std::net::IpAddr::V6(a) => info.ipv6 = Some(a.octets()),
-    }
-    encode_network_interfaces(&[info])
+    let server = &ctx.conn.server;
+    let listening = server.listening.get().map_or(&[][..], Vec::as_slice);
+    let list = crate::interfaces::list(listening, ctx.conn.local.ip().to_canonical());
+    encode_network_interfaces(&list)
 }

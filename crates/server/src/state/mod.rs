@@ -167,6 +167,8 @@ pub struct ServerState {
     pub pending_creates: crate::durable::PendingCreates,
     /// Sessions ended by a failed re-authentication, for signing the refusals of later requests.
     pub ended_sessions: crate::session::EndedSessions,
+    /// The addresses the listeners are bound to (set when serving starts).
+    pub listening: std::sync::OnceLock<Vec<std::net::SocketAddr>>,
     /// Change-notify watches and the kernel watcher.
     pub notify: crate::notify::Hub,
     pub throttle: LogonThrottle,
@@ -198,6 +200,7 @@ impl ServerState {
             durable: Default::default(),
             pending_creates: Default::default(),
             ended_sessions: Default::default(),
+            listening: Default::default(),
             notify: Default::default(),
             next_id: AtomicU64::new(1),
         }
