@@ -55,7 +55,7 @@ def wait_for_port(port, proc, timeout):
 class RsmbdServer:
     """One rsmbd process serving `[data]` from a fresh temporary directory."""
 
-    def __init__(self, extra_global="", extra_share="", tmp_root=None):
+    def __init__(self, extra_global="", extra_share="", tmp_root=None, user=USER):
         self.tmp = Path(tempfile.mkdtemp(prefix="rsmbd-test-", dir=tmp_root))
         self.share = self.tmp / "share"
         self.share.mkdir()
@@ -63,7 +63,7 @@ class RsmbdServer:
         self.log_path = self.tmp / "server.log"
         self.host = "127.0.0.1"
         self.port = None
-        self.user = USER
+        self.user = user
         self.password = PASSWORD
         self.share_name = SHARE
         self.unc = f"//{self.host}/{SHARE}"
@@ -88,7 +88,9 @@ class RsmbdServer:
 
     def _add_user(self):
         res = subprocess.run(
-            [str(rsmbd_binary()), "user", "add", self.user, "--config", str(self.conf)],
+            # The explicit uid is the test's own: file access then works on the share this process created,
+            # whatever Unix accounts the machine has (one named like the test user would otherwise be used).
+            [str(rsmbd_binary()), "user", "add", self.user, "--uid", str(os.getuid()), "--config", str(self.conf)],
             input=self.password + "\n",
             capture_output=True,
             text=True,

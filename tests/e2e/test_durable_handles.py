@@ -129,7 +129,8 @@ def test_a_cut_connection_is_reclaimed_with_its_lock(server):
 
 def test_another_user_cannot_reclaim_and_the_owner_still_can(server):
     password = "Intruder-Pw1!"
-    res = subprocess.run([str(rsmbd_binary()), "user", "add", "intruder", "--config", str(server.conf)],
+    res = subprocess.run([str(rsmbd_binary()), "user", "add", "intruder", "--uid", str(os.getuid()),
+                          "--config", str(server.conf)],
                          input=password + "\n", capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr
     relay, fid = durable_open_with_lock(server, "owned.bin", b"O" * 16)

@@ -109,7 +109,7 @@ fn default_config(
     std::fs::create_dir_all(&share_dir)
         .map_err(|e| format!("cannot create {}: {e}", share_dir.display()))?;
     let password = generate_password()?;
-    crate::user_cmd::set_password(&passdb, DEFAULT_USER, &password)?;
+    crate::user_cmd::set_password(&passdb, DEFAULT_USER, &password, None)?;
     let mut config = Config::parse_str("", "(defaults)").map_err(|e| e.to_string())?;
     let is_root = rustix::process::geteuid().is_root();
     config.global.smb_ports = vec![port.unwrap_or(if is_root { 445 } else { 4445 })];

@@ -19,7 +19,13 @@ const MAX_PASSWORD_BYTES: u64 = 1024;
 pub enum UserCmd {
     /// Add a user, or change the password of an existing one. The password is read from standard input
     /// (one line) when it is not a terminal, otherwise prompted for twice.
-    Add { name: String },
+    Add {
+        name: String,
+        /// The Unix uid file access runs as (default: the Unix account of the same name, kept for an
+        /// existing user; without one, the uid running this command).
+        #[arg(long)]
+        uid: Option<u32>,
+    },
     /// Remove a user.
     Del { name: String },
     /// Change the password of an existing user (read like `add`).
@@ -47,7 +53,7 @@ pub enum UserCmd {
 pub fn run(cmd: UserCmd, config_path: Option<&Path>) -> Result<(), String> {
     let path = passdb_path(config_path)?;
     match cmd {
-        UserCmd::Add { name } => add(&path, &name),
+        UserCmd::Add { name, uid } => add(&path, &name, uid),
         UserCmd::Del { name } => del(&path, &name),
         UserCmd::Passwd { name } => passwd(&path, &name),
         UserCmd::Enable { name } => set_disabled(&path, &name, false),
@@ -145,19 +151,27 @@ fn save(db: &SmbPasswd, path: &Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn add(path: &Path, name: &str) -> Result<(), String> {
+fn add(path: &Path, name: &str, uid: Option<u32>) -> Result<(), String> {
     validate_name(name)?;
     let password = read_password()?;
-    set_password(path, name, &password)
+    set_password(path, name, &password, uid)
 }
 
-/// Store `name` with `password` in the database at `path`, creating the file and its directory.
-pub fn set_password(path: &Path, name: &str, password: &str) -> Result<(), String> {
-    let uid = unix_uid(name);
+/// Store `name` with `password` in the database at `path`, creating the file and its directory. The
+/// uid is `uid` if given, else the one the user already has, else that of the Unix account `name`.
+pub fn set_password(
+    path: &Path,
+    name: &str,
+    password: &str,
+    uid: Option<u32>,
+) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let mut db = load(path)?;
+    let uid = uid
+        .or_else(|| uid_of(&db, name))
+        .unwrap_or_else(|| unix_uid(name));
     if !db.set_password(name, uid, password) {
         return Err(format!(
             "user name '{}' cannot be stored",
@@ -168,14 +182,11 @@ pub fn set_password(path: &Path, name: &str, password: &str) -> Result<(), Strin
 }
 
 fn passwd(path: &Path, name: &str) -> Result<(), String> {
-    if !load(path)?
-        .entries()
-        .any(|u| u.name.eq_ignore_ascii_case(name))
-    {
+    if uid_of(&load(path)?, name).is_none() {
         return Err(format!("no such user '{name}' in {}", path.display()));
     }
     let password = read_password()?;
-    set_password(path, name, &password)
+    set_password(path, name, &password, None)
 }
 
 fn set_disabled(path: &Path, name: &str, disabled: bool) -> Result<(), String> {
@@ -202,6 +213,13 @@ fn list(path: &Path) -> Result<(), String> {
         writeln!(out, "{}\t{}\t{state}", user.name, user.uid).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The uid of user `name` in the database, if there is one.
+fn uid_of(db: &SmbPasswd, name: &str) -> Option<u32> {
+    db.entries()
+        .find(|u| u.name.eq_ignore_ascii_case(name))
+        .map(|u| u.uid)
 }
 
 /// The uid of the Unix account `name`, or this process's uid (with a warning) when there is none.
