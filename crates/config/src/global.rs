@@ -100,8 +100,11 @@ pub struct Global {
     /// `server smb3 signing algorithms`, in order of preference: "aes-128-gmac", "aes-128-cmac",
     /// "hmac-sha-256".
     pub signing_algorithms: Vec<String>,
+    /// `logon failure delay` (rsmbd), milliseconds a failed logon waits before it is answered; 0 turns
+    /// it off. Default 2000, as Windows Server 2025.
+    pub logon_failure_delay_ms: u64,
     /// `max logon failures` (rsmbd): failed logons from one address or for one user within the window
-    /// before further attempts are refused; 0 turns this off. Default 5.
+    /// before further attempts are refused (an opt-in lockout); 0, the default, turns this off.
     pub max_logon_failures: u32,
     /// `restrict anonymous`: 0 allows anonymous (null) logons, which can then reach IPC$ and `guest ok`
     /// shares; 1 and 2 refuse them. Default 2: anonymous logons are off unless the administrator says so.
@@ -166,7 +169,8 @@ impl Default for Global {
                 .map(|s| s.to_string())
                 .collect(),
             signing_algorithms: SIGNING_ALGORITHMS.iter().map(|s| s.to_string()).collect(),
-            max_logon_failures: 5,
+            max_logon_failures: 0,
+            logon_failure_delay_ms: 2000,
             restrict_anonymous: 2,
             logon_failure_window_secs: 60,
             oplock_break_timeout_secs: 35,
@@ -229,6 +233,14 @@ impl Global {
             (Key::MaxLogonFailures, Value::Integer(n)) => {
                 self.max_logon_failures =
                     u32::try_from(n).map_err(|_| format!("{n} is too large"))?
+            }
+            (Key::LogonFailureDelay, Value::Integer(n)) => {
+                if n > 60_000 {
+                    return Err(format!(
+                        "logon failure delay must be 0..60000 milliseconds, not {n}"
+                    ));
+                }
+                self.logon_failure_delay_ms = n;
             }
             (Key::LogonFailureWindow, Value::Integer(n)) => {
                 if n == 0 || n > 86_400 {

@@ -47,6 +47,7 @@ pub enum Key {
     MaxLogonFailures,
     RestrictAnonymous,
     LogonFailureWindow,
+    LogonFailureDelay,
     SigningAlgorithms,
     SmbEncrypt,
     Available,
@@ -303,6 +304,7 @@ pub static PARAMETERS: &[Parameter] = &[
     // rsmbd's own: throttling of failed logons (no Samba equivalent).
     global("max logon failures", Integer, Key::MaxLogonFailures),
     global("logon failure window", Integer, Key::LogonFailureWindow),
+    global("logon failure delay", Integer, Key::LogonFailureDelay),
     ignored_global("socket options", Text),
     ignored_global("max active sessions", Integer),
     ignored_global("deadtime", Integer),

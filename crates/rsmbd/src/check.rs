@@ -131,6 +131,9 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
         g.signing_algorithms.join(" ")
     });
     add("restrict anonymous", &|g| g.restrict_anonymous.to_string());
+    add("logon failure delay", &|g| {
+        g.logon_failure_delay_ms.to_string()
+    });
     add("max logon failures", &|g| g.max_logon_failures.to_string());
     add("logon failure window", &|g| {
         g.logon_failure_window_secs.to_string()

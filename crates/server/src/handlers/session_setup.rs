@@ -98,7 +98,8 @@ pub async fn handle(
             .encode(out, ctx.resp_start);
             Ok(NtStatus::MORE_PROCESSING_REQUIRED)
         }
-        // Attempts from a throttled address or for a throttled user fail whatever the password.
+        // With the opt-in lockout, attempts from a locked-out address or for a locked-out user fail whatever
+        // the password.
         Ok(Step::Done { .. }) if throttle.blocked(ip, claimed.as_deref(), now) => {
             tracing::warn!(peer = %ctx.conn.peer, user = claimed.as_deref().unwrap_or(""), "logon refused: too many failures");
             fail(ctx.conn, &session, NtStatus::LOGON_FAILURE).await
@@ -128,8 +129,12 @@ pub async fn handle(
         Err(e) => {
             tracing::info!(peer = %ctx.conn.peer, user = claimed.as_deref().unwrap_or(""), "session setup failed: {e}");
             if matches!(e, AuthError::LogonFailure | AuthError::AccountDisabled) {
-                let delay = throttle.record_failure(ip, claimed.as_deref(), now);
-                tokio::time::sleep(delay).await;
+                let Some(permit) = throttle.record_failure(ip, claimed.as_deref(), now) else {
+                    tracing::warn!(peer = %ctx.conn.peer, "too many failed logons waiting: connection ended");
+                    ctx.disconnect = true;
+                    return fail(ctx.conn, &session, auth_status(e)).await;
+                };
+                tokio::time::sleep(permit.delay).await;
             }
             fail(ctx.conn, &session, auth_status(e)).await
         }

@@ -46,8 +46,10 @@ pub struct ServerSettings {
     /// The machine domain SID (S-1-5-21-x-y-z), stored beside the password database so SIDs stay the
     /// same across restarts.
     pub domain_sid: rpc::Sid,
+    /// `logon failure delay`: how long a failed logon waits before it is answered.
+    pub logon_failure_delay: std::time::Duration,
     /// Failed logons from one address or for one user within `logon_failure_window` before further
-    /// attempts are refused (0: no limit).
+    /// attempts are refused (0: never, the default).
     pub max_logon_failures: u32,
     pub logon_failure_window: std::time::Duration,
     /// Connection, session and open limits (DESIGN.md decision 9).
@@ -187,8 +189,11 @@ fn with_ipc(mut shares: Vec<ShareEntry>) -> Vec<Arc<ShareEntry>> {
 
 impl ServerState {
     pub fn new(settings: ServerSettings, shares: Vec<ShareEntry>) -> ServerState {
-        let throttle =
-            LogonThrottle::new(settings.max_logon_failures, settings.logon_failure_window);
+        let throttle = LogonThrottle::new(crate::throttle::ThrottleSettings {
+            delay: settings.logon_failure_delay,
+            max_failures: settings.max_logon_failures,
+            window: settings.logon_failure_window,
+        });
         ServerState {
             throttle,
             conns: ConnRegistry::new(&settings.limits),
