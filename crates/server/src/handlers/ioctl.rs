@@ -1,6 +1,8 @@
 //! IOCTL (MS-SMB2 3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12),
-//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11) and FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9). Other control codes fail with the status Windows
-//! returns for a control code the file system does not implement.
+//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11) and FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9) here;
+//! server-side copy in [`copychunk`], sparse files in [`sparse`], compression in [`compression`].
+//! Other control codes fail with the status Windows returns for a control code the file system does
+//! not implement.
 
 use super::HandlerResult;
 use crate::dispatch::Ctx;
@@ -9,6 +11,10 @@ use proto::messages::ioctl::*;
 use proto::messages::negotiate::SMB3_1_1;
 use proto::messages::Body;
 use proto::NtStatus;
+
+mod compression;
+mod copychunk;
+mod sparse;
 
 pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut) -> HandlerResult {
     if req.flags & IOCTL_IS_FSCTL == 0 {
@@ -33,6 +39,14 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
         fsctl::CREATE_OR_GET_OBJECT_ID | fsctl::GET_OBJECT_ID => {
             ok(object_id(ctx, req.file_id).await?)
         }
+        fsctl::SRV_REQUEST_RESUME_KEY => ok(copychunk::request_resume_key(ctx, req.file_id)?),
+        fsctl::SRV_COPYCHUNK => copychunk::copychunk(ctx, &req, true).await?,
+        fsctl::SRV_COPYCHUNK_WRITE => copychunk::copychunk(ctx, &req, false).await?,
+        fsctl::SET_SPARSE => ok(sparse::set_sparse(ctx, req.file_id, req.input).await?),
+        fsctl::SET_ZERO_DATA => ok(sparse::set_zero_data(ctx, req.file_id, req.input).await?),
+        fsctl::QUERY_ALLOCATED_RANGES => sparse::query_allocated_ranges(ctx, &req).await?,
+        fsctl::GET_COMPRESSION => ok(compression::get(ctx, req.file_id)?),
+        fsctl::SET_COMPRESSION => ok(compression::set(ctx, req.file_id, req.input)?),
         fsctl::DFS_GET_REFERRALS | fsctl::DFS_GET_REFERRALS_EX => {
             return Err(NtStatus::FS_DRIVER_REQUIRED)
         }
