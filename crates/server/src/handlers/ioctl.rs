@@ -25,6 +25,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
     {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    if addresses_no_file(req.ctl_code) && req.file_id != NO_FILE {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
     let ok = |output: Vec<u8>| (output, NtStatus::SUCCESS);
     let (output, status) = match req.ctl_code {
         fsctl::VALIDATE_NEGOTIATE_INFO => ok(validate_negotiate(ctx, req.input)?),
@@ -67,6 +70,21 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
     }
     .encode(out, ctx.resp_start);
     Ok(status)
+}
+
+/// The FileId of a request that addresses no open: all ones.
+const NO_FILE: proto::FileId = proto::FileId::COMPOUNDED;
+
+/// MS-SMB2 3.3.5.15: these control codes name no open, and their FileId must be all ones.
+fn addresses_no_file(ctl_code: u32) -> bool {
+    matches!(
+        ctl_code,
+        fsctl::DFS_GET_REFERRALS
+            | fsctl::DFS_GET_REFERRALS_EX
+            | fsctl::QUERY_NETWORK_INTERFACE_INFO
+            | fsctl::VALIDATE_NEGOTIATE_INFO
+            | fsctl::PIPE_WAIT
+    )
 }
 
 /// The longest resiliency a client may ask for, in milliseconds (Windows' limit: five minutes).
