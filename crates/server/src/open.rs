@@ -60,6 +60,9 @@ pub struct Open {
     pub replay_eligible: AtomicBool,
     /// Open.ChannelSequence (MS-SMB2 3.3.5.2.10).
     pub channel_sequence: std::sync::atomic::AtomicU16,
+    /// The random part of Open.ResumeKey (MS-SMB2 3.3.5.15.7), made by the first
+    /// FSCTL_SRV_REQUEST_RESUME_KEY.
+    pub resume_secret: std::sync::OnceLock<[u8; 16]>,
 }
 
 impl Open {
@@ -129,6 +132,7 @@ impl Open {
             channel_sequence: std::sync::atomic::AtomicU16::new(
                 self.channel_sequence.load(Ordering::Relaxed),
             ),
+            resume_secret: self.resume_secret.clone(),
         }
     }
 }

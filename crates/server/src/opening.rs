@@ -243,6 +243,7 @@ impl Opening {
             resilient: AtomicBool::new(false),
             replay_eligible: AtomicBool::new(replay.is_some()),
             channel_sequence: std::sync::atomic::AtomicU16::new(0),
+            resume_secret: std::sync::OnceLock::new(),
             replay,
         });
         // The session's connection now: this CREATE's own, unless that was lost meanwhile and the

@@ -157,6 +157,7 @@ impl Fixture {
             resilient: AtomicBool::new(false),
             replay_eligible: AtomicBool::new(false),
             channel_sequence: std::sync::atomic::AtomicU16::new(0),
+            resume_secret: std::sync::OnceLock::new(),
             replay: None,
         });
         assert!(server

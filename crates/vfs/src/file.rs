@@ -16,7 +16,7 @@ use crate::path::SmbPath;
 use crate::share::Share;
 use crate::stat::{
     stat_fd, FileStat, FILE_ATTRIBUTE_ARCHIVE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_NORMAL,
-    SETTABLE_ATTRIBUTES,
+    FILE_ATTRIBUTE_SPARSE_FILE, SETTABLE_ATTRIBUTES,
 };
 use crate::time::filetime_to_unix;
 use crate::VfsResult;
@@ -98,12 +98,7 @@ impl OpenFile {
     /// Current metadata, with the stored DOS information (not read through attribute-only opens, which
     /// cannot read extended attributes).
     pub fn stat(&self) -> VfsResult<FileStat> {
-        let dos = if self.store_dos && self.access != Access::Path {
-            dosattrib::read(&self.fd)
-        } else {
-            None
-        };
-        Ok(stat_fd(&self.fd)?.with_dos(dos))
+        Ok(stat_fd(&self.fd)?.with_dos(self.stored_dos()))
     }
 
     /// Whether this is a directory.
@@ -200,7 +195,8 @@ impl OpenFile {
     /// Stores DOS attributes and the creation time in `user.DOSATTRIB` (FileBasicInformation, MS-FSA
     /// 2.1.5.14.2). Only settable attributes are kept, and DIRECTORY follows the object's type. A `None`
     /// creation time stores the current one, so it stays stable from then on. READONLY is *also* kept in the
-    /// permission bits: callers change it with [`OpenFile::set_readonly`] as well.
+    /// permission bits: callers change it with [`OpenFile::set_readonly`] as well. The sparse flag is
+    /// kept as it is ([`OpenFile::set_sparse`] changes it).
     ///
     /// Nothing is stored, without error, when the share has `store dos attributes` off, when the file system
     /// has no user extended attributes, or through an attribute-only (`O_PATH`) open.
@@ -217,8 +213,11 @@ impl OpenFile {
             Some(t) => t,
             None => self.stat()?.creation_time,
         };
+        let sparse = self
+            .stored_dos()
+            .map_or(0, |d| d.attributes & FILE_ATTRIBUTE_SPARSE_FILE);
         self.write_dos(&DosInfo {
-            attributes: self.storable(info.attributes),
+            attributes: self.storable(info.attributes) | sparse,
             creation_time: Some(creation_time),
         })
     }
@@ -336,6 +335,8 @@ fn timespec(ft: Option<u64>) -> Timespec {
         },
     }
 }
+
+mod ranges;
 
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,8 @@ pub const FILE_ATTRIBUTE_ARCHIVE: u32 = 0x0000_0020;
 pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x0000_0080;
 /// FILE_ATTRIBUTE_TEMPORARY.
 pub const FILE_ATTRIBUTE_TEMPORARY: u32 = 0x0000_0100;
+/// FILE_ATTRIBUTE_SPARSE_FILE: set and cleared only by FSCTL_SET_SPARSE, never by SET_INFO.
+pub const FILE_ATTRIBUTE_SPARSE_FILE: u32 = 0x0000_0200;
 /// FILE_ATTRIBUTE_OFFLINE.
 pub const FILE_ATTRIBUTE_OFFLINE: u32 = 0x0000_1000;
 /// FILE_ATTRIBUTE_NOT_CONTENT_INDEXED.
@@ -80,7 +82,7 @@ impl FileStat {
 
     pub fn file_attributes(&self, name: &str) -> u32 {
         let mut attrs = match self.dos {
-            Some(dos) => dos.attributes & SETTABLE_ATTRIBUTES,
+            Some(dos) => dos.attributes & (SETTABLE_ATTRIBUTES | FILE_ATTRIBUTE_SPARSE_FILE),
             None if self.is_dir => 0,
             None => FILE_ATTRIBUTE_ARCHIVE,
         };

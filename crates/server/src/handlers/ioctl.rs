@@ -1,6 +1,8 @@
 //! IOCTL (MS-SMB2 3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12),
-//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11) and FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9). Other control codes fail with the status Windows
-//! returns for a control code the file system does not implement.
+//! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11) and FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9) here;
+//! server-side copy in [`copychunk`], sparse files in [`sparse`], compression in [`compression`].
+//! Other control codes fail with the status Windows returns for a control code the file system does
+//! not implement.
 
 use super::HandlerResult;
 use crate::dispatch::Ctx;
@@ -10,6 +12,10 @@ use proto::messages::negotiate::SMB3_1_1;
 use proto::messages::Body;
 use proto::NtStatus;
 
+mod compression;
+mod copychunk;
+mod sparse;
+
 pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut) -> HandlerResult {
     if req.flags & IOCTL_IS_FSCTL == 0 {
         return Err(NtStatus::NOT_SUPPORTED);
@@ -17,6 +23,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
     if req.max_output_response > ctx.conn.server.settings.max_trans
         || req.input.len() > ctx.conn.server.settings.max_trans as usize
     {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if addresses_no_file(req.ctl_code) && req.file_id != NO_FILE {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     let ok = |output: Vec<u8>| (output, NtStatus::SUCCESS);
@@ -33,6 +42,14 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
         fsctl::CREATE_OR_GET_OBJECT_ID | fsctl::GET_OBJECT_ID => {
             ok(object_id(ctx, req.file_id).await?)
         }
+        fsctl::SRV_REQUEST_RESUME_KEY => ok(copychunk::request_resume_key(ctx, req.file_id)?),
+        fsctl::SRV_COPYCHUNK => copychunk::copychunk(ctx, &req, true).await?,
+        fsctl::SRV_COPYCHUNK_WRITE => copychunk::copychunk(ctx, &req, false).await?,
+        fsctl::SET_SPARSE => ok(sparse::set_sparse(ctx, req.file_id, req.input).await?),
+        fsctl::SET_ZERO_DATA => ok(sparse::set_zero_data(ctx, req.file_id, req.input).await?),
+        fsctl::QUERY_ALLOCATED_RANGES => sparse::query_allocated_ranges(ctx, &req).await?,
+        fsctl::GET_COMPRESSION => ok(compression::get(ctx, req.file_id)?),
+        fsctl::SET_COMPRESSION => ok(compression::set(ctx, req.file_id, req.input)?),
         fsctl::DFS_GET_REFERRALS | fsctl::DFS_GET_REFERRALS_EX => {
             return Err(NtStatus::FS_DRIVER_REQUIRED)
         }
@@ -53,6 +70,21 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
     }
     .encode(out, ctx.resp_start);
     Ok(status)
+}
+
+/// The FileId of a request that addresses no open: all ones.
+const NO_FILE: proto::FileId = proto::FileId::COMPOUNDED;
+
+/// MS-SMB2 3.3.5.15: these control codes name no open, and their FileId must be all ones.
+fn addresses_no_file(ctl_code: u32) -> bool {
+    matches!(
+        ctl_code,
+        fsctl::DFS_GET_REFERRALS
+            | fsctl::DFS_GET_REFERRALS_EX
+            | fsctl::QUERY_NETWORK_INTERFACE_INFO
+            | fsctl::VALIDATE_NEGOTIATE_INFO
+            | fsctl::PIPE_WAIT
+    )
 }
 
 /// The longest resiliency a client may ask for, in milliseconds (Windows' limit: five minutes).
