@@ -121,6 +121,8 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         domain_sid: rpc::Sid::parse("S-1-5-21-1-2-3")?,
         // Off: a failed logon is answered after a growing delay (an async sleep), which would leave the
         // fuzzer idle; the throttle has its own unit and end-to-end tests.
+        kerberos: None,
+        ntlm_disabled: false,
         logon_failure_delay: std::time::Duration::ZERO,
         max_logon_failures: 0,
         logon_failure_window: Duration::from_secs(60),

@@ -6,13 +6,22 @@
 //! NTLMSSP as the supported mechanism and waits for the NEGOTIATE_MESSAGE. The CHALLENGE_MESSAGE
 //! goes out in a NegTokenResp (accept-incomplete); the AUTHENTICATE_MESSAGE comes back in a
 //! NegTokenResp, possibly with a mechListMIC, which is then checked and answered (3.2.5.1).
+//!
+//! Kerberos (MS-SPNG 3.3.5.1, MS-KILE): when the server has a keytab and the client's preferred
+//! mechanism is Kerberos 5 (either OID), its optimistic AP-REQ is verified by [`crate::kerberos`] and
+//! answered in one step: accept-completed, the AP-REP, and a mechListMIC. A client that lists Kerberos
+//! first without a token is told to send one. With NTLM disabled (`ntlm auth = disabled`) only
+//! Kerberos logs on.
 
+use crate::kerberos::{KerberosService, KRB5_OID, MS_KRB5_OID};
 use crate::ntlm::messages::{self, Authenticate, AV_FLAG_MIC_PRESENT, MIC_RANGE};
 use crate::ntlm::signing::{signature, Direction};
 use crate::ntlm::{flags, v2};
 use crate::spnego::{self, ClientToken, NegState, NTLMSSP_OID};
 use crate::{AcceptorPolicy, AuthError, Identity, ServerNames, Step, UserLookup};
 use crypto::ct_eq;
+use std::sync::Arc;
+use std::time::SystemTime;
 
 /// Seconds between 1601-01-01 (FILETIME epoch) and 1970-01-01.
 const FILETIME_UNIX_OFFSET_SECS: u64 = 11_644_473_600;
@@ -44,6 +53,11 @@ enum State {
         mech_types: Vec<u8>,
     },
     AwaitAuthenticate(Pending),
+    /// SPNEGO chose Kerberos without an optimistic token; the AP-REQ comes next under that OID.
+    AwaitApReq {
+        mech_types: Vec<u8>,
+        oid: Vec<u8>,
+    },
     /// Finished or failed; any further token is out of sequence.
     Closed,
 }
@@ -63,6 +77,9 @@ pub struct Acceptor {
     state: State,
     /// The user name the client's AUTHENTICATE message claimed, verified or not (for throttling).
     claimed_user: Option<String>,
+    kerberos: Option<Arc<KerberosService>>,
+    /// When the credentials of a completed logon expire (the Kerberos ticket's end time).
+    expires: Option<SystemTime>,
 }
 
 impl Acceptor {
@@ -72,7 +89,24 @@ impl Acceptor {
             policy,
             state: State::Start,
             claimed_user: None,
+            kerberos: None,
+            expires: None,
         }
+    }
+
+    /// Also accepts Kerberos, with `service`'s keys.
+    pub fn with_kerberos(mut self, service: Arc<KerberosService>) -> Self {
+        self.kerberos = Some(service);
+        self
+    }
+
+    /// When the credentials of the completed logon expire (Kerberos), if they do.
+    pub fn expires(&self) -> Option<SystemTime> {
+        self.expires
+    }
+
+    fn ntlm_allowed(&self) -> bool {
+        !self.policy.ntlm_disabled
     }
 
     /// The user name the last AUTHENTICATE message claimed, whether or not the logon succeeded. The
@@ -87,21 +121,31 @@ impl Acceptor {
         match std::mem::replace(&mut self.state, State::Closed) {
             State::Start if token.is_empty() => {
                 self.state = State::Start;
-                Ok(Step::Continue(spnego::negotiate_token()))
+                Ok(Step::Continue(spnego::negotiate_token(
+                    self.kerberos.is_some(),
+                    self.ntlm_allowed(),
+                )))
             }
             State::Start if token.starts_with(messages::SIGNATURE) => {
+                if !self.ntlm_allowed() {
+                    return Err(AuthError::LogonFailure);
+                }
                 let (pending, challenge) = self.challenge(Framing::Raw, token)?;
                 self.state = State::AwaitAuthenticate(pending);
                 Ok(Step::Continue(challenge))
             }
-            State::Start => self.spnego_init(token),
+            State::Start => self.spnego_init(token, users),
+            State::AwaitApReq { mech_types, oid } => {
+                let ap_req = spnego_response_token(token)?.0;
+                self.kerberos_logon(ap_req, &oid, &mech_types, users)
+            }
             State::AwaitNegotiate { mech_types } => {
                 let ntlm = spnego_response_token(token)?.0;
                 let (pending, challenge) = self.challenge(Framing::Spnego { mech_types }, ntlm)?;
                 self.state = State::AwaitAuthenticate(pending);
                 Ok(Step::Continue(spnego::response(
                     NegState::AcceptIncomplete,
-                    false,
+                    None,
                     Some(&challenge),
                     None,
                 )))
@@ -115,22 +159,37 @@ impl Acceptor {
     }
 
     /// Handles the client's NegTokenInit.
-    fn spnego_init(&mut self, token: &[u8]) -> Result<Step, AuthError> {
+    fn spnego_init(&mut self, token: &[u8], users: &dyn UserLookup) -> Result<Step, AuthError> {
         let ClientToken::Init(init) = spnego::parse(token).map_err(|_| AuthError::InvalidToken)?
         else {
             return Err(AuthError::InvalidToken);
         };
-        if !init.mechs.contains(&NTLMSSP_OID) {
-            return Err(AuthError::InvalidToken);
-        }
         let mech_types = init.mech_types_raw.to_vec();
+        let kerberos = |m: &[u8]| m == KRB5_OID || m == MS_KRB5_OID;
+        let first_krb5 = init.mechs.first().filter(|m| kerberos(m)).copied();
+        if let (Some(oid), Some(ap_req), Some(_)) = (first_krb5, init.mech_token, &self.kerberos) {
+            return self.kerberos_logon(ap_req, oid, &mech_types, users);
+        }
+        let ntlm = self.ntlm_allowed() && init.mechs.contains(&NTLMSSP_OID);
+        if !ntlm {
+            // Kerberos is all that is left: ask for its token under the client's OID.
+            let oid = init
+                .mechs
+                .iter()
+                .find(|m| kerberos(m))
+                .filter(|_| self.kerberos.is_some());
+            let oid = oid.ok_or(AuthError::LogonFailure)?.to_vec();
+            let reply = spnego::response(NegState::AcceptIncomplete, Some(&oid), None, None);
+            self.state = State::AwaitApReq { mech_types, oid };
+            return Ok(Step::Continue(reply));
+        }
         match (init.mechs.first() == Some(&NTLMSSP_OID), init.mech_token) {
             (true, Some(ntlm)) => {
                 let (pending, challenge) = self.challenge(Framing::Spnego { mech_types }, ntlm)?;
                 self.state = State::AwaitAuthenticate(pending);
                 Ok(Step::Continue(spnego::response(
                     NegState::AcceptIncomplete,
-                    true,
+                    Some(NTLMSSP_OID),
                     Some(&challenge),
                     None,
                 )))
@@ -139,12 +198,40 @@ impl Acceptor {
                 self.state = State::AwaitNegotiate { mech_types };
                 Ok(Step::Continue(spnego::response(
                     NegState::AcceptIncomplete,
-                    true,
+                    Some(NTLMSSP_OID),
                     None,
                     None,
                 )))
             }
         }
+    }
+
+    /// Verifies a Kerberos AP-REQ and completes the logon in one step: accept-completed with the
+    /// AP-REP and our mechListMIC over the client's mechanism list.
+    fn kerberos_logon(
+        &mut self,
+        ap_req: &[u8],
+        oid: &[u8],
+        mech_types: &[u8],
+        users: &dyn UserLookup,
+    ) -> Result<Step, AuthError> {
+        let service = self.kerberos.as_ref().ok_or(AuthError::LogonFailure)?;
+        let accepted = service.accept(ap_req, SystemTime::now())?;
+        let identity = kerberos_identity(&accepted.client, &accepted.client_realm, users)?;
+        self.claimed_user = accepted.client.first().cloned();
+        let mic = accepted.acceptor_mic(mech_types)?;
+        let token = spnego::response(
+            NegState::AcceptCompleted,
+            Some(oid),
+            accepted.ap_rep.as_deref(),
+            Some(&mic),
+        );
+        self.expires = Some(accepted.expires);
+        Ok(Step::Done {
+            token,
+            identity,
+            session_key: Some(accepted.session_key()),
+        })
     }
 
     /// Answers a NEGOTIATE_MESSAGE with a CHALLENGE_MESSAGE.
@@ -204,7 +291,7 @@ impl Acceptor {
         };
         let reply = spnego::response(
             NegState::AcceptCompleted,
-            false,
+            None,
             None,
             server_mic.as_ref().map(|m| &m[..]),
         );
@@ -269,6 +356,37 @@ impl Acceptor {
             Err(AuthError::LogonFailure)
         }
     }
+}
+
+/// The account a Kerberos principal logs on as (MS-KILE 3.4.5.6 leaves the mapping to the server): a
+/// one-component principal `name@REALM` is the password database's user of that name, else the Unix
+/// account of that name; anything else is refused.
+fn kerberos_identity(
+    client: &[String],
+    realm: &str,
+    users: &dyn UserLookup,
+) -> Result<Identity, AuthError> {
+    let [name] = client else {
+        return Err(AuthError::LogonFailure);
+    };
+    let mapped = users.map_name(name);
+    let domain = realm.to_string();
+    if let Some(record) = users.lookup(&mapped) {
+        if record.disabled {
+            return Err(AuthError::AccountDisabled);
+        }
+        return Ok(Identity::User {
+            name: record.name,
+            domain,
+            uid: record.uid,
+        });
+    }
+    let uid = users.unix_uid(&mapped).ok_or(AuthError::LogonFailure)?;
+    Ok(Identity::User {
+        name: mapped,
+        domain,
+        uid,
+    })
 }
 
 /// Anonymous per MS-NLMP 3.2.5.1.2: no user name, no NT response, an empty or one-zero LM response.

@@ -1,10 +1,11 @@
-//! rsmbd-auth: SMB session authentication. An SPNEGO (RFC 4178, MS-SPNG) acceptor carrying NTLMv2
-//! (MS-NLMP), the password database in Samba's smbpasswd file format, and the types the server uses
-//! to drive SESSION_SETUP.
+//! rsmbd-auth: SMB session authentication. An SPNEGO (RFC 4178, MS-SPNG) acceptor carrying Kerberos 5
+//! (RFC 4120/4121, MS-KILE) and NTLMv2 (MS-NLMP), the password database in Samba's smbpasswd file
+//! format, and the types the server uses to drive SESSION_SETUP.
 #![forbid(unsafe_code)]
 
 mod acceptor;
 mod der;
+pub mod kerberos;
 mod ntlm;
 pub mod passdb;
 mod spnego;
@@ -46,6 +47,16 @@ impl std::fmt::Debug for UserRecord {
 /// Account lookup used by the acceptor. Names compare case-insensitively.
 pub trait UserLookup {
     fn lookup(&self, name: &str) -> Option<UserRecord>;
+
+    /// The uid of the Unix account `name`, for Kerberos principals without a password database entry.
+    fn unix_uid(&self, _name: &str) -> Option<u32> {
+        None
+    }
+
+    /// The account name a Kerberos principal's name maps to (`username map`); itself by default.
+    fn map_name(&self, name: &str) -> String {
+        name.to_string()
+    }
 }
 
 /// What the acceptor allows besides password logons.
@@ -55,6 +66,8 @@ pub struct AcceptorPolicy {
     pub allow_anonymous: bool,
     /// Log an unknown user name on as guest instead of failing ("map to guest = bad user").
     pub map_unknown_user_to_guest: bool,
+    /// Refuse NTLM altogether (`ntlm auth = disabled`): only Kerberos logs on.
+    pub ntlm_disabled: bool,
 }
 
 /// Who the session belongs to once authentication completes.

@@ -3,6 +3,7 @@
 //! for the token the server advertises in the SMB2 NEGOTIATE response.
 
 use crate::der::{self, context, DerError, Element};
+use crate::kerberos::{KRB5_OID, MS_KRB5_OID};
 
 /// DER contents of the SPNEGO mechanism OID 1.3.6.1.5.5.2.
 const SPNEGO_OID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
@@ -19,9 +20,16 @@ pub enum NegState {
 }
 
 /// The security buffer for the SMB2 NEGOTIATE response: an InitialContextToken holding a
-/// NegTokenInit2 that offers NTLMSSP only.
-pub fn negotiate_token() -> Vec<u8> {
-    let mech_types = der::encode(der::TAG_SEQUENCE, &der::encode(der::TAG_OID, NTLMSSP_OID));
+/// NegTokenInit2 that offers Kerberos (Microsoft's OID first, as Windows does) when the server has a
+/// keytab, and NTLMSSP unless NTLM is disabled.
+pub fn negotiate_token(kerberos: bool, ntlm: bool) -> Vec<u8> {
+    let krb5 = [MS_KRB5_OID, KRB5_OID];
+    let offered = krb5
+        .iter()
+        .filter(|_| kerberos)
+        .chain([NTLMSSP_OID].iter().filter(|_| ntlm));
+    let oids: Vec<Vec<u8>> = offered.map(|oid| der::encode(der::TAG_OID, oid)).collect();
+    let mech_types = der::encode_parts(der::TAG_SEQUENCE, &oids);
     let hint_name = der::encode(context(0), &der::encode(der::TAG_GENERAL_STRING, HINT_NAME));
     let neg_hints = der::encode(der::TAG_SEQUENCE, &hint_name);
     let init2 = der::encode_parts(
@@ -134,10 +142,11 @@ fn octet_string<'a>(field: &Element<'a>) -> Result<&'a [u8], DerError> {
     Ok(der::expect_only(field.value, der::TAG_OCTET_STRING)?.value)
 }
 
-/// Encodes the acceptor's NegTokenResp. `supported_mech` names NTLMSSP (first reply only).
+/// Encodes the acceptor's NegTokenResp. `supported_mech` (first reply only) is the chosen mechanism's
+/// OID contents.
 pub fn response(
     state: NegState,
-    supported_mech: bool,
+    supported_mech: Option<&[u8]>,
     token: Option<&[u8]>,
     mic: Option<&[u8]>,
 ) -> Vec<u8> {
@@ -145,11 +154,8 @@ pub fn response(
         context(0),
         &der::encode(der::TAG_ENUMERATED, &[state as u8]),
     )];
-    if supported_mech {
-        fields.push(der::encode(
-            context(1),
-            &der::encode(der::TAG_OID, NTLMSSP_OID),
-        ));
+    if let Some(oid) = supported_mech {
+        fields.push(der::encode(context(1), &der::encode(der::TAG_OID, oid)));
     }
     if let Some(token) = token {
         fields.push(der::encode(
@@ -177,7 +183,7 @@ mod tests {
         expected.extend(NTLMSSP_OID);
         expected.extend([0xa3, 0x2a, 0x30, 0x28, 0xa0, 0x26, 0x1b, 0x24]);
         expected.extend(HINT_NAME);
-        assert_eq!(negotiate_token(), expected);
+        assert_eq!(negotiate_token(false, true), expected);
     }
 
     #[test]
@@ -216,7 +222,7 @@ mod tests {
     fn response_round_trips_through_parser() {
         let resp = response(
             NegState::AcceptIncomplete,
-            true,
+            Some(NTLMSSP_OID),
             Some(b"chal"),
             Some(b"mic"),
         );
@@ -234,7 +240,7 @@ mod tests {
         assert!(parse(&[0x60, 0x02, 0x06, 0x00]).is_err());
         assert!(parse(&[0xa0, 0x02, 0x30, 0x00]).is_err()); // no mechTypes
         assert!(parse(&[0xa2, 0x02, 0x30, 0x00]).is_err());
-        let full = negotiate_token();
+        let full = negotiate_token(true, true);
         for cut in 0..full.len() {
             assert!(parse(&full[..cut]).is_err(), "cut at {cut}");
         }

@@ -100,6 +100,8 @@ pub struct Global {
     /// `server smb3 signing algorithms`, in order of preference: "aes-128-gmac", "aes-128-cmac",
     /// "hmac-sha-256".
     pub signing_algorithms: Vec<String>,
+    /// Kerberos and NTLM logon settings.
+    pub kerberos: crate::kerberos::KerberosConfig,
     /// `logon failure delay` (rsmbd), milliseconds a failed logon waits before it is answered; 0 turns
     /// it off. Default 2000, as Windows Server 2025.
     pub logon_failure_delay_ms: u64,
@@ -171,6 +173,7 @@ impl Default for Global {
             signing_algorithms: SIGNING_ALGORITHMS.iter().map(|s| s.to_string()).collect(),
             max_logon_failures: 0,
             logon_failure_delay_ms: 2000,
+            kerberos: Default::default(),
             restrict_anonymous: 2,
             logon_failure_window_secs: 60,
             oplock_break_timeout_secs: 35,
@@ -203,7 +206,7 @@ impl Global {
 
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
     pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
-        if self.limits.apply(key, &value)? {
+        if self.limits.apply(key, &value)? || self.kerberos.apply(key, &value)? {
             return Ok(None);
         }
         match (key, value) {

@@ -10,6 +10,7 @@
 
 mod diag;
 mod global;
+pub mod kerberos;
 pub mod limits;
 mod loader;
 mod protocol;

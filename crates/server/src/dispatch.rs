@@ -613,6 +613,21 @@ fn prepare(
     };
     let signer = check_signature(ctx, &session, cmd)?;
     ctx.session = Some(Arc::clone(&session));
+    // MS-SMB2 3.3.5.2.9: an expired session still logs off, closes and unlocks; anything else waits
+    // for re-authentication.
+    let expired = session
+        .lock()
+        .expires
+        .is_some_and(|t| t <= std::time::SystemTime::now());
+    if expired
+        && !matches!(
+            cmd,
+            Command::SessionSetup | Command::Logoff | Command::Close | Command::Lock
+        )
+    {
+        ctx.sign_with = signer;
+        return Err(NtStatus::NETWORK_SESSION_EXPIRED);
+    }
     if needs_tree(cmd) {
         let tree = session
             .tree(tree_id)

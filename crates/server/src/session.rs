@@ -89,6 +89,8 @@ pub struct SessionInner {
     /// Channel.SigningKey of each further connection bound to the session (multichannel); the
     /// connection that established it uses `signing`.
     pub channels: HashMap<crate::channel::ConnId, SigningKey>,
+    /// When the session's credentials expire (a Kerberos ticket's end); re-authentication renews it.
+    pub expires: Option<std::time::SystemTime>,
 }
 
 impl SessionInner {

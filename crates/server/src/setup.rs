@@ -48,6 +48,8 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         guest_uid,
         domain_sid: domain_sid(&passdb_path)?,
         passdb_path,
+        kerberos: kerberos_service(g)?,
+        ntlm_disabled: g.kerberos.ntlm_disabled,
         logon_failure_delay: std::time::Duration::from_millis(g.logon_failure_delay_ms),
         max_logon_failures: g.max_logon_failures,
         logon_failure_window: std::time::Duration::from_secs(g.logon_failure_window_secs),
@@ -59,6 +61,41 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         leases: g.smb2_leases,
         directory_leases: g.smb2_leases && g.smb3_directory_leases,
     })
+}
+
+/// The Kerberos acceptor, when a keytab is configured (`kerberos method`, `dedicated keytab file`);
+/// the keytab is read now, as root, and a keytab that cannot be read stops the server with a message.
+fn kerberos_service(
+    g: &config::Global,
+) -> Result<Option<Arc<auth::kerberos::KerberosService>>, String> {
+    let system = std::env::var("KRB5_KTNAME")
+        .unwrap_or_else(|_| config::kerberos::SYSTEM_KEYTAB.to_string());
+    let Some(path) = g.kerberos.keytab(&system) else {
+        if g.kerberos.ntlm_disabled {
+            return Err(
+                "ntlm auth = disabled needs Kerberos: set kerberos method and a keytab".into(),
+            );
+        }
+        return Ok(None);
+    };
+    let keys = auth::kerberos::keytab::load(&path)
+        .map_err(|e| format!("kerberos: cannot use keytab {path}: {e}"))?;
+    let usable = keys.iter().filter(|k| matches!(k.etype, 17 | 18)).count();
+    if usable == 0 {
+        return Err(format!(
+            "kerberos: keytab {path} holds no AES key (aes128/aes256-cts-hmac-sha1-96)"
+        ));
+    }
+    let mut principals: Vec<String> = keys.iter().map(|k| k.principal()).collect();
+    principals.dedup();
+    tracing::info!(
+        "kerberos: {usable} AES keys from {path} for {}",
+        principals.join(", ")
+    );
+    Ok(Some(Arc::new(auth::kerberos::KerberosService::new(
+        keys,
+        g.kerberos.realm.clone(),
+    ))))
 }
 
 /// The machine SID from `domain_sid` beside the password database, created with random sub-authorities

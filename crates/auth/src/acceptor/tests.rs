@@ -444,7 +444,7 @@ fn empty_first_token_gets_negotiate_token() {
     let mut acceptor = Acceptor::new(names(), AcceptorPolicy::default());
     assert_eq!(
         acceptor.step(&[], &users()),
-        Ok(Step::Continue(negotiate_token()))
+        Ok(Step::Continue(negotiate_token(false, true)))
     );
 }
 

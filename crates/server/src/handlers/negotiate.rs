@@ -76,7 +76,7 @@ fn encode_response(
     let s = &conn.server.settings;
     let small = dialect == SMB2_0_2 || dialect == SMB2_WILDCARD;
     let cap = |v: u32| if small { v.min(65536) } else { v };
-    let token = auth::negotiate_token();
+    let token = auth::negotiate_token(s.kerberos.is_some(), !s.ntlm_disabled);
     NegotiateResponse {
         security_mode: security_mode(conn),
         dialect_revision: dialect,

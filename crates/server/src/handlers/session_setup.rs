@@ -28,8 +28,26 @@ pub(super) fn acceptor(ctx: &Ctx<'_>) -> Acceptor {
     let policy = AcceptorPolicy {
         allow_anonymous: s.allow_anonymous,
         map_unknown_user_to_guest: s.map_unknown_to_guest,
+        ntlm_disabled: s.ntlm_disabled,
     };
-    Acceptor::new(names, policy)
+    let acceptor = Acceptor::new(names, policy);
+    match &s.kerberos {
+        Some(k) => acceptor.with_kerberos(Arc::clone(k)),
+        None => acceptor,
+    }
+}
+
+/// The password database, and for Kerberos principals without an entry there, the Unix accounts.
+struct Accounts(auth::passdb::SmbPasswd);
+
+impl auth::UserLookup for Accounts {
+    fn lookup(&self, name: &str) -> Option<auth::UserRecord> {
+        self.0.lookup(name)
+    }
+
+    fn unix_uid(&self, name: &str) -> Option<u32> {
+        vfs::Identity::lookup_name(name).map(|i| i.uid)
+    }
 }
 
 fn auth_status(e: AuthError) -> NtStatus {
@@ -112,6 +130,7 @@ pub async fn handle(
             if let Identity::User { name, .. } = &identity {
                 throttle.record_success(name);
             }
+            session.lock().expires = acc.expires();
             let flags = match complete(ctx, &session, &req, identity, session_key, neg.dialect) {
                 Ok(flags) => flags,
                 Err(status) => return fail(ctx.conn, &session, status).await,
@@ -161,7 +180,7 @@ pub(super) async fn authenticate(
             );
             NtStatus::LOGON_FAILURE
         })?;
-        Ok((acc.step(&token, &users), acc))
+        Ok((acc.step(&token, &Accounts(users)), acc))
     })
     .await
 }

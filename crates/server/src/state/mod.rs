@@ -46,6 +46,10 @@ pub struct ServerSettings {
     /// The machine domain SID (S-1-5-21-x-y-z), stored beside the password database so SIDs stay the
     /// same across restarts.
     pub domain_sid: rpc::Sid,
+    /// The Kerberos acceptor's keys and replay cache, when a keytab is configured.
+    pub kerberos: Option<Arc<auth::kerberos::KerberosService>>,
+    /// `ntlm auth = disabled`: only Kerberos logs on.
+    pub ntlm_disabled: bool,
     /// `logon failure delay`: how long a failed logon waits before it is answered.
     pub logon_failure_delay: std::time::Duration,
     /// Failed logons from one address or for one user within `logon_failure_window` before further
