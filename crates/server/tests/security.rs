@@ -212,3 +212,36 @@ async fn validate_negotiate_confirms_a_genuine_negotiate_and_drops_a_tampered_on
         Outcome::Disconnect
     ));
 }
+
+/// MS-SMB2 3.3.5.2.9: once the session's credentials (a Kerberos ticket) expire, requests fail with
+/// STATUS_NETWORK_SESSION_EXPIRED until the client re-authenticates; CLOSE, LOCK and LOGOFF still work.
+#[tokio::test]
+async fn an_expired_session_is_refused_until_it_re_authenticates_but_may_still_close() {
+    let f = fixture();
+    let fid = f.open_file().await;
+    let with_fid = |fid: proto::FileId| {
+        let mut b = BytesMut::from(&[24u8, 0, 0, 0, 0, 0, 0, 0][..]);
+        fid.encode(&mut b);
+        b
+    };
+    f.session.lock().expires =
+        Some(std::time::SystemTime::now() - std::time::Duration::from_secs(1));
+    let Outcome::Reply(r) = f.send(Command::Flush, &with_fid(fid)).await else {
+        panic!("no reply")
+    };
+    assert_eq!(status(&r), NtStatus::NETWORK_SESSION_EXPIRED);
+    let Outcome::Reply(r) = f.send(Command::Close, &with_fid(fid)).await else {
+        panic!("no reply")
+    };
+    assert_eq!(status(&r), NtStatus::SUCCESS);
+    f.session.lock().expires =
+        Some(std::time::SystemTime::now() + std::time::Duration::from_secs(3600));
+    let Outcome::Reply(r) = f.send(Command::Close, &close_body()).await else {
+        panic!("no reply")
+    };
+    assert_eq!(
+        status(&r),
+        NtStatus::FILE_CLOSED,
+        "a renewed session works again"
+    );
+}
