@@ -1,8 +1,8 @@
 //! Target `auth`: the SESSION_SETUP security tokens (MS-SPNG, MS-NLMP): SPNEGO NegTokenInit and
 //! NegTokenResp DER, raw and wrapped NTLMSSP NEGOTIATE and AUTHENTICATE messages with their lengths and
 //! offsets (LM/NT responses, NTLMv2 blobs and AV pairs, domain, user and workstation names, encrypted
-//! session key). The first byte's two low bits choose the acceptor's policy (anonymous allowed, unknown
-//! users mapped to guest); the rest is a sequence of [`crate::chunks`], one token per leg.
+//! session key). The first byte's three low bits choose the acceptor's policy (anonymous allowed, unknown
+//! users mapped to guest, NTLM disabled); the rest is a sequence of [`crate::chunks`], one token per leg.
 
 use auth::{Acceptor, AcceptorPolicy, ServerNames, UserLookup, UserRecord};
 
@@ -28,6 +28,7 @@ pub fn run(data: &[u8]) {
     let policy = AcceptorPolicy {
         allow_anonymous: flags & 1 != 0,
         map_unknown_user_to_guest: flags & 2 != 0,
+        ntlm_disabled: flags & 4 != 0,
     };
     let names = ServerNames {
         netbios_computer: "FUZZ".into(),

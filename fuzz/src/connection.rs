@@ -123,6 +123,7 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         // fuzzer idle; the throttle has its own unit and end-to-end tests.
         kerberos: None,
         ntlm_disabled: false,
+        username_map: Default::default(),
         logon_failure_delay: std::time::Duration::ZERO,
         max_logon_failures: 0,
         logon_failure_window: Duration::from_secs(60),

@@ -14,6 +14,7 @@ pub mod create_context;
 pub mod ea;
 pub mod header;
 pub mod info_class;
+pub mod kerberos;
 pub mod negotiate_context;
 pub mod request;
 pub mod responses;

@@ -100,3 +100,15 @@ def test_an_unusable_keytab_stops_the_server_with_a_message(tmp_path):
     res = subprocess.run([str(rsmbd_binary()), "serve", "--config", str(cfg)], capture_output=True, text=True,
                          timeout=30)
     assert res.returncode != 0 and "no AES key" in res.stderr + res.stdout
+
+
+def test_username_map_maps_a_principal_to_an_account(kdc, tmp_path):
+    principal = f"ext{uuid.uuid4().hex[:8]}"
+    kdc.add_user(principal, "Ext3rnal-Pw1")
+    ccache = kdc.kinit(principal, "Ext3rnal-Pw1", tmp_path / "cc")
+    (tmp_path / "users.map").write_text(f"# principals to accounts\nnobody-else = someone\n{USER} = {principal}\n")
+    extra = f"username map = {tmp_path / 'users.map'}"
+    with RsmbdServer(extra_global=conf(kdc, extra), tmp_root=tmp_path) as srv:
+        ok, out = smbclient(srv, *kerberos(kdc, ccache), "ls")
+        assert ok, out
+        assert f'user="{USER}"' in plain(srv.log())

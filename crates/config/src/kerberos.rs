@@ -1,5 +1,6 @@
 //! The Kerberos and NTLM logon settings of `[global]`: Samba's `realm`, `kerberos method`,
-//! `dedicated keytab file` and `ntlm auth`, and ksmbd-tools' `kerberos keytab file` for the same keytab.
+//! `dedicated keytab file`, `ntlm auth` and `username map`, and ksmbd-tools' `kerberos keytab file` for
+//! the same keytab.
 
 use crate::registry::Key;
 use crate::value::Value;
@@ -31,6 +32,8 @@ pub struct KerberosConfig {
     /// (`ntlmv2-only`, `no`, `yes`, `mschapv2-and-ntlmv2-only`) all mean NTLMv2 only in rsmbd, which
     /// never accepts NTLMv1.
     pub ntlm_disabled: bool,
+    /// `username map`: the file mapping client (Kerberos principal) names to accounts.
+    pub username_map: Option<String>,
 }
 
 impl Default for KerberosConfig {
@@ -40,6 +43,7 @@ impl Default for KerberosConfig {
             method: KerberosMethod::SecretsOnly,
             dedicated_keytab: None,
             ntlm_disabled: false,
+            username_map: None,
         }
     }
 }
@@ -67,6 +71,9 @@ impl KerberosConfig {
                 self.dedicated_keytab = (!s.trim().is_empty()).then(|| s.trim().to_string())
             }
             (Key::NtlmAuth, Value::Str(s)) => self.ntlm_disabled = ntlm_disabled(s)?,
+            (Key::UsernameMap, Value::Str(s)) => {
+                self.username_map = (!s.trim().is_empty()).then(|| s.trim().to_string())
+            }
             _ => return Ok(false),
         }
         Ok(true)

@@ -52,6 +52,7 @@ pub enum Key {
     KerberosMethod,
     DedicatedKeytabFile,
     NtlmAuth,
+    UsernameMap,
     SigningAlgorithms,
     SmbEncrypt,
     Available,
@@ -311,6 +312,7 @@ pub static PARAMETERS: &[Parameter] = &[
     global("dedicated keytab file", Text, Key::DedicatedKeytabFile)
         .synonyms(&["kerberos keytab file"]),
     global("ntlm auth", Text, Key::NtlmAuth),
+    global("username map", Text, Key::UsernameMap),
     ignored_global("socket options", Text),
     ignored_global("max active sessions", Integer),
     ignored_global("deadtime", Integer),
@@ -321,7 +323,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("template shell", Text),
     ignored_global("unix extensions", Bool),
     ignored_global("unix password sync", Bool),
-    ignored_global("username map", Text),
     ignored_global("usershare allow guests", Bool),
     ignored_global("usershare max shares", Integer),
     ignored_global("usershare owner only", Bool),

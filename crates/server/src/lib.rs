@@ -44,6 +44,7 @@ pub mod status;
 #[cfg(test)]
 mod testing;
 pub mod throttle;
+pub mod username_map;
 pub mod wildcard;
 
 pub use listener::{bind, serve};

@@ -59,7 +59,7 @@ impl std::fmt::Debug for KerberosService {
 }
 
 /// A verified AP-REQ.
-pub(crate) struct Accepted {
+pub struct Accepted {
     /// The client principal's name components and realm.
     pub client: Vec<String>,
     pub client_realm: String,
@@ -114,7 +114,7 @@ impl KerberosService {
     }
 
     /// Verifies the GSS-framed AP-REQ `token` (RFC 4120 3.2.3).
-    pub(crate) fn accept(&self, token: &[u8], now: SystemTime) -> Result<Accepted, AuthError> {
+    pub fn accept(&self, token: &[u8], now: SystemTime) -> Result<Accepted, AuthError> {
         let (id, msg) = gss::unwrap(token).map_err(|_| AuthError::InvalidToken)?;
         if id != gss::TOK_AP_REQ {
             return Err(AuthError::InvalidToken);

@@ -37,8 +37,12 @@ pub(super) fn acceptor(ctx: &Ctx<'_>) -> Acceptor {
     }
 }
 
-/// The password database, and for Kerberos principals without an entry there, the Unix accounts.
-struct Accounts(auth::passdb::SmbPasswd);
+/// The password database, and for Kerberos principals without an entry there, the Unix accounts; the
+/// principals' names go through `username map` first.
+struct Accounts(
+    auth::passdb::SmbPasswd,
+    Arc<crate::username_map::UsernameMap>,
+);
 
 impl auth::UserLookup for Accounts {
     fn lookup(&self, name: &str) -> Option<auth::UserRecord> {
@@ -47,6 +51,10 @@ impl auth::UserLookup for Accounts {
 
     fn unix_uid(&self, name: &str) -> Option<u32> {
         vfs::Identity::lookup_name(name).map(|i| i.uid)
+    }
+
+    fn map_name(&self, name: &str) -> String {
+        self.1.map(name)
     }
 }
 
@@ -167,6 +175,7 @@ pub(super) async fn authenticate(
     token: Vec<u8>,
 ) -> Result<(Result<Step, AuthError>, Acceptor), NtStatus> {
     let passdb = ctx.conn.server.settings.passdb_path.clone();
+    let map = Arc::clone(&ctx.conn.server.settings.username_map);
     let root = Arc::new(vfs::Identity {
         uid: 0,
         gid: 0,
@@ -180,7 +189,7 @@ pub(super) async fn authenticate(
             );
             NtStatus::LOGON_FAILURE
         })?;
-        Ok((acc.step(&token, &Accounts(users)), acc))
+        Ok((acc.step(&token, &Accounts(users, map)), acc))
     })
     .await
 }

@@ -50,6 +50,8 @@ pub struct ServerSettings {
     pub kerberos: Option<Arc<auth::kerberos::KerberosService>>,
     /// `ntlm auth = disabled`: only Kerberos logs on.
     pub ntlm_disabled: bool,
+    /// `username map`, applied to Kerberos principals.
+    pub username_map: Arc<crate::username_map::UsernameMap>,
     /// `logon failure delay`: how long a failed logon waits before it is answered.
     pub logon_failure_delay: std::time::Duration,
     /// Failed logons from one address or for one user within `logon_failure_window` before further

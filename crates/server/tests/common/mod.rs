@@ -57,6 +57,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         domain_sid: rpc::Sid::parse("S-1-5-21-1-2-3").unwrap(),
         kerberos: None,
         ntlm_disabled: false,
+        username_map: Default::default(),
         logon_failure_delay: std::time::Duration::ZERO,
         max_logon_failures: 5,
         logon_failure_window: std::time::Duration::from_secs(60),
