@@ -79,6 +79,14 @@ class Kdc:
         self._run(_tool("kadmin.local"), "-q", f"addprinc -randkey {principal}")
         self._run(_tool("kadmin.local"), "-q", f"ktadd -k {keytab or self.keytab} {principal}")
 
+    def add_service_key(self, principal, keytab):
+        """A new random key (the next key version) for `principal`, exported to `keytab`."""
+        self._run(_tool("kadmin.local"), "-q", f"ktadd -k {keytab} {principal}")
+
+    @staticmethod
+    def tool(name):
+        return _tool(name)
+
     def kinit(self, name, password, ccache):
         env = {**self.env, "KRB5CCNAME": f"FILE:{ccache}"}
         res = subprocess.run([_tool("kinit"), name], input=password + "\n", capture_output=True, text=True,

@@ -1,6 +1,7 @@
 """Kerberos logons (MS-KILE, RFC 4120/4121) with smbclient against a private MIT KDC (tests/e2e/kdc.py): the
 keytab, realm and NTLM settings, and the refusals."""
 
+import os
 import re
 import subprocess
 import uuid
@@ -10,8 +11,11 @@ import pytest
 from kdc import REALM, Kdc
 from rsmbd_server import USER, PASSWORD, RsmbdServer, rsmbd_binary
 
-# The name clients use for the server: its service principal is cifs/nas.
+# The name clients use for the server: its service principal is cifs/nas. (smbclient never tries Kerberos
+# for "localhost" or an IP address, so the tests name the server and give its address with -I.)
 HOST = "nas"
+# A uid no account on the machine is likely to have.
+MAPPED_UID = 54321
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +116,97 @@ def test_username_map_maps_a_principal_to_an_account(kdc, tmp_path):
         ok, out = smbclient(srv, *kerberos(kdc, ccache), "ls")
         assert ok, out
         assert f'user="{USER}"' in plain(srv.log())
+
+
+def test_files_belong_to_the_mapped_unix_user_on_an_encrypted_share(kdc, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("file work runs as the mapped uid only when the server runs as root")
+    ccache = kdc.kinit(USER, PASSWORD, tmp_path / "cc")
+    (tmp_path / "mine.txt").write_text("mine\n")
+    with RsmbdServer(extra_global=conf(kdc), extra_share="smb encrypt = required", tmp_root=tmp_path) as srv:
+        res = subprocess.run([str(rsmbd_binary()), "user", "add", USER, "--uid", str(MAPPED_UID),
+                              "--config", str(srv.conf)], input=PASSWORD + "\n", capture_output=True,
+                             text=True, timeout=30)
+        assert res.returncode == 0, res.stderr
+        os.chmod(srv.share, 0o777)
+        env, cc = kerberos(kdc, ccache)
+        ok, out = smbclient(srv, env, f"put {tmp_path / 'mine.txt'} mine.txt", cc, "--client-protection=encrypt")
+        assert ok, out
+        assert (srv.share / "mine.txt").stat().st_uid == MAPPED_UID
+
+
+def test_a_keytab_without_the_tickets_key_is_refused(kdc, tmp_path):
+    """The service's key changed at the KDC (a new key version) but the server still has the old keytab."""
+    old = tmp_path / "old.keytab"
+    kdc.add_service("cifs/oldkeys", keytab=old)
+    kdc.add_service_key("cifs/oldkeys", tmp_path / "new.keytab")
+    ccache = kdc.kinit(USER, PASSWORD, tmp_path / "cc")
+    stale = conf(kdc).replace(str(kdc.keytab), str(old))
+    with RsmbdServer(extra_global=stale, tmp_root=tmp_path) as srv:
+        env, cc = kerberos(kdc, ccache)
+        args = ["smbclient", f"//oldkeys/{srv.share_name}", "-I", "127.0.0.1", "-p", str(srv.port), cc, "-c", "ls"]
+        res = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env, errors="replace")
+        assert res.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in res.stdout + res.stderr
+
+
+def test_impacket_logs_on_with_its_own_kerberos(kdc, tmp_path):
+    """impacket builds the AP-REQ itself (its own ASN.1 and crypto), from a service ticket in the cache."""
+    from impacket.smbconnection import SMBConnection
+
+    ccache = kdc.kinit(USER, PASSWORD, tmp_path / "cc")
+    subprocess.run([kdc.tool("kvno"), f"cifs/{HOST}"], env={**kdc.env, "KRB5CCNAME": ccache}, check=True,
+                   capture_output=True, timeout=30)
+    with RsmbdServer(extra_global=conf(kdc), tmp_root=tmp_path) as srv:
+        os.environ["KRB5CCNAME"] = ccache.removeprefix("FILE:")
+        try:
+            conn = SMBConnection(HOST, "127.0.0.1", sess_port=srv.port)
+            conn.kerberosLogin(USER, "", domain=REALM, useCache=True)
+            # (Its directory listing at SMB 3 trips over impacket's own directory-lease bookkeeping.)
+            tid = conn.connectTree(srv.share_name)
+            conn.disconnectTree(tid)
+            conn.logoff()
+        finally:
+            del os.environ["KRB5CCNAME"]
+        assert f'user="{USER}"' in plain(srv.log())
+
+
+def test_replayed_and_malformed_kerberos_tokens_are_refused(kdc, tmp_path):
+    """A captured AP-REQ works once; replayed it is refused. Truncated, padded, mislabelled and oversized
+    Kerberos tokens get STATUS_LOGON_FAILURE or STATUS_INVALID_PARAMETER, and the server keeps serving."""
+    import smb2raw as s
+    from impacket.krb5 import kerberosv5
+    from impacket.spnego import SPNEGO_NegTokenInit, TypesMech
+
+    # impacket asks for host/<name>: the keytab holds that principal too.
+    kdc.add_service(f"host/{HOST}")
+    ccache = kdc.kinit(USER, PASSWORD, tmp_path / "cc")
+    env = {**kdc.env, "KRB5CCNAME": ccache}
+    subprocess.run([kdc.tool("kvno"), f"host/{HOST}"], env=env, check=True, capture_output=True, timeout=30)
+    os.environ["KRB5CCNAME"] = ccache.removeprefix("FILE:")
+    try:
+        _, _, blob = kerberosv5.getKerberosType1(USER, "", REALM, "", "", targetName=HOST, useCache=True)
+    finally:
+        del os.environ["KRB5CCNAME"]
+    token = blob if isinstance(blob, bytes) else blob.getData()
+
+    def krb5_init(mech_token, mech="MS KRB5 - Microsoft Kerberos 5"):
+        tok = SPNEGO_NegTokenInit()
+        tok["MechTypes"] = [TypesMech[mech]]
+        tok["MechToken"] = mech_token
+        return tok.getData()
+
+    ap_req = SPNEGO_NegTokenInit(token)["MechToken"]
+    wrong_oid = ap_req.replace(bytes.fromhex("2a864886f712010202"), bytes.fromhex("2a864886f712010203"), 1)
+    huge = bytes.fromhex("6083") + (60004).to_bytes(3, "big") + bytes.fromhex("06092a864886f712010202") + \
+        b"\x01\x00" + bytes.fromhex("6e83") + (59980).to_bytes(3, "big") + b"\x30" * 59980
+    hostile = [ap_req[:len(ap_req) // 2], ap_req[:-1], ap_req + b"\0", wrong_oid, huge,
+               ap_req[:40] + b"\xff" * 8 + ap_req[48:]]
+    with RsmbdServer(extra_global=conf(kdc, "logon failure delay = 0"), tmp_root=tmp_path) as srv:
+        with s.Client(srv.host, srv.port, timeout=20) as c:
+            assert c.negotiate().status == s.SUCCESS
+            assert c.session_setup(token).status == s.SUCCESS
+            assert c.session_setup(token).status == s.LOGON_FAILURE, "a replayed authenticator"
+            for bad in hostile:
+                status = c.session_setup(krb5_init(bad)).status
+                assert status in (s.LOGON_FAILURE, s.INVALID_PARAMETER), hex(status)
+        s.still_serving(srv)

@@ -1,10 +1,14 @@
 """Failed logons are slowed down, never answered with a lockout by default (ksmbd CVE-2023-32251 class, and the
 lockout an attacker could once trigger for any user name); the opt-in lockout still works when configured."""
 
+import struct
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from impacket import ntlm
+
+import smb2raw as s
 from rsmbd_server import RsmbdServer
 
 # Two client addresses on one machine: IPv4 and IPv6 loopback.
@@ -37,6 +41,28 @@ def test_wrong_passwords_are_slowed_but_never_lock_the_user_out(tmp_path_factory
             ok, out = login(srv, address, srv.user, srv.password)
             assert ok, out
         assert "too many failures" not in srv.log()
+
+
+def test_twenty_pipelined_wrong_passwords_then_the_right_one_at_once(tmp_path_factory):
+    """20 wrong passwords for the real user, pipelined on one connection, are all refused; the right password
+    is accepted within 5 seconds of the last refusal."""
+    with RsmbdServer(extra_global="logon failure delay = 250", tmp_root=tmp_path_factory.getbasetemp()) as srv:
+        with s.Client(srv.host, srv.port, timeout=60) as c:
+            assert c.negotiate().status == s.SUCCESS
+            rounds = [c.challenge() for _ in range(20)]
+            for i, (type1, r) in enumerate(rounds):
+                t3, _ = ntlm.getNTLMSSPType3(type1, s.spnego_inner(r), srv.user, f"wrong{i}", "", use_ntlmv2=True)
+                tok = s.spnego_resp(t3.getData())
+                body = struct.pack("<HBBIIHHQ", 25, 0, 1, 0, 0, s.HEADER_LEN + 24, len(tok), 0) + tok
+                c.send(c.pdu(s.SESSION_SETUP, body, session_id=r.session_id))
+            statuses = []
+            while len(statuses) < 20:
+                statuses += [x.status for x in c.recv()]
+            last_answer = time.monotonic()
+        assert statuses == [s.LOGON_FAILURE] * 20, [hex(x) for x in statuses]
+        ok, out = login(srv, "127.0.0.1", srv.user, srv.password)
+        assert ok, out
+        assert time.monotonic() - last_answer < 5
 
 
 def test_waiting_failures_are_bounded_per_address(tmp_path_factory):

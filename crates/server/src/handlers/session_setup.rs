@@ -168,27 +168,34 @@ pub async fn handle(
     }
 }
 
-/// One step of the authentication exchange, with the password database read as root.
+/// One step of the authentication exchange. The password database is read as root; the client's token
+/// (SPNEGO, NTLM, Kerberos tickets: untrusted input) is parsed and checked on a thread running as the
+/// guest account, so a parser fault could not act with root's rights.
 pub(super) async fn authenticate(
     ctx: &Ctx<'_>,
     mut acc: Acceptor,
     token: Vec<u8>,
 ) -> Result<(Result<Step, AuthError>, Acceptor), NtStatus> {
-    let passdb = ctx.conn.server.settings.passdb_path.clone();
-    let map = Arc::clone(&ctx.conn.server.settings.username_map);
+    let settings = &ctx.conn.server.settings;
+    let passdb = settings.passdb_path.clone();
+    let map = Arc::clone(&settings.username_map);
     let root = Arc::new(vfs::Identity {
         uid: 0,
         gid: 0,
         groups: Vec::new(),
     });
-    run_as(&root, move || {
-        let users = auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
+    let users = run_as(&root, move || {
+        auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
             tracing::error!(
                 "cannot read the password database {}: {e}",
                 passdb.display()
             );
             NtStatus::LOGON_FAILURE
-        })?;
+        })
+    })
+    .await?;
+    let unprivileged = Arc::new(vfs::Identity::lookup_unix(settings.guest_uid));
+    run_as(&unprivileged, move || {
         Ok((acc.step(&token, &Accounts(users, map)), acc))
     })
     .await
