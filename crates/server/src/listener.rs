@@ -3,6 +3,7 @@
 use crate::state::ServerState;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Bind every address; the first failure is returned with the address in the message.
@@ -17,7 +18,12 @@ pub async fn bind(addrs: &[SocketAddr]) -> std::io::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
-/// Serve connections on `listeners` until `shutdown` resolves.
+/// How long a stopping server lets its connections finish the requests they are working on.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serve connections on `listeners` until `shutdown` resolves. Then stop accepting, let every
+/// connection finish the requests it has read (no new ones are read) within [`SHUTDOWN_GRACE`], and
+/// return.
 pub async fn serve(
     state: Arc<ServerState>,
     listeners: Vec<TcpListener>,
@@ -31,6 +37,31 @@ pub async fn serve(
     }
     shutdown.await;
     tasks.abort_all();
+    drain(&state).await;
+}
+
+/// Asks every connection to close once its in-flight requests are answered, and waits (bounded) until
+/// all are gone.
+async fn drain(state: &ServerState) {
+    let live = state.conns.live();
+    if live.is_empty() {
+        return;
+    }
+    tracing::info!("stopping: {} connections finish their requests", live.len());
+    for conn in &live {
+        conn.close();
+    }
+    drop(live);
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while state.conns.count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left = state.conns.count();
+    if left > 0 {
+        tracing::warn!(
+            "stopping: {left} connections still busy after {SHUTDOWN_GRACE:?}, ending them"
+        );
+    }
 }
 
 async fn accept_loop(state: Arc<ServerState>, l: TcpListener) {
