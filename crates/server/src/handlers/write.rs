@@ -12,8 +12,8 @@ use proto::messages::Body;
 use proto::NtStatus;
 use std::sync::Arc;
 
-/// The largest file size Windows accepts writes up to (NTFS's limit, 16 TiB - 64 KiB); beyond it a write
-/// is STATUS_INVALID_PARAMETER, as Windows answers.
+/// NTFS's file size limit (16 TiB - 64 KiB): a write starting at or beyond it is STATUS_INVALID_PARAMETER,
+/// one that would reach it STATUS_DISK_FULL, as Windows answers (smbtorture smb2.rw.invalid).
 const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
 
 /// The offset meaning "at the end of file" for handles with append access (MS-SMB2 2.2.21).
@@ -50,14 +50,14 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
         return Err(NtStatus::INVALID_PARAMETER);
     }
     super::read::check_credit_charge(ctx, len)?;
-    let beyond_limit = req.offset > super::read::MAX_OFFSET
-        || (len > 0
-            && req
-                .offset
-                .checked_add(u64::from(len))
-                .is_none_or(|end| end > MAX_FILE_SIZE));
+    let beyond_limit =
+        req.offset > super::read::MAX_OFFSET || (len > 0 && req.offset >= MAX_FILE_SIZE);
     if !append && beyond_limit {
         return Err(NtStatus::INVALID_PARAMETER);
+    }
+    // A write that starts below the limit but would take the file to it: the volume cannot hold it.
+    if !append && len > 0 && req.offset + u64::from(len) >= MAX_FILE_SIZE {
+        return Err(NtStatus::DISK_FULL);
     }
     if !append
         && crate::locks::io_conflicts(
