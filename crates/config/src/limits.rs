@@ -37,6 +37,16 @@ pub struct Limits {
     /// `max pending operations`: requests of one connection waiting asynchronously at once (blocking
     /// locks, change notifications); one more fails with STATUS_INSUFFICIENT_RESOURCES. Default 1024.
     pub max_pending_operations: u32,
+    /// The same four kinds of state counted over all connections together (rsmbd's own
+    /// `server max ...` parameters), so that many connections cannot add up to more than the machine
+    /// holds: sessions still authenticating (SESSION_SETUP fails with STATUS_REQUEST_NOT_ACCEPTED;
+    /// default 4096), opens including disconnected durable ones (STATUS_TOO_MANY_OPENED_FILES; default
+    /// 65536), byte-range locks (STATUS_INSUFFICIENT_RESOURCES; default 1048576) and pending operations
+    /// (STATUS_INSUFFICIENT_RESOURCES; default 16384).
+    pub server_max_authenticating_sessions: u32,
+    pub server_max_open_files: u32,
+    pub server_max_byte_range_locks: u32,
+    pub server_max_pending_operations: u32,
 }
 
 impl Default for Limits {
@@ -52,6 +62,10 @@ impl Default for Limits {
             max_byte_range_locks: 65_536,
             max_pdu_size: 0,
             max_pending_operations: 1024,
+            server_max_authenticating_sessions: 4096,
+            server_max_open_files: 65_536,
+            server_max_byte_range_locks: 1 << 20,
+            server_max_pending_operations: 16_384,
         }
     }
 }
@@ -101,6 +115,21 @@ impl Limits {
             }
             Key::MaxPendingOperations => {
                 self.max_pending_operations = in_range(n, 1, 65_535, "max pending operations")?
+            }
+            Key::ServerMaxAuthenticatingSessions => {
+                self.server_max_authenticating_sessions =
+                    in_range(n, 1, 1 << 20, "server max authenticating sessions")?
+            }
+            Key::ServerMaxOpenFiles => {
+                self.server_max_open_files = in_range(n, 1, 1 << 24, "server max open files")?
+            }
+            Key::ServerMaxByteRangeLocks => {
+                self.server_max_byte_range_locks =
+                    in_range(n, 1, 1 << 28, "server max byte range locks")?
+            }
+            Key::ServerMaxPendingOperations => {
+                self.server_max_pending_operations =
+                    in_range(n, 1, 1 << 20, "server max pending operations")?
             }
             Key::MaxPduSize => {
                 if n != 0 {

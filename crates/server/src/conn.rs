@@ -83,7 +83,10 @@ impl Conn {
         Conn {
             id,
             channel: Arc::new(Channel::new(id, peer, tx)),
-            pending: PendingTable::new(pending.unwrap_or(usize::MAX)),
+            pending: PendingTable::new(
+                pending.unwrap_or(usize::MAX),
+                server.budgets.pending_pool(),
+            ),
             outbound: Mutex::new(Some(rx)),
             server,
             peer,
@@ -113,19 +116,28 @@ impl Conn {
     }
 
     /// Reserve room for `n` more byte-range locks; false (and nothing reserved) beyond
-    /// `max byte range locks`.
+    /// `max byte range locks` or `server max byte range locks`.
     pub fn reserve_locks(&self, n: usize) -> bool {
         let max =
             usize::try_from(self.server.settings.limits.max_byte_range_locks).unwrap_or(usize::MAX);
-        self.locks_held
+        if !self.server.budgets.reserve_locks(n) {
+            return false;
+        }
+        let here = self
+            .locks_held
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
                 held.checked_add(n).filter(|&total| total <= max)
             })
-            .is_ok()
+            .is_ok();
+        if !here {
+            self.server.budgets.release_locks(n);
+        }
+        here
     }
 
     /// Count `n` byte-range locks that came with a reclaimed durable open, beyond the limit if need be
     /// (they exist already; their close gives them back).
+    /// (The server-wide budget kept counting them while the open was disconnected.)
     pub fn adopt_locks(&self, n: usize) {
         let _ = self
             .locks_held
@@ -136,6 +148,7 @@ impl Conn {
 
     /// Give back `n` byte-range locks reserved with [`Conn::reserve_locks`].
     pub fn release_locks(&self, n: usize) {
+        self.server.budgets.release_locks(n);
         let _ = self
             .locks_held
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {

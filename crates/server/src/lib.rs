@@ -10,6 +10,7 @@
 pub mod access;
 pub mod blocking;
 pub mod breaks;
+pub mod budget;
 pub mod channel;
 pub mod conn;
 pub mod conns;

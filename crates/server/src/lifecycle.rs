@@ -158,8 +158,10 @@ async fn release(server: &ServerState, open: &Arc<Open>, conn: Option<&Conn>) ->
     }
     let id = open.file_id.volatile;
     let held = open.node.locks().iter().filter(|l| l.open_id == id).count();
-    if let Some(conn) = conn {
-        conn.release_locks(held);
+    match conn {
+        Some(conn) => conn.release_locks(held),
+        // A disconnected durable open's locks are counted by the server-wide budget only.
+        None => server.budgets.release_locks(held),
     }
     // Drop the watch now: a watcher's own handle closing must not see its directory's removal.
     open.watch().take();

@@ -113,6 +113,8 @@ struct Entry {
     file: String,
     since: Instant,
     cancel: oneshot::Sender<CancelReason>,
+    /// Its place in the server-wide budget, given back when the entry goes.
+    _budget: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// A pending operation as `rsmbd status` lists it.
@@ -125,9 +127,11 @@ pub struct PendingInfo {
     pub since: Instant,
 }
 
-/// Connection.AsyncCommandList, bounded by `max pending operations`.
+/// Connection.AsyncCommandList, bounded by `max pending operations` and by the server-wide
+/// `server max pending operations` it shares with every other connection.
 pub struct PendingTable {
     max: usize,
+    pool: Arc<tokio::sync::Semaphore>,
     ops: Mutex<HashMap<AsyncId, Entry>>,
     /// MessageIds of CANCELs that found no pending request: the request may still be on its way to
     /// going async (bounded; the oldest is forgotten first).
@@ -146,9 +150,10 @@ pub enum Scope {
 }
 
 impl PendingTable {
-    pub fn new(max: usize) -> PendingTable {
+    pub fn new(max: usize, pool: Arc<tokio::sync::Semaphore>) -> PendingTable {
         PendingTable {
             max: max.max(1),
+            pool,
             ops: Mutex::new(HashMap::new()),
             early: Mutex::new(VecDeque::new()),
         }
@@ -172,6 +177,9 @@ impl PendingTable {
         if ops.len() >= self.max {
             return Err(NtStatus::INSUFFICIENT_RESOURCES);
         }
+        let budget = Arc::clone(&self.pool)
+            .try_acquire_owned()
+            .map_err(|_| NtStatus::INSUFFICIENT_RESOURCES)?;
         let Parked {
             open_id,
             file,
@@ -194,6 +202,7 @@ impl PendingTable {
                 file,
                 since: Instant::now(),
                 cancel,
+                _budget: budget,
             },
         );
         Ok(work)
@@ -392,7 +401,7 @@ mod tests {
 
     #[tokio::test]
     async fn cancel_by_message_id_and_async_id() {
-        let t = PendingTable::new(8);
+        let t = PendingTable::new(8, pool(100));
         let (p1, _) = park(Some(1));
         let (p2, _) = park(Some(2));
         let w1 = t.insert(AsyncId(10), &hdr(5), 7, p1).unwrap();
@@ -413,7 +422,7 @@ mod tests {
 
     #[tokio::test]
     async fn limit_and_scopes() {
-        let t = PendingTable::new(2);
+        let t = PendingTable::new(2, pool(100));
         let (p1, r1) = park(Some(1));
         let (p2, r2) = park(None);
         let (p3, _) = park(None);
@@ -433,9 +442,34 @@ mod tests {
         assert!(t.list().is_empty());
     }
 
+    fn pool(n: usize) -> Arc<tokio::sync::Semaphore> {
+        Arc::new(tokio::sync::Semaphore::new(n))
+    }
+
+    #[tokio::test]
+    async fn the_server_wide_budget_is_shared_by_every_table() {
+        let shared = pool(1);
+        let (a, b) = (
+            PendingTable::new(8, Arc::clone(&shared)),
+            PendingTable::new(8, shared),
+        );
+        let (p1, _) = park(None);
+        let (p2, _) = park(None);
+        let w = a.insert(AsyncId(1), &hdr(1), 7, p1).unwrap();
+        let refused = b.insert(AsyncId(2), &hdr(2), 7, p2).err();
+        assert_eq!(refused, Some(NtStatus::INSUFFICIENT_RESOURCES));
+        tokio::spawn(w);
+        a.cancel(Scope::All, CancelReason::Cancel);
+        let (p3, _) = park(None);
+        assert!(
+            b.insert(AsyncId(3), &hdr(3), 7, p3).is_ok(),
+            "the place came back"
+        );
+    }
+
     #[tokio::test]
     async fn cancel_before_the_request_went_async() {
-        let t = PendingTable::new(2);
+        let t = PendingTable::new(2, pool(100));
         assert!(!t.cancel_request(&hdr(42)));
         let (p, r) = park(None);
         let w = t.insert(AsyncId(1), &hdr(42), 7, p).unwrap();
@@ -446,7 +480,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropped_table_reads_as_connection_lost() {
-        let t = PendingTable::new(2);
+        let t = PendingTable::new(2, pool(100));
         let (p, r) = park(None);
         let w = t.insert(AsyncId(1), &hdr(1), 7, p).unwrap();
         let j = tokio::spawn(w);

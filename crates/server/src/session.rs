@@ -91,6 +91,9 @@ pub struct SessionInner {
     pub channels: HashMap<crate::channel::ConnId, SigningKey>,
     /// When the session's credentials expire (a Kerberos ticket's end); re-authentication renews it.
     pub expires: Option<std::time::SystemTime>,
+    /// The session's place among those still authenticating (`server max authenticating sessions`),
+    /// given back when it authenticates or ends.
+    pub setup_budget: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl SessionInner {

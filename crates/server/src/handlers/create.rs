@@ -115,12 +115,18 @@ fn kind(options: u32) -> Kind {
     }
 }
 
-/// `max open files`: a connection holding that many opens gets STATUS_TOO_MANY_OPENED_FILES.
+/// `max open files`: a connection holding that many opens gets STATUS_TOO_MANY_OPENED_FILES; so does
+/// anyone once the server holds `server max open files` (disconnected durable opens included).
 fn check_open_limit(ctx: &Ctx<'_>) -> Result<(), NtStatus> {
-    let max = ctx.conn.server.settings.limits.max_open_files;
-    let held = (ctx.conn.server.opens.count(ctx.conn.id)).saturating_add(ctx.conn.pipes.len());
+    let server = &ctx.conn.server;
+    let max = server.settings.limits.max_open_files;
+    let held = (server.opens.count(ctx.conn.id)).saturating_add(ctx.conn.pipes.len());
     if held >= usize::try_from(max).unwrap_or(usize::MAX) {
         tracing::info!(peer = %ctx.conn.peer, max, "create refused: max open files");
+        return Err(NtStatus::TOO_MANY_OPENED_FILES);
+    }
+    if server.opens.total().saturating_add(server.durable.len()) >= server.budgets.max_open_files {
+        tracing::warn!(peer = %ctx.conn.peer, "create refused: server max open files");
         return Err(NtStatus::TOO_MANY_OPENED_FILES);
     }
     Ok(())

@@ -73,7 +73,12 @@ fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
         return Ok(s);
     }
     let max = ctx.conn.server.settings.limits.max_sessions_per_connection;
+    let Some(budget) = ctx.conn.server.budgets.authenticating() else {
+        tracing::warn!(peer = %ctx.conn.peer, "session setup refused: server max authenticating sessions");
+        return Err(NtStatus::REQUEST_NOT_ACCEPTED);
+    };
     let s = Arc::new(Session::new(ctx.conn.server.next_id()));
+    s.lock().setup_budget = Some(budget);
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     // `max sessions per connection` (in-progress setups count too, so endless setups stay bounded).
     if !ctx
@@ -138,7 +143,11 @@ pub async fn handle(
             if let Identity::User { name, .. } = &identity {
                 throttle.record_success(name);
             }
-            session.lock().expires = acc.expires();
+            {
+                let mut inner = session.lock();
+                inner.expires = acc.expires();
+                inner.setup_budget = None;
+            }
             let flags = match complete(ctx, &session, &req, identity, session_key, neg.dialect) {
                 Ok(flags) => flags,
                 Err(status) => return fail(ctx.conn, &session, status).await,

@@ -182,6 +182,8 @@ pub struct ServerState {
     pub throttle: LogonThrottle,
     /// Live connections, for limits, `rsmbd status` and revoking access on reload.
     pub conns: ConnRegistry,
+    /// What all connections together may hold.
+    pub budgets: crate::budget::Budgets,
     next_id: AtomicU64,
 }
 
@@ -203,6 +205,7 @@ impl ServerState {
         ServerState {
             throttle,
             conns: ConnRegistry::new(&settings.limits),
+            budgets: crate::budget::Budgets::new(&settings.limits),
             settings,
             shares: RwLock::new(Arc::new(with_ipc(shares))),
             files: FileTable::default(),

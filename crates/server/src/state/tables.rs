@@ -153,6 +153,11 @@ impl<T> Index<T> {
             .collect()
     }
 
+    /// Number of entries, over all connections.
+    pub fn total(&self) -> usize {
+        self.lock().by_id.len()
+    }
+
     /// Number of entries bound to `conn`.
     pub fn count(&self, conn: ConnId) -> usize {
         self.lock().by_conn.get(&conn).map_or(0, HashSet::len)
