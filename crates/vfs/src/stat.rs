@@ -140,7 +140,9 @@ impl FileStat {
             creation_time,
             last_access_time: filetime(&st.stx_atime),
             last_write_time: mtime,
-            change_time: ctime,
+            // Linux cannot set ctime, and SMB clients set ChangeTime together with LastWriteTime: as
+            // Samba does, the change time reported is the last write time.
+            change_time: mtime,
             dos: None,
         }
     }
