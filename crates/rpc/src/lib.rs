@@ -29,6 +29,7 @@ pub mod pdu;
 mod pipe;
 mod samr;
 mod samr_user;
+pub mod security;
 mod services;
 mod sid;
 mod srvsvc;

@@ -62,6 +62,9 @@ pub struct Ctx<'a> {
     pub resp_tree_id: u32,
     /// SESSION_SETUP sets this to sign its final response with the new session's key.
     pub sign_with: Option<SigningKey>,
+    /// ErrorData of the error response when the handler fails (MS-SMB2 2.2.2), e.g. the size a
+    /// security descriptor needs.
+    pub error_data: Option<Vec<u8>>,
     /// Set by a handler whose response must be followed by closing the connection.
     pub close_after: bool,
     /// Set by a handler that must drop the connection without answering (MS-SMB2 3.3.5.15.12).
@@ -445,6 +448,7 @@ async fn process_pdu(
         resp_session_id: session_id,
         resp_tree_id: tree_id,
         sign_with: None,
+        error_data: None,
         close_after: false,
         disconnect: false,
         resp_start,
@@ -469,7 +473,7 @@ async fn process_pdu(
         Err(status) => {
             tracing::debug!(peer = %conn.peer, mid = hdr.message_id, "{cmd:?} failed: {status}");
             out.truncate(resp_start + HEADER_LEN);
-            encode_error_body(out, &[]);
+            encode_error_body(out, ctx.error_data.as_deref().unwrap_or(&[]));
             status
         }
     };

@@ -27,6 +27,7 @@ pub mod listener;
 pub mod locks;
 pub mod names;
 pub mod notify;
+pub mod nt_acl;
 pub mod open;
 pub mod opening;
 pub mod oplock;

@@ -44,7 +44,7 @@ const S_IWUSR: u32 = 0o200;
 const STAT_BLOCK: u64 = 512;
 
 /// Metadata of one file or directory; times are FILETIME values (100 ns since 1601).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileStat {
     pub ino: u64,
     pub dev: u64,

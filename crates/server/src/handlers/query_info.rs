@@ -1,6 +1,6 @@
 //! QUERY_INFO (MS-SMB2 3.3.5.20): file information classes (MS-FSCC 2.4) and file-system information
-//! classes (MS-FSCC 2.5) built from `vfs` stat results. Security and quota information come with later
-//! issues and fail with STATUS_NOT_SUPPORTED.
+//! classes (MS-FSCC 2.5) built from `vfs` stat results, and security descriptors (3.3.5.20.3, from
+//! [`crate::nt_acl`]). Quota information fails with STATUS_NOT_SUPPORTED.
 
 use super::HandlerResult;
 use crate::blocking::run_as;
@@ -10,9 +10,10 @@ use bytes::BytesMut;
 use proto::fscc::file_info::*;
 use proto::fscc::fs_info::*;
 use proto::fscc::*;
-use proto::messages::create::access::FILE_READ_ATTRIBUTES;
+use proto::messages::create::access::{ACCESS_SYSTEM_SECURITY, FILE_READ_ATTRIBUTES, READ_CONTROL};
 use proto::messages::query_info::{
-    QueryInfoRequest, QueryInfoResponse, INFO_FILE, INFO_FILESYSTEM,
+    security_information, QueryInfoRequest, QueryInfoResponse, INFO_FILE, INFO_FILESYSTEM,
+    INFO_SECURITY,
 };
 use proto::messages::Body;
 use proto::NtStatus;
@@ -44,11 +45,36 @@ pub async fn handle(
     let buf = match req.info_type {
         INFO_FILE => run_as(&open.unix, move || file_info(&o, class)).await?,
         INFO_FILESYSTEM => run_as(&open.unix, move || fs_info(&o, class)).await?,
+        INFO_SECURITY => return security(ctx, &open, req.additional_information, max, out).await,
         _ => return Err(NtStatus::NOT_SUPPORTED),
     };
     let (data, status) = fit(&buf, max, variable_tail_offset(req.info_type, class))?;
     QueryInfoResponse { buffer: data }.encode(out, ctx.resp_start);
     Ok(status)
+}
+
+/// MS-SMB2 3.3.5.20.3: the descriptor needs READ_CONTROL (and ACCESS_SYSTEM_SECURITY for the SACL); a
+/// buffer too small for it gets STATUS_BUFFER_TOO_SMALL with the size it needs as the error data.
+async fn security(
+    ctx: &mut Ctx<'_>,
+    open: &Arc<Open>,
+    wanted: u32,
+    max: usize,
+    out: &mut BytesMut,
+) -> HandlerResult {
+    let sacl = wanted & security_information::SACL != 0;
+    if !open.has_access(READ_CONTROL) || (sacl && !open.has_access(ACCESS_SYSTEM_SECURITY)) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let file = Arc::clone(&open.file);
+    let stat = run_as(&open.unix, move || file.stat()).await?;
+    let sd = crate::nt_acl::synthesize(&stat, wanted).to_self_relative();
+    if sd.len() > max {
+        ctx.error_data = Some(proto::writer::len_u32(sd.len()).to_le_bytes().to_vec());
+        return Err(NtStatus::BUFFER_TOO_SMALL);
+    }
+    QueryInfoResponse { buffer: &sd }.encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
 }
 
 /// The smallest buffer a class with a variable-length tail accepts (below it: INFO_LENGTH_MISMATCH;
