@@ -426,9 +426,15 @@ async fn read_frame(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let units = len.div_ceil(UNIT).clamp(1, BUDGET_UNITS);
     let mut permit = acquire(budget, units).await?;
-    // Bounded by `max` (configuration), checked above, and by the budget just reserved.
-    let mut buf = BytesMut::zeroed(len);
-    rd.read_exact(&mut buf).await?;
+    // Bounded by `max` (configuration), checked above, and by the budget just reserved. `read_buf`
+    // fills the spare capacity without zeroing it first (a large WRITE's frame is not written twice).
+    let mut buf = BytesMut::with_capacity(len);
+    while buf.len() < len {
+        let want = u64::try_from(len - buf.len()).unwrap_or(u64::MAX);
+        if (&mut *rd).take(want).read_buf(&mut buf).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
     let charge = proto::reader::u16_at(&buf, 6)
         .map_or(1, usize::from)
         .clamp(1, BUDGET_UNITS);

@@ -122,6 +122,29 @@ impl OpenFile {
         Ok(done)
     }
 
+    /// Reads at `offset` until `len` bytes are appended to `buf` or end of file; returns the bytes
+    /// appended. The data goes straight into `buf`'s spare capacity, which is not zeroed first (READ
+    /// responses are built this way, so a large read writes its buffer once).
+    pub fn read_append(&self, buf: &mut Vec<u8>, offset: u64, len: usize) -> VfsResult<usize> {
+        self.check_data(self.access.can_read())?;
+        let start = buf.len();
+        let target = start.checked_add(len).ok_or(NtStatus::INVALID_PARAMETER)?;
+        buf.reserve_exact(len);
+        while buf.len() < target {
+            let pos = offset_plus(offset, buf.len() - start)?;
+            let n = retry_on_intr(|| {
+                rustix::io::pread(&self.fd, rustix::buffer::spare_capacity(&mut *buf), pos)
+            })
+            .map_err(errno_to_status)?;
+            if n == 0 {
+                break;
+            }
+        }
+        // The spare capacity may have been larger than asked for.
+        buf.truncate(target);
+        Ok(buf.len() - start)
+    }
+
     /// Writes all of `data` at `offset`; returns `data.len()`.
     pub fn write_at(&self, data: &[u8], offset: u64) -> VfsResult<usize> {
         self.check_data(self.access.can_write())?;

@@ -1,7 +1,7 @@
 //! READ (MS-SMB2 3.3.5.12). The data is read with `pread` straight into the response buffer behind the
 //! 16-byte READ response header (DESIGN.md decision 2): the buffer is moved to the blocking pool and back,
-//! so file data is never copied in user space. The one cost is zero-filling the buffer before `pread`,
-//! which safe Rust requires.
+//! so file data is never copied in user space, and `pread` fills the buffer's spare capacity (through
+//! rustix's safe `spare_capacity`), so it is not zero-filled first either.
 
 use super::HandlerResult;
 use crate::blocking::run_as;
@@ -74,19 +74,22 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: ReadRequest<'_>, out: &mut BytesMut)
     encode_read_response_prefix(out, 0, 0);
     let data_start = out.len();
     let len = usize::try_from(req.length).map_err(|_| NtStatus::INVALID_PARAMETER)?;
-    let mut buf = std::mem::take(out);
-    buf.resize(data_start + len, 0);
+    // The response so far (a few dozen bytes) is copied into a buffer the data is then read into
+    // without zero-filling; the buffer becomes the response without another copy.
+    let mut buf = Vec::with_capacity(data_start.saturating_add(len));
+    buf.extend_from_slice(out);
     let file = Arc::clone(&open.file);
     let offset = req.offset;
     let (buf, result) = run_as(&open.unix, move || {
-        let r = buf
-            .get_mut(data_start..)
-            .map_or(Ok(0), |dst| file.read_at(dst, offset));
+        let r = file.read_append(&mut buf, offset, len);
         Ok((buf, r))
     })
     .await
-    .unwrap_or_else(|status| (BytesMut::zeroed(data_start), Err(status)));
-    *out = buf;
+    .unwrap_or_else(|status| (vec![0; data_start], Err(status)));
+    // A Vec turns into a uniquely owned Bytes and that into a BytesMut, both without a copy.
+    *out = bytes::Bytes::from(buf)
+        .try_into_mut()
+        .unwrap_or_else(|b| BytesMut::from(&b[..]));
     let n = result?;
     out.truncate(data_start + n);
     if n == 0 && len > 0 || n < usize::try_from(req.minimum_count).unwrap_or(usize::MAX) {

@@ -148,3 +148,24 @@ fn fifo_open_does_not_block() {
         .unwrap();
     assert!(!file.is_dir());
 }
+
+#[test]
+fn read_append_adds_exactly_what_was_asked_behind_the_prefix() {
+    let (_tmp, share) = share(ShareOptions::default());
+    let file = open(&share, "f", Disposition::Create).unwrap();
+    let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    file.write_at(&data, 0).unwrap();
+    let mut buf = b"prefix".to_vec();
+    assert_eq!(file.read_append(&mut buf, 10, 65_536).unwrap(), 65_536);
+    assert_eq!(&buf[..6], b"prefix");
+    assert_eq!(&buf[6..], &data[10..10 + 65_536]);
+    let mut tail = Vec::with_capacity(1 << 20);
+    assert_eq!(
+        file.read_append(&mut tail, 99_990, 1000).unwrap(),
+        10,
+        "stops at end of file"
+    );
+    assert_eq!(tail, &data[99_990..]);
+    let mut none = Vec::new();
+    assert_eq!(file.read_append(&mut none, 200_000, 10).unwrap(), 0);
+}
