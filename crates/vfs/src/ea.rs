@@ -66,28 +66,38 @@ fn names(fd: BorrowedFd<'_>) -> VfsResult<Vec<Vec<u8>>> {
         .collect())
 }
 
+/// The EAs of `fd` with the lengths of their values (no value is read).
+fn list(fd: BorrowedFd<'_>) -> VfsResult<Vec<EaEntry>> {
+    let mut out = Vec::new();
+    for name in names(fd)? {
+        match rustix::fs::fgetxattr_query(fd, xattr_name(&name).as_slice()) {
+            Ok(value_len) => out.push(EaEntry { name, value_len }),
+            Err(Errno::NODATA) => {} // removed since the listing
+            Err(e) => return Err(xattr_errno_to_status(e)),
+        }
+    }
+    Ok(out)
+}
+
+/// The EaSize of FileEaInformation (MS-FSCC 2.4.13) and of directory listings: the size of the full EA
+/// list of `fd`; 0 when it has none or they cannot be read.
+pub(crate) fn size_of(fd: BorrowedFd<'_>) -> u32 {
+    list(fd).map_or(0, |eas| {
+        let total: usize = eas.iter().map(EaEntry::list_size).sum();
+        u32::try_from(total).unwrap_or(u32::MAX)
+    })
+}
+
 impl OpenFile {
     /// The object's EAs with the lengths of their values (no value is read).
     pub fn list_eas(&self) -> VfsResult<Vec<EaEntry>> {
-        let fd = self.ea_fd(false)?;
-        let mut out = Vec::new();
-        for name in names(fd)? {
-            match rustix::fs::fgetxattr_query(fd, xattr_name(&name).as_slice()) {
-                Ok(value_len) => out.push(EaEntry { name, value_len }),
-                Err(Errno::NODATA) => {} // removed since the listing
-                Err(e) => return Err(xattr_errno_to_status(e)),
-            }
-        }
-        Ok(out)
+        list(self.ea_fd(false)?)
     }
 
-    /// The EaSize of FileEaInformation (MS-FSCC 2.4.13): the size of the object's full EA list; 0 when
-    /// the share or file system keeps no EAs or the open cannot read them.
+    /// The EaSize of the object ([`size_of`]); 0 also when the share has `ea support` off or the open is
+    /// attribute-only.
     pub fn ea_size(&self) -> u32 {
-        self.list_eas().map_or(0, |eas| {
-            let total: usize = eas.iter().map(EaEntry::list_size).sum();
-            u32::try_from(total).unwrap_or(u32::MAX)
-        })
+        self.ea_fd(false).map_or(0, size_of)
     }
 
     /// The value of the EA stored as `name` (a name [`OpenFile::list_eas`] returned); empty when it is gone.

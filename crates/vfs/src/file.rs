@@ -285,7 +285,7 @@ impl OpenFile {
         if self.access == Access::Path {
             return Err(NtStatus::ACCESS_DENIED);
         }
-        DirStream::open(&self.fd, self.share_root, self.store_dos)
+        DirStream::open(&self.fd, self.share_root, self.store_dos, self.eas)
     }
 
     /// Data I/O needs a non-directory opened with the right access.
