@@ -189,3 +189,60 @@ fn encode(found: &[Found]) -> Vec<u8> {
     encode_full_ea(&mut w, &entries);
     w.to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(entries: &[FullEa<'_>]) -> Vec<u8> {
+        let mut w = BytesMut::new();
+        encode_full_ea(&mut w, entries);
+        w.to_vec()
+    }
+
+    fn ea<'a>(flags: u8, name: &'a [u8], value: &'a [u8]) -> FullEa<'a> {
+        FullEa { flags, name, value }
+    }
+
+    #[test]
+    fn set_lists_are_checked() {
+        let ok = list(&[ea(0, b"A", b"1"), ea(FILE_NEED_EA, b"B", b"")]);
+        assert_eq!(
+            decode_set_list(&ok).unwrap(),
+            vec![(b"A".to_vec(), b"1".to_vec()), (b"B".to_vec(), Vec::new())]
+        );
+        assert_eq!(
+            decode_set_list(&list(&[ea(0x01, b"A", b"1")])),
+            Err(NtStatus::INVALID_EA_NAME)
+        );
+        assert_eq!(
+            decode_set_list(&list(&[ea(0, b"a?b", b"1")])),
+            Err(NtStatus::INVALID_EA_NAME)
+        );
+        assert_eq!(decode_set_list(&[]), Err(NtStatus::INVALID_PARAMETER));
+        assert_eq!(
+            decode_set_list(&ok[..5]),
+            Err(NtStatus::EA_LIST_INCONSISTENT)
+        );
+    }
+
+    #[test]
+    fn create_context_needs_ea_support() {
+        let ok = list(&[ea(0, b"A", b"1")]);
+        assert_eq!(create_context(None, false), Ok(None));
+        assert_eq!(
+            create_context(Some(&ok), false),
+            Err(NtStatus::EAS_NOT_SUPPORTED)
+        );
+        assert_eq!(create_context(Some(&ok), true).unwrap().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn entries_fit_without_trailing_padding() {
+        // 8 + 3 + 1 + 1 = 13 bytes: fits in 13, the padding to 16 only counts before a next entry.
+        assert!(fits(0, b"ONE", 1, 13));
+        assert!(!fits(0, b"ONE", 1, 12));
+        assert!(fits(16, b"TWO", 2, 30));
+        assert!(!fits(16, b"TWO", 2, 29));
+    }
+}
