@@ -30,6 +30,12 @@ PENDING = 0x103
 BUFFER_OVERFLOW = 0x80000005
 NO_MORE_FILES = 0x80000006
 INVALID_EA_NAME = 0x80000013
+EA_LIST_INCONSISTENT = 0x80000014
+BUFFER_TOO_SMALL = 0xC0000023
+EAS_NOT_SUPPORTED = 0xC000004F
+EA_TOO_LARGE = 0xC0000050
+NONEXISTENT_EA_ENTRY = 0xC0000051
+NO_EAS_ON_FILE = 0xC0000052
 INVALID_INFO_CLASS = 0xC0000003
 INFO_LENGTH_MISMATCH = 0xC0000004
 INVALID_HANDLE = 0xC0000008
@@ -328,6 +334,48 @@ def query_directory_body(fid, pattern, info_class=0x25, flags=0, out_len=65536):
 
 def query_info_body(fid, info_type, info_class, out_len=4096, additional=0):
     return struct.pack("<HBBIHHIII16s", 41, info_type, info_class, out_len, 0, 0, 0, additional, 0, fid) + b"\0"
+
+
+def query_ea_body(fid, names=b"", out_len=4096, flags=0, index=0):
+    """QUERY_INFO FileFullEaInformation with an optional FILE_GET_EA_INFORMATION list, Flags and EA index."""
+    return struct.pack("<HBBIHHIII16s", 41, 1, 15, out_len, HEADER_LEN + 40 if names else 0, 0, len(names),
+                       index, flags, fid) + (names or b"\0")
+
+
+def full_ea(entries):
+    """A FILE_FULL_EA_INFORMATION list of (name, value) pairs, 4-byte aligned (MS-FSCC 2.4.15)."""
+    out = b""
+    for i, (name, value) in enumerate(entries):
+        entry = struct.pack("<IBBH", 0, 0, len(name), len(value)) + name + b"\0" + value
+        if i + 1 < len(entries):
+            entry += b"\0" * (-len(entry) % 4)
+            entry = struct.pack("<I", len(entry)) + entry[4:]
+        out += entry
+    return out
+
+
+def get_ea(names):
+    """A FILE_GET_EA_INFORMATION list (MS-FSCC 2.4.15.1)."""
+    out = b""
+    for i, name in enumerate(names):
+        entry = struct.pack("<IB", 0, len(name)) + name + b"\0"
+        if i + 1 < len(names):
+            entry += b"\0" * (-len(entry) % 4)
+            entry = struct.pack("<I", len(entry)) + entry[4:]
+        out += entry
+    return out
+
+
+def parse_full_ea(buf):
+    """(name, value) pairs of a FILE_FULL_EA_INFORMATION list."""
+    out, pos = [], 0
+    while True:
+        nxt, _, nlen, vlen = struct.unpack_from("<IBBH", buf, pos)
+        name = buf[pos + 8:pos + 8 + nlen]
+        out.append((name, buf[pos + 9 + nlen:pos + 9 + nlen + vlen]))
+        if nxt == 0:
+            return out
+        pos += nxt
 
 
 def set_info_body(fid, info_type, info_class, data, additional=0):

@@ -2,6 +2,7 @@
 (TREE_CONNECT path, WRITE data, CREATE name and contexts, EA lists, security descriptors), I/O and locks at the
 edge of the 64-bit offset range, directory patterns, file-system queries on IPC$ and the number of pipes."""
 
+import os
 import struct
 import time
 
@@ -212,26 +213,74 @@ EA_CHAINS = {
     "name_length_beyond": ea_entry(b"a", b"x", name_len=200),
     "value_length_beyond": ea_entry(b"a", b"x", value_len=0xFFFF),
     "truncated": b"\0\0\0",
+    "misaligned": ea_entry(b"a", b"x", next_offset=13) + b"\0" * 3 + ea_entry(b"b", b"y"),
+    "missing_nul": ea_entry(b"a", b"x")[:9] + b"!x",
 }
 
 
 @pytest.mark.parametrize("case", sorted(EA_CHAINS))
 def test_ea_chains(server, case):
     """ksmbd class: FILE_FULL_EA_INFORMATION lists were walked by NextEntryOffset without checking it stays
-    inside the buffer (loops, entries past the end). rsmbd has no EA support: SET_INFO FileFullEaInformation
-    is STATUS_EAS_NOT_SUPPORTED whatever the list; the CREATE EA context never walks or applies the list
-    (see the report: the context is ignored today) and the server stays up."""
+    inside the buffer (loops, entries past the end). SET_INFO FileFullEaInformation and the ExtA create
+    context refuse such a list with STATUS_EA_LIST_INCONSISTENT, as Windows does; the CREATE leaves no file
+    behind, the file keeps no EA and the server stays up."""
     data = EA_CHAINS[case]
     with s.logged_on(server) as c:
         r, fid = c.create(f"ea-{case}.txt")
         assert r.status == s.SUCCESS
         r = c.call(s.SET_INFO, s.set_info_body(fid, 1, 15, data))
-        assert r.status == 0xC000004F, hex(r.status)
+        assert r.status == s.EA_LIST_INCONSISTENT, hex(r.status)
         start = time.monotonic()
         r, _ = c.create(f"ea-ctx-{case}.txt", disposition=s.FILE_CREATE, contexts=s.create_context(b"ExtA", data))
-        assert r.status in {s.SUCCESS, 0xC000004F, s.EA_CORRUPT_ERROR, s.INVALID_PARAMETER}, hex(r.status)
+        assert r.status == s.EA_LIST_INCONSISTENT, hex(r.status)
         assert time.monotonic() - start < 5
+        assert not (server.share / f"ea-ctx-{case}.txt").exists()
+        assert c.call(s.QUERY_INFO, s.query_ea_body(fid)).status == s.NO_EAS_ON_FILE
+        # The same chains as FILE_GET_EA_INFORMATION name lists of a query.
+        r = c.call(s.QUERY_INFO, s.query_ea_body(fid, names=data))
+        assert r.status in {s.EA_LIST_INCONSISTENT, s.INVALID_EA_NAME, s.SUCCESS}, hex(r.status)
         assert c.echo().status == s.SUCCESS
+    s.still_serving(server)
+
+
+def test_ea_private_names_counts_and_sizes(server):
+    """EAs are `user.<name>` xattrs, so rsmbd's own `user.DOSATTRIB` (and Samba's stream and ACL attributes)
+    must not be reachable through them: writing one is STATUS_ACCESS_DENIED (what Samba answers), reading one
+    by name gives an empty value and listings leave it out. Names Windows forbids are STATUS_INVALID_EA_NAME,
+    a list of thousands of entries or of values past 64 KiB in all is STATUS_EA_TOO_LARGE, and nothing of a
+    refused list is applied."""
+    with s.logged_on(server) as c:
+        r, fid = c.create("private.txt")
+        assert r.status == s.SUCCESS
+        hidden = struct.pack("<QQQQII", 0, 0, 0, 0, 0x2, 0)
+        assert c.call(s.SET_INFO, s.set_info_body(fid, 1, 4, hidden)).status == s.SUCCESS
+        dosattrib = os.getxattr(server.share / "private.txt", "user.DOSATTRIB")
+        for name in (b"DOSATTRIB", b"dosattrib", b"DosStream.evil:$DATA", b"DosStream.evil", b"SAMBA_PAI"):
+            body = s.set_info_body(fid, 1, 15, s.full_ea([(b"innocent", b"1"), (name, b"forged")]))
+            r = c.call(s.SET_INFO, body)
+            expected = s.INVALID_EA_NAME if b":" in name else s.ACCESS_DENIED
+            assert r.status == expected, (name, hex(r.status))
+            r, _ = c.create(f"ctx-{name[:4].decode()}.txt", disposition=s.FILE_CREATE,
+                            contexts=s.create_context(b"ExtA", s.full_ea([(name, b"forged")])))
+            assert r.status == expected, (name, hex(r.status))
+        r = c.call(s.QUERY_INFO, s.query_ea_body(fid, names=s.get_ea([b"DOSATTRIB"])))
+        assert r.status == s.SUCCESS
+        assert s.parse_full_ea(r.buffer("<HI", 2)) == [(b"DOSATTRIB", b"")]
+        assert c.call(s.QUERY_INFO, s.query_ea_body(fid, flags=1)).status == s.NO_EAS_ON_FILE
+        for name in (b"a*b", b"a\x01b", b"a\\b", b"a|b", b""):
+            r = c.call(s.SET_INFO, s.set_info_body(fid, 1, 15, s.full_ea([(name, b"v")])))
+            assert r.status == s.INVALID_EA_NAME, (name, hex(r.status))
+        many = s.full_ea([(b"e%d" % i, b"x") for i in range(5000)])
+        assert c.call(s.SET_INFO, s.set_info_body(fid, 1, 15, many)).status == s.EA_TOO_LARGE
+        big = s.full_ea([(b"big1", b"v" * 40000), (b"big2", b"v" * 40000)])
+        assert c.call(s.SET_INFO, s.set_info_body(fid, 1, 15, big)).status == s.EA_TOO_LARGE
+        assert c.call(s.QUERY_INFO, s.query_ea_body(fid, flags=1)).status == s.NO_EAS_ON_FILE
+        # A query whose output buffer is larger than the server allows is refused before any work.
+        r = c.call(s.QUERY_INFO, s.query_ea_body(fid, out_len=0xFFFFFFFF))
+        assert r.status == s.INVALID_PARAMETER, hex(r.status)
+        assert c.echo().status == s.SUCCESS
+    assert os.getxattr(server.share / "private.txt", "user.DOSATTRIB") == dosattrib
+    assert [n for n in os.listxattr(server.share / "private.txt")] == ["user.DOSATTRIB"]
     s.still_serving(server)
 
 

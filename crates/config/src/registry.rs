@@ -42,6 +42,7 @@ pub enum Key {
     GuestOk,
     FollowSymlinks,
     StoreDosAttributes,
+    EaSupport,
     ServerSigning,
     EncryptionAlgorithms,
     MaxLogonFailures,
@@ -201,6 +202,7 @@ pub static PARAMETERS: &[Parameter] = &[
     share("guest ok", Bool, Key::GuestOk).synonyms(&["public"]),
     share("follow symlinks", Bool, Key::FollowSymlinks),
     share("store dos attributes", Bool, Key::StoreDosAttributes),
+    share("ea support", Bool, Key::EaSupport),
     share("server smb encrypt", Text, Key::SmbEncrypt)
         .synonyms(&["smb encrypt", "smb3 encryption"]),
     share("available", Bool, Key::Available),
@@ -351,7 +353,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("wins support", Bool),
     // Known but not implemented yet, per share.
     ignored_share("case sensitive", Text),
-    ignored_share("ea support", Bool),
     ignored_share("crossmnt", Bool),
     ignored_share("inherit owner", Text),
     ignored_share("inherit acls", Bool),

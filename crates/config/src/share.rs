@@ -32,6 +32,8 @@ pub struct ShareConfig {
     pub follow_symlinks: bool,
     /// Keep DOS attributes and creation times in the `user.DOSATTRIB` xattr (`store dos attributes`, default yes).
     pub store_dos_attributes: bool,
+    /// Extended attributes of files as `user.<name>` xattrs (`ea support`, default yes).
+    pub ea_support: bool,
     /// `server smb encrypt` / `smb encrypt` (ksmbd: `smb3 encryption`); default if_required.
     pub smb_encrypt: SmbEncrypt,
     /// Share is served at all; default true.
@@ -164,6 +166,7 @@ impl ShareConfig {
             guest_ok: false,
             follow_symlinks: false,
             store_dos_attributes: true,
+            ea_support: true,
             smb_encrypt: SmbEncrypt::IfRequired,
             available: true,
             read_list: Vec::new(),
@@ -233,6 +236,7 @@ impl ShareConfig {
             (Key::GuestOk, Value::Bool(b)) => self.guest_ok = b,
             (Key::FollowSymlinks, Value::Bool(b)) => self.follow_symlinks = b,
             (Key::StoreDosAttributes, Value::Bool(b)) => self.store_dos_attributes = b,
+            (Key::EaSupport, Value::Bool(b)) => self.ea_support = b,
             (Key::SmbEncrypt, Value::Str(s)) => self.smb_encrypt = parse_smb_encrypt(&s)?,
             (Key::Available, Value::Bool(b)) => self.available = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),

@@ -209,6 +209,7 @@ fn share_lines(s: &ShareConfig) -> Vec<(&'static str, String, String)> {
     add("guest ok", &|s| yes_no(s.guest_ok));
     add("follow symlinks", &|s| yes_no(s.follow_symlinks));
     add("store dos attributes", &|s| yes_no(s.store_dos_attributes));
+    add("ea support", &|s| yes_no(s.ea_support));
     add("smb encrypt", &|s| encrypt_name(s.smb_encrypt));
     add("available", &|s| yes_no(s.available));
     add("invalid users", &|s| s.invalid_users.join(" "));

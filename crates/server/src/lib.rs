@@ -17,6 +17,7 @@ pub mod conns;
 pub mod credits;
 pub mod dispatch;
 pub mod durable;
+pub mod eas;
 pub mod encryption;
 pub mod files;
 pub mod handlers;

@@ -35,6 +35,8 @@ pub struct Open {
     pub delete_on_close: AtomicBool,
     pub position: AtomicU64,
     pub mode: AtomicU32,
+    /// Open.NextEaEntry (MS-FSA 2.1.5.12.12): where a FileFullEaInformation scan goes on, 0-based.
+    pub next_ea: AtomicU32,
     pub search: Mutex<Option<DirSearch>>,
     /// Requests working on this handle hold it shared; CLOSE (and teardown) takes it exclusively, so the
     /// handle goes away only after the requests that came before have finished.
@@ -114,6 +116,7 @@ impl Open {
             delete_on_close: AtomicBool::new(self.delete_on_close()),
             position: AtomicU64::new(self.position.load(Ordering::Relaxed)),
             mode: AtomicU32::new(self.mode.load(Ordering::Relaxed)),
+            next_ea: AtomicU32::new(self.next_ea.load(Ordering::Relaxed)),
             search: Mutex::new(None),
             busy: Arc::new(tokio::sync::RwLock::new(())),
             watch: Mutex::new(None),

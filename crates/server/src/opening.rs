@@ -42,6 +42,8 @@ pub struct Opening {
     pub disposition: u32,
     pub delete_on_close: bool,
     pub allocation: Result<Option<u64>, NtStatus>,
+    /// The EAs of an ExtA context, set on a new or overwritten file.
+    pub eas: Option<crate::eas::EaList>,
     pub oplock: NewOpen,
     /// The RqLs context, when a lease was asked for and leasing is on.
     pub lease: Option<LeaseContext>,
@@ -233,6 +235,7 @@ impl Opening {
             delete_on_close: AtomicBool::new(self.delete_on_close),
             position: AtomicU64::new(0),
             mode: AtomicU32::new(0),
+            next_ea: AtomicU32::new(0),
             search: Mutex::new(None),
             busy: Arc::new(tokio::sync::RwLock::new(())),
             watch: Mutex::new(None),
@@ -405,16 +408,19 @@ pub fn create_response(
 }
 
 /// After the share-mode check passed: overwrite or supersede an existing file, and apply a requested
-/// allocation size to a new or overwritten one. Returns the CreateAction code and the file's final stat.
+/// allocation size and the EAs of an ExtA context to a new or overwritten one. Returns the CreateAction
+/// code and the file's final stat. A new file whose EAs cannot be set is removed again, so the failed
+/// CREATE leaves nothing behind.
 async fn finish_data(o: &Opening, overwrite: bool) -> Result<(u32, vfs::FileStat), NtStatus> {
     let (stat, action) = (o.stat.clone(), o.action);
-    let allocation = o
-        .allocation?
-        .filter(|_| !stat.is_dir && (overwrite || action != CreateAction::Opened));
-    if !overwrite && allocation.is_none() {
+    let fresh = overwrite || action != CreateAction::Opened;
+    let allocation = o.allocation?.filter(|_| !stat.is_dir && fresh);
+    let eas = o.eas.clone().filter(|_| fresh);
+    if !overwrite && allocation.is_none() && eas.is_none() {
         return Ok((action.code(), stat));
     }
-    let f = Arc::clone(&o.file);
+    let (f, tree, path) = (Arc::clone(&o.file), Arc::clone(&o.tree), o.path.clone());
+    let created = action == CreateAction::Created;
     let stat = run_as(&o.tree.unix, move || {
         if overwrite {
             if f.is_dir() {
@@ -424,6 +430,16 @@ async fn finish_data(o: &Opening, overwrite: bool) -> Result<(u32, vfs::FileStat
         }
         if let Some(size) = allocation {
             f.allocate(size)?;
+        }
+        if let Some(list) = &eas {
+            crate::eas::set_file(&f, list).inspect_err(|_| {
+                if created {
+                    let removed = tree.vfs().and_then(|v| v.unlink(&path, f.is_dir()));
+                    if let Err(e) = removed {
+                        tracing::warn!(%path, ?e, "cannot remove a new file whose EAs failed");
+                    }
+                }
+            })?;
         }
         f.stat()
     })

@@ -174,6 +174,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         // With a `write list` some users may write to a read-only share; the tree's grant then decides.
         read_only: s.read_only && s.write_list.is_empty() && s.admin_users.is_empty(),
         store_dos_attributes: s.store_dos_attributes,
+        ea_support: s.ea_support,
         create_mask: s.create_mask,
         force_create_mode: s.force_create_mode,
         directory_mask: s.directory_mask,

@@ -147,6 +147,7 @@ impl Fixture {
             delete_on_close: AtomicBool::new(false),
             position: AtomicU64::new(0),
             mode: AtomicU32::new(0),
+            next_ea: AtomicU32::new(0),
             search: Mutex::new(None),
             busy: Arc::new(tokio::sync::RwLock::new(())),
             watch: Mutex::new(None),

@@ -7,6 +7,7 @@ use rustix::fs::{Dir, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::dosattrib::{self, DosInfo};
+use crate::ea;
 use crate::errno::errno_to_status;
 use crate::stat::{stat_at, FileStat};
 use crate::VfsResult;
@@ -16,6 +17,8 @@ use crate::VfsResult;
 pub struct DirEntry {
     pub name: String,
     pub stat: FileStat,
+    /// EaSize (MS-FSCC 2.4.13) where it is cheap to know, else 0: see [`read_xattrs_at`].
+    pub ea_size: u32,
 }
 
 /// A position in a directory listing, independent of other streams over the same directory.
@@ -26,16 +29,24 @@ pub struct DirStream {
     share_root: bool,
     /// Read each entry's `user.DOSATTRIB`.
     dos: bool,
+    /// Report each entry's EaSize (`ea support`).
+    eas: bool,
 }
 
 impl DirStream {
     /// Starts a stream over the directory open as `fd` (with its own descriptor and position).
-    pub(crate) fn open(fd: &OwnedFd, share_root: bool, dos: bool) -> VfsResult<DirStream> {
+    pub(crate) fn open(
+        fd: &OwnedFd,
+        share_root: bool,
+        dos: bool,
+        eas: bool,
+    ) -> VfsResult<DirStream> {
         let dir = Dir::read_from(fd).map_err(errno_to_status)?;
         Ok(DirStream {
             dir,
             share_root,
             dos,
+            eas,
         })
     }
 
@@ -54,7 +65,13 @@ impl DirStream {
                 Err(e) => return Some(Err(errno_to_status(e))),
             };
             match self.stat_entry(&name) {
-                Ok(stat) => return Some(Ok(DirEntry { name, stat })),
+                Ok((stat, ea_size)) => {
+                    return Some(Ok(DirEntry {
+                        name,
+                        stat,
+                        ea_size,
+                    }))
+                }
                 Err(Errno::NOENT) => continue,
                 Err(e) => return Some(Err(errno_to_status(e))),
             }
@@ -66,7 +83,7 @@ impl DirStream {
         self.dir.rewind();
     }
 
-    fn stat_entry(&self, name: &str) -> rustix::io::Result<FileStat> {
+    fn stat_entry(&self, name: &str) -> rustix::io::Result<(FileStat, u32)> {
         let target = if self.share_root && name == ".." {
             "."
         } else {
@@ -74,30 +91,38 @@ impl DirStream {
         };
         let dir = self.dir.fd()?;
         let stat = stat_at(dir, target)?;
-        let dos = if self.dos && (stat.is_dir || stat.is_regular()) {
-            read_dos_at(dir, target)
+        let (dos, ea_size) = if self.dos && (stat.is_dir || stat.is_regular()) {
+            read_xattrs_at(dir, target, self.eas)
         } else {
-            None
+            (None, 0)
         };
-        Ok(stat.with_dos(dos))
+        Ok((stat.with_dos(dos), ea_size))
     }
 }
 
-/// The stored DOS information of the regular file or directory `name` in `dir`, `None` on any failure.
+/// The stored DOS information of the regular file or directory `name` in `dir` (`None` on any failure)
+/// and, with `eas`, its EaSize (0 on any failure).
 ///
 /// Extended attributes cannot be read through an `O_PATH` descriptor, so this costs three system calls per
-/// entry (open, fgetxattr, close) on top of the statx. The open never follows a symlink, never blocks (a
+/// entry (open, fgetxattr, close) on top of the statx. The EaSize adds one `flistxattr` on the descriptor
+/// already open (measured: about 15% more per entry than the DOS attributes alone, on ext4), plus one size
+/// query per EA of the files that have some. It is therefore only reported when the entry is opened anyway
+/// (`store dos attributes = yes`, the default); otherwise a listing says 0 and FileEaInformation on a
+/// handle gives the size. The open never follows a symlink, never blocks (a
 /// FIFO swapped in since the statx), never becomes a controlling terminal, and is only attempted for names
 /// the statx showed to be regular files or directories, so device nodes, FIFOs and sockets are not opened
 /// (short of a name being replaced by one between the statx and the open).
-fn read_dos_at(dir: impl AsFd, name: &str) -> Option<DosInfo> {
+fn read_xattrs_at(dir: impl AsFd, name: &str, eas: bool) -> (Option<DosInfo>, u32) {
     let flags =
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     match rustix::fs::openat(dir, name, flags, Mode::empty()) {
-        Ok(fd) => dosattrib::read(&fd),
+        Ok(fd) => {
+            let ea_size = if eas { ea::size_of(fd.as_fd()) } else { 0 };
+            (dosattrib::read(&fd), ea_size)
+        }
         Err(e) => {
             tracing::debug!(name, errno = %e, "cannot open entry to read user.DOSATTRIB");
-            None
+            (None, 0)
         }
     }
 }

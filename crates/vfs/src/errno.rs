@@ -47,6 +47,16 @@ pub fn resolve_errno_to_status(e: Errno) -> NtStatus {
     }
 }
 
+/// Maps an error from an extended-attribute call made for an EA request: a file system without user
+/// extended attributes is STATUS_EAS_NOT_SUPPORTED, a value the file system cannot hold STATUS_EA_TOO_LARGE.
+pub fn xattr_errno_to_status(e: Errno) -> NtStatus {
+    match e {
+        Errno::NOTSUP => NtStatus::EAS_NOT_SUPPORTED,
+        Errno::TOOBIG | Errno::RANGE => NtStatus::EA_TOO_LARGE,
+        other => errno_to_status(other),
+    }
+}
+
 /// Maps a `std::io::Error` (for example from `std::fs` calls) through [`errno_to_status`].
 pub fn io_error_to_status(e: &std::io::Error) -> NtStatus {
     match e.raw_os_error() {

@@ -75,6 +75,8 @@ pub struct OpenFile {
     share_root: bool,
     /// The share keeps `user.DOSATTRIB`.
     store_dos: bool,
+    /// The share serves extended attributes (`ea support`).
+    eas: bool,
 }
 
 impl OpenFile {
@@ -92,6 +94,7 @@ impl OpenFile {
             read_only_share: share.options().read_only,
             share_root: p.is_root(),
             store_dos: share.options().store_dos_attributes,
+            eas: share.options().ea_support,
         }
     }
 
@@ -305,7 +308,7 @@ impl OpenFile {
         if self.access == Access::Path {
             return Err(NtStatus::ACCESS_DENIED);
         }
-        DirStream::open(&self.fd, self.share_root, self.store_dos)
+        DirStream::open(&self.fd, self.share_root, self.store_dos, self.eas)
     }
 
     /// Data I/O needs a non-directory opened with the right access.
@@ -317,6 +320,22 @@ impl OpenFile {
         } else {
             Ok(())
         }
+    }
+
+    /// The descriptor for extended-attribute work: STATUS_EAS_NOT_SUPPORTED when the share has `ea support`
+    /// off, ACCESS_DENIED through an attribute-only (`O_PATH`) open, which cannot reach extended attributes
+    /// (it is only made when the caller may not read the object, and the kernel would refuse anyway).
+    pub(crate) fn ea_fd(&self, write: bool) -> VfsResult<BorrowedFd<'_>> {
+        if !self.eas {
+            return Err(NtStatus::EAS_NOT_SUPPORTED);
+        }
+        if write {
+            self.check_metadata_writable()?;
+        }
+        if self.access == Access::Path {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        Ok(self.fd.as_fd())
     }
 
     fn check_metadata_writable(&self) -> VfsResult<()> {

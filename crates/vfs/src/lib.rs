@@ -7,6 +7,7 @@
 mod create;
 mod dir;
 mod dosattrib;
+mod ea;
 mod errno;
 mod file;
 mod identity;
@@ -21,7 +22,10 @@ mod testutil;
 pub use create::{CreateAction, CreateRequest, Disposition, Kind};
 pub use dir::{DirEntry, DirStream};
 pub use dosattrib::{decode_dosattrib, encode_dosattrib, DosInfo, DOSATTRIB_XATTR};
-pub use errno::{errno_to_status, io_error_to_status, resolve_errno_to_status};
+pub use ea::{EaEntry, MAX_EA_LIST_SIZE};
+pub use errno::{
+    errno_to_status, io_error_to_status, resolve_errno_to_status, xattr_errno_to_status,
+};
 pub use file::OpenFile;
 pub use identity::{
     as_daemon, as_daemon_briefly, as_identity, group_id, try_as_identity, Identity,

@@ -26,6 +26,9 @@ pub struct ShareOptions {
     /// Keep DOS attributes and creation times in `user.DOSATTRIB` (`store dos attributes`, default yes);
     /// when off, the extended attribute is never read or written.
     pub store_dos_attributes: bool,
+    /// Extended attributes (MS-FSCC 2.4.15) as `user.<name>` xattrs, as Samba keeps them (`ea support`,
+    /// default yes); when off, every EA request fails with STATUS_EAS_NOT_SUPPORTED.
+    pub ea_support: bool,
     /// Permission bits a new file may have (`create mask`) and bits it always gets (`force create mode`).
     pub create_mask: u32,
     pub force_create_mode: u32,
@@ -40,6 +43,7 @@ impl Default for ShareOptions {
             follow_symlinks: false,
             read_only: false,
             store_dos_attributes: true,
+            ea_support: true,
             create_mask: 0o7777,
             force_create_mode: 0,
             directory_mask: 0o7777,

@@ -32,3 +32,18 @@ pub fn open(share: &Share, name: &str, disposition: Disposition) -> VfsResult<Op
         .create(&path(name), &req(disposition, Kind::Any, true, true))
         .map(|(f, _)| f)
 }
+
+/// Whether the temporary directory's file system takes user extended attributes.
+pub fn xattrs_supported(dir: &std::path::Path) -> bool {
+    let probe = dir.join(".xattr-probe");
+    std::fs::write(&probe, b"").unwrap();
+    let result = rustix::fs::setxattr(&probe, "user.probe", b"1", rustix::fs::XattrFlags::empty());
+    std::fs::remove_file(&probe).unwrap();
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("skipping: no user extended attributes here ({e})");
+            false
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! FileFullEaInformation (MS-FSCC 2.4.15): a chain of extended attributes, used by QUERY_INFO and
-//! SET_INFO class 15 and by the ExtA create context.
+//! SET_INFO class 15 and by the ExtA create context; FILE_GET_EA_INFORMATION (2.4.15.1), the names a
+//! query asks for; the EA name rules and the EaSize of FileEaInformation (2.4.13).
 
 use crate::reader::{DecodeError, Reader};
 use crate::writer::len_u16;
@@ -42,6 +43,60 @@ pub fn parse_full_ea(buf: &[u8]) -> Result<Vec<FullEa<'_>>, DecodeError> {
         rest = rest.get(next..).ok_or(DecodeError::BadOffset)?;
     }
     Ok(out)
+}
+
+/// Characters an EA name must not contain besides control characters (the FAT rules Windows applies to
+/// EA names, and Samba with it).
+const FORBIDDEN_NAME_CHARS: &[u8] = b"\"*+,/:;<=>?[\\]|";
+
+/// Whether `name` is a well-formed EA name (MS-FSA 2.1.5.15.5): not empty, no control character and no
+/// character of `"*+,/:;<=>?[\]|`. The 255-byte limit is the one-byte EaNameLength itself.
+pub fn valid_ea_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&c| c >= 0x20 && !FORBIDDEN_NAME_CHARS.contains(&c))
+}
+
+/// The bytes one EA takes in a FileFullEaInformation list, padded to the 4-byte alignment of the next
+/// entry. The sum over a file's EAs is its EaSize (FileEaInformation, directory listings), the size of
+/// the list a query for all of them returns, counting the padding of the last entry too.
+pub fn full_ea_entry_size(name_len: usize, value_len: usize) -> usize {
+    (8 + name_len + 1 + value_len).next_multiple_of(4)
+}
+
+/// Parse a FILE_GET_EA_INFORMATION list (MS-FSCC 2.4.15.1) into the names it asks for, with the same
+/// chain rules as [`parse_full_ea`].
+pub fn parse_get_ea(buf: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
+    let mut out = Vec::new();
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let mut r = Reader::new(rest);
+        let next = r.u32()? as usize;
+        let name_len = usize::from(r.u8()?);
+        let name = r.take(name_len)?;
+        if r.u8()? != 0 {
+            return Err(DecodeError::BadValue);
+        }
+        out.push(name);
+        if next == 0 {
+            break;
+        }
+        if !next.is_multiple_of(4) || next < r.position() {
+            return Err(DecodeError::BadOffset);
+        }
+        rest = rest.get(next..).ok_or(DecodeError::BadOffset)?;
+    }
+    Ok(out)
+}
+
+/// Append FILE_GET_EA_INFORMATION entries naming `names` (what a client sends; used by tests and fuzzing).
+pub fn encode_get_ea(w: &mut BytesMut, names: &[&[u8]]) {
+    super::put_linked_entries(w, names, 4, |w, n| {
+        w.put_u8(u8::try_from(n.len()).unwrap_or(u8::MAX));
+        w.put_slice(n);
+        w.put_u8(0);
+    });
 }
 
 /// Append `entries` as a FileFullEaInformation chain with 4-byte aligned entries.
@@ -108,10 +163,68 @@ mod tests {
         assert_eq!(parse_full_ea(&w[..9]), Err(DecodeError::Truncated));
     }
 
+    #[test]
+    fn get_ea_list() {
+        let mut w = BytesMut::new();
+        encode_get_ea(&mut w, &[b"EAONE", b"X"]);
+        // 4 + 1 + 5 + 1 = 11, padded to 12.
+        assert_eq!(&w[..5], &[12, 0, 0, 0, 5]);
+        assert_eq!(parse_get_ea(&w).unwrap(), vec![&b"EAONE"[..], b"X"]);
+        let mut bad = w.to_vec();
+        bad[0] = 200; // past the buffer
+        assert_eq!(parse_get_ea(&bad), Err(DecodeError::BadOffset));
+        bad[0] = 13; // misaligned
+        assert_eq!(parse_get_ea(&bad), Err(DecodeError::BadOffset));
+        let mut bad = w.to_vec();
+        bad[4] = 9; // name length past the NUL
+        assert!(parse_get_ea(&bad).is_err());
+    }
+
+    #[test]
+    fn names_and_sizes() {
+        assert!(valid_ea_name(b"EAONE"));
+        assert!(valid_ea_name(b"user.lower name\x7f"));
+        for bad in [
+            &b""[..],
+            b"a*b",
+            b"a:b",
+            b"a+b",
+            b"a]b",
+            b"a\x01b",
+            b"a\\b",
+            b"a|b",
+        ] {
+            assert!(!valid_ea_name(bad), "{bad:?}");
+        }
+        assert_eq!(full_ea_entry_size(5, 6), 20);
+        assert_eq!(full_ea_entry_size(3, 0), 12);
+    }
+
     proptest! {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = parse_full_ea(&bytes);
+            let _ = parse_get_ea(&bytes);
+        }
+
+        #[test]
+        fn get_ea_roundtrip(names in proptest::collection::vec(
+            proptest::collection::vec(1u8..=255, 1..40), 1..8)) {
+            let refs: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+            let mut w = BytesMut::new();
+            encode_get_ea(&mut w, &refs);
+            prop_assert_eq!(parse_get_ea(&w).unwrap(), refs);
+        }
+
+        #[test]
+        fn full_ea_roundtrip(entries in proptest::collection::vec(
+            (any::<u8>(), proptest::collection::vec(1u8..=255, 1..40),
+             proptest::collection::vec(any::<u8>(), 0..60)), 1..8)) {
+            let eas: Vec<FullEa<'_>> = entries.iter()
+                .map(|(f, n, v)| FullEa { flags: *f, name: n, value: v }).collect();
+            let mut w = BytesMut::new();
+            encode_full_ea(&mut w, &eas);
+            prop_assert_eq!(parse_full_ea(&w).unwrap(), eas);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! CREATE (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1): parameter validation, access and share-mode checks, the
-//! create dispositions through `vfs`, delete-on-close, and the MxAc and QFid create contexts.
+//! create dispositions through `vfs`, delete-on-close, and the MxAc, QFid and ExtA create contexts.
 
 use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
@@ -211,6 +211,8 @@ pub async fn handle(
             0o666
         },
     };
+    let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
+    let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
     let (file, action, stat) = open_on_disk(&tree, &path, vreq.clone()).await?;
     let session = ctx.session()?;
     let encrypt = tree.encrypt || session.lock().encrypt_required;
@@ -235,6 +237,7 @@ pub async fn handle(
         disposition: req.create_disposition,
         delete_on_close,
         allocation: requested_allocation(&contexts),
+        eas,
         lease,
         client_guid: negotiated.client_guid,
         dir_leasing: negotiated.server_capabilities & CAP_DIRECTORY_LEASING != 0,

@@ -155,6 +155,7 @@ fn followed(open: &Open, entry: &vfs::DirEntry) -> Option<vfs::DirEntry> {
     Some(vfs::DirEntry {
         name: entry.name.clone(),
         stat,
+        ea_size: entry.ea_size,
     })
 }
 
@@ -169,7 +170,7 @@ fn entry_info<'a>(e: &'a vfs::DirEntry, index: u32, names: &NameFilter) -> DirEn
         end_of_file: s.end_of_file(),
         allocation_size: s.alloc_size,
         file_attributes: names.attributes(s, &e.name),
-        ea_size: 0,
+        ea_size: e.ea_size,
         file_id: s.ino,
         short_name: "",
         name: &e.name,

@@ -1,6 +1,7 @@
 //! QUERY_INFO (MS-SMB2 3.3.5.20): file information classes (MS-FSCC 2.4) and file-system information
-//! classes (MS-FSCC 2.5) built from `vfs` stat results, and security descriptors (3.3.5.20.3, from
-//! [`crate::nt_acl`]). Quota information fails with STATUS_NOT_SUPPORTED.
+//! classes (MS-FSCC 2.5) built from `vfs` stat results; FileFullEaInformation through `crate::eas`;
+//! security descriptors (3.3.5.20.3) from [`crate::nt_acl`]. Quota information fails with
+//! STATUS_NOT_SUPPORTED.
 
 use super::HandlerResult;
 use crate::blocking::run_as;
@@ -42,6 +43,21 @@ pub async fn handle(
         usize::try_from(req.output_buffer_length).unwrap_or(0),
     );
     let o = Arc::clone(&open);
+    if req.info_type == INFO_FILE && class == FILE_FULL_EA_INFORMATION {
+        let (flags, index, names) = (req.flags, req.additional_information, req.input.to_vec());
+        let (data, status) = run_as(&open.unix, move || {
+            let q = crate::eas::Query {
+                flags,
+                index,
+                names: &names,
+                max,
+            };
+            crate::eas::query(&o, q)
+        })
+        .await?;
+        QueryInfoResponse { buffer: &data }.encode(out, ctx.resp_start);
+        return Ok(status);
+    }
     let buf = match req.info_type {
         INFO_FILE => run_as(&open.unix, move || file_info(&o, class)).await?,
         INFO_FILESYSTEM => run_as(&open.unix, move || fs_info(&o, class)).await?,
@@ -202,7 +218,10 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             index_number: s.ino,
         }
         .encode(&mut w),
-        FILE_EA_INFORMATION => FileEaInformation { ea_size: 0 }.encode(&mut w),
+        FILE_EA_INFORMATION => FileEaInformation {
+            ea_size: o.file.ea_size(),
+        }
+        .encode(&mut w),
         FILE_ACCESS_INFORMATION => FileAccessInformation {
             access_flags: o.granted_access,
         }
@@ -222,7 +241,9 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             internal: FileInternalInformation {
                 index_number: s.ino,
             },
-            ea: FileEaInformation { ea_size: 0 },
+            ea: FileEaInformation {
+                ea_size: o.file.ea_size(),
+            },
             access: FileAccessInformation {
                 access_flags: o.granted_access,
             },
@@ -277,7 +298,6 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             file_name: short_name(name).ok_or(NtStatus::NOT_SUPPORTED)?,
         }
         .encode(&mut w),
-        FILE_FULL_EA_INFORMATION => return Err(NtStatus::NO_EAS_ON_FILE),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
     Ok(w.to_vec())
@@ -317,7 +337,12 @@ fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
                 | fs_attributes::CASE_PRESERVED_NAMES
                 | fs_attributes::UNICODE_ON_DISK
                 | fs_attributes::SUPPORTS_SPARSE_FILES
-                | fs_attributes::SUPPORTS_HARD_LINKS,
+                | fs_attributes::SUPPORTS_HARD_LINKS
+                | if share.options().ea_support {
+                    fs_attributes::SUPPORTS_EXTENDED_ATTRIBUTES
+                } else {
+                    0
+                },
             maximum_component_name_length: st.name_max,
             file_system_name: "NTFS".to_owned(),
         }

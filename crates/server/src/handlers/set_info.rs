@@ -1,5 +1,6 @@
 //! SET_INFO (MS-SMB2 3.3.5.21, MS-FSA 2.1.5.15): basic information (times, read-only attribute), end of
-//! file, allocation, disposition (delete pending), rename, hard link, position and mode.
+//! file, allocation, disposition (delete pending), rename, hard link, position, mode and extended
+//! attributes (FileFullEaInformation, `crate::eas`).
 
 use super::HandlerResult;
 use crate::blocking::run_as;
@@ -110,6 +111,7 @@ fn changes(class: u8, buf: &[u8]) -> u32 {
                 | bit(b.change_time, cf::LAST_WRITE)
         }),
         FILE_END_OF_FILE_INFORMATION | FILE_ALLOCATION_INFORMATION => cf::SIZE | cf::LAST_WRITE,
+        FILE_FULL_EA_INFORMATION => cf::EA,
         _ => 0,
     }
 }
@@ -167,7 +169,7 @@ fn set_simple(o: &Open, class: u8, buf: &[u8]) -> Result<(), NtStatus> {
             o.mode.store(m.mode, Ordering::Relaxed);
             Ok(())
         }
-        FILE_FULL_EA_INFORMATION => Err(NtStatus::EAS_NOT_SUPPORTED),
+        FILE_FULL_EA_INFORMATION => crate::eas::set_info(o, buf),
         _ => Err(NtStatus::INVALID_INFO_CLASS),
     }
 }

@@ -5,7 +5,7 @@ use rustix::fs::{Mode, OFlags};
 
 use super::*;
 use crate::identity::{as_identity, Identity};
-use crate::testutil::{path, req, share};
+use crate::testutil::{path, req, share, xattrs_supported};
 use crate::time::unix_to_filetime;
 use crate::{
     CreateAction, CreateRequest, Disposition, Kind, OpenFile, Share, ShareOptions,
@@ -195,21 +195,6 @@ fn arbitrary_bytes_never_panic() {
 }
 
 // ---- on a file system ----
-
-/// Whether the temporary directory's file system takes user extended attributes.
-fn xattrs_supported(dir: &std::path::Path) -> bool {
-    let probe = dir.join(".xattr-probe");
-    std::fs::write(&probe, b"").unwrap();
-    let result = rustix::fs::setxattr(&probe, "user.probe", b"1", XattrFlags::empty());
-    std::fs::remove_file(&probe).unwrap();
-    match result {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("skipping: no user extended attributes here ({e})");
-            false
-        }
-    }
-}
 
 fn create(share: &Share, name: &str, kind: Kind, attributes: u32) -> (OpenFile, CreateAction) {
     let r = CreateRequest {
