@@ -7,7 +7,8 @@
 #   --runs N      measure every row N times per server, alternating the servers (default 3)
 #   --quick       one run with small sizes (64 MiB files, 200 files, 50 connections, 2 s smbtorture runs)
 #   --only GROUPS comma-separated subset of: get,put,meta,parallel,torture,leases,memory,ceilings; seq = get,put
-#                 (default: all)
+#                 (default: all); also soak (SOAK_CLIENTS clients of mixed work for SOAK_SECONDS, default 32
+#                 and 600; bench/soak.py), which runs only when named
 #   --servers S   rsmbd, samba or both (default both)
 #   --size MIB    size of the sequential get/put file and of each parallel file (default 1024 and 256)
 #   --protection LIST  comma-separated subset of off,sign,encrypt for get and put (default: all three)
@@ -67,8 +68,9 @@ esac
 
 say() { printf '[%4ds] %s\n' $((SECONDS - START)) "$*" >&2; }
 die() { say "error: $*"; exit 1; }
-want() { # group; "seq" stands for get and put
-    [ "$ONLY" = all ] || [[ ",$ONLY," == *",$1,"* ]] || { [[ $1 == get || $1 == put ]] && [[ ",$ONLY," == *,seq,* ]]; }
+want() { # group; "seq" stands for get and put; soak runs only when named
+    [[ ",$ONLY," == *",$1,"* ]] && return 0
+    [ "$1" != soak ] && { [ "$ONLY" = all ] || { [[ $1 == get || $1 == put ]] && [[ ",$ONLY," == *,seq,* ]]; }; }
 }
 
 # ---------------------------------------------------------------- tools and build
@@ -448,6 +450,23 @@ torture() { # server test nprocs key label unit
     record "$test-$n" "$5" "$6" higher "$srv" "$v"
 }
 
+# SOAK_CLIENTS clients of mixed work for SOAK_SECONDS (bench/soak.py); by hand only (--only soak).
+soak() { # server
+    local srv=$1 out
+    out=$(python3 "$BENCH/soak.py" --port "${PORT[$srv]}" --user "$BENCH_USER" --share "$SHARE" \
+        --clients "${SOAK_CLIENTS:-32}" --seconds "${SOAK_SECONDS:-600}" --server-pid "${PID[$srv]}" \
+        --marker "$WORK/$srv/" 2>"$WORK/soak-$srv.err") || { failed "soak $srv"; return; }
+    cat "$WORK/soak-$srv.err" >>"$LOG"
+    soak_value() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' <<<"$out"; }
+    mib() { awk -v k="$(soak_value "$1")" 'BEGIN { printf "%.1f", k / 1024 }'; }
+    record soak-ops "Soak: operations/s (${SOAK_CLIENTS:-32} clients, ${SOAK_SECONDS:-600} s)" ops/s higher "$srv" \
+        "$(rate "$(soak_value ops)" "${SOAK_SECONDS:-600}")"
+    record soak-errors "Soak: failed operations" count lower "$srv" "$(soak_value errors)"
+    record soak-mismatch "Soak: reads that returned other bytes" count lower "$srv" "$(soak_value mismatches)"
+    record soak-pss-max "Soak: largest server PSS under load" MiB lower "$srv" "$(mib pss_max_kib)"
+    record soak-pss-end "Soak: server PSS 20 s after the load" MiB lower "$srv" "$(mib pss_end_kib)"
+}
+
 memory() { # server
     local srv=$1 p=NA s=NA idle=NA out retained
     retained=$(python3 "$BENCH/sessions.py" --pss-only --server-pid "${PID[$srv]}" --marker "$WORK/$srv/" |
@@ -520,6 +539,7 @@ one_run() {
     fi
     if want leases; then for srv in "${order[@]}"; do leases "$srv"; done; fi
     if want memory; then for srv in "${order[@]}"; do memory "$srv"; done; fi
+    if want soak; then for srv in "${order[@]}"; do soak "$srv"; done; fi
     if want ceilings; then ceilings; fi
 }
 
