@@ -26,7 +26,7 @@ pub use global::{Global, MapToGuest, ServerSigning, ENCRYPTION_ALGORITHMS, SIGNI
 pub use limits::Limits;
 pub use protocol::ProtocolLevel;
 pub use share::{ShareConfig, SmbEncrypt};
-pub use value::Type;
+pub use value::{parse_list, Type};
 
 use diag::Diagnostics;
 use reader::Reader;

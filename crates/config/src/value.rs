@@ -83,7 +83,7 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Splits a list on commas and white space; a double-quoted part keeps its spaces. Empty items are dropped.
-pub(crate) fn parse_list(text: &str) -> Vec<String> {
+pub fn parse_list(text: &str) -> Vec<String> {
     let mut items = Vec::new();
     let mut current = String::new();
     let mut quoted = false;

@@ -1,8 +1,8 @@
 //! `username map` (Samba's parameter): a file that maps the names clients log on with to the accounts
 //! they use here; rsmbd applies it to Kerberos principals (`user@REALM` → `user` → the mapped name).
 //!
-//! The format, as Samba reads it: one mapping per line, `account = name name ...`. A name is a client
-//! name, `*` (anyone) or a double-quoted name with spaces; `#` and `;` start comment lines. Lines are
+//! The format, as Samba reads it: one mapping per line, `account = name name ...` (names separated by
+//! spaces or commas). A name is a client name, `*` (anyone) or a double-quoted name with spaces; `#` and `;` start comment lines. Lines are
 //! read top to bottom and the last one that matches wins, except that a matching line whose account is
 //! prefixed with `!` ends the search at once. `@group` names (Unix group members) are not supported and
 //! never match.
@@ -51,7 +51,7 @@ impl UsernameMap {
                 };
                 (!account.is_empty()).then(|| Mapping {
                     account: account.to_string(),
-                    names: words(names),
+                    names: config::parse_list(names),
                     last,
                 })
             })
@@ -76,28 +76,6 @@ impl UsernameMap {
         }
         mapped.map_or_else(|| name.to_string(), Clone::clone)
     }
-}
-
-/// Whitespace-separated names, double quotes keeping spaces inside one.
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in s.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            c if c.is_whitespace() && !quoted => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
 }
 
 #[cfg(test)]

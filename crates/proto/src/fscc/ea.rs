@@ -20,20 +20,28 @@ pub struct FullEa<'a> {
 /// Parse a FileFullEaInformation chain. NextEntryOffset must be 4-aligned, cover its entry and stay in
 /// `buf`; every name must be NUL-terminated.
 pub fn parse_full_ea(buf: &[u8]) -> Result<Vec<FullEa<'_>>, DecodeError> {
+    walk_chain(buf, |r| {
+        let flags = r.u8()?;
+        let name_len = usize::from(r.u8()?);
+        let value_len = usize::from(r.u16()?);
+        let name = nul_terminated(r, name_len)?;
+        let value = r.take(value_len)?;
+        Ok(FullEa { flags, name, value })
+    })
+}
+
+/// Walks a NextEntryOffset-linked chain (the first field of every entry), decoding each entry's fields
+/// after that offset with `entry`.
+fn walk_chain<'a, T>(
+    buf: &'a [u8],
+    entry: impl Fn(&mut Reader<'a>) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
     let mut out = Vec::new();
     let mut rest = buf;
     while !rest.is_empty() {
         let mut r = Reader::new(rest);
         let next = r.u32()? as usize;
-        let flags = r.u8()?;
-        let name_len = usize::from(r.u8()?);
-        let value_len = usize::from(r.u16()?);
-        let name = r.take(name_len)?;
-        if r.u8()? != 0 {
-            return Err(DecodeError::BadValue);
-        }
-        let value = r.take(value_len)?;
-        out.push(FullEa { flags, name, value });
+        out.push(entry(&mut r)?);
         if next == 0 {
             break;
         }
@@ -43,6 +51,15 @@ pub fn parse_full_ea(buf: &[u8]) -> Result<Vec<FullEa<'_>>, DecodeError> {
         rest = rest.get(next..).ok_or(DecodeError::BadOffset)?;
     }
     Ok(out)
+}
+
+/// `len` bytes of name followed by a NUL.
+fn nul_terminated<'a>(r: &mut Reader<'a>, len: usize) -> Result<&'a [u8], DecodeError> {
+    let name = r.take(len)?;
+    if r.u8()? != 0 {
+        return Err(DecodeError::BadValue);
+    }
+    Ok(name)
 }
 
 /// Characters an EA name must not contain besides control characters (the FAT rules Windows applies to
@@ -68,26 +85,10 @@ pub fn full_ea_entry_size(name_len: usize, value_len: usize) -> usize {
 /// Parse a FILE_GET_EA_INFORMATION list (MS-FSCC 2.4.15.1) into the names it asks for, with the same
 /// chain rules as [`parse_full_ea`].
 pub fn parse_get_ea(buf: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
-    let mut out = Vec::new();
-    let mut rest = buf;
-    while !rest.is_empty() {
-        let mut r = Reader::new(rest);
-        let next = r.u32()? as usize;
+    walk_chain(buf, |r| {
         let name_len = usize::from(r.u8()?);
-        let name = r.take(name_len)?;
-        if r.u8()? != 0 {
-            return Err(DecodeError::BadValue);
-        }
-        out.push(name);
-        if next == 0 {
-            break;
-        }
-        if !next.is_multiple_of(4) || next < r.position() {
-            return Err(DecodeError::BadOffset);
-        }
-        rest = rest.get(next..).ok_or(DecodeError::BadOffset)?;
-    }
-    Ok(out)
+        nul_terminated(r, name_len)
+    })
 }
 
 /// Append FILE_GET_EA_INFORMATION entries naming `names` (what a client sends; used by tests and fuzzing).
