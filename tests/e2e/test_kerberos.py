@@ -44,6 +44,7 @@ def smbclient(srv, env, commands, *extra):
 
 
 def kerberos(kdc, ccache):
+    """The environment and smbclient option for a Kerberos-only logon from `ccache`."""
     return ({**kdc.env, "KRB5CCNAME": ccache}, f"--use-krb5-ccache={ccache}")
 
 

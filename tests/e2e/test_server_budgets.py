@@ -3,6 +3,7 @@ locks, pending operations), each refused with the status Windows uses once reach
 limits are far away."""
 
 import struct
+import time
 
 import pytest
 
@@ -83,3 +84,25 @@ def test_sessions_still_authenticating_are_bounded_over_all_connections(budgeted
     for c, _, _ in waiting:
         c.close()
     late.close()
+
+
+def test_an_abandoned_session_setup_gives_its_place_back(tmp_path_factory):
+    """A logged-on client starts another SESSION_SETUP and never finishes it: the half-done session holds
+    the only place of `server max authenticating sessions` until `handshake timeout`, then it is removed."""
+    conf = "server max authenticating sessions = 1\nhandshake timeout = 2\n"
+    with RsmbdServer(extra_global=conf, tmp_root=tmp_path_factory.getbasetemp()) as srv:
+        a = s.logged_on(srv)
+        _, r = a.challenge()
+        assert r.status == s.MORE_PROCESSING_REQUIRED
+        late = s.Client(srv.host, srv.port)
+        assert late.negotiate().status == s.SUCCESS
+        assert late.login(srv.user, srv.password).status == s.REQUEST_NOT_ACCEPTED
+        late.close()
+        time.sleep(3)
+        again = s.Client(srv.host, srv.port)
+        assert again.negotiate().status == s.SUCCESS
+        assert again.login(srv.user, srv.password).status == s.SUCCESS
+        assert a.echo().status == s.SUCCESS, "the client's own logged-on session lives on"
+        a.close()
+        again.close()
+        assert "session setup not completed in time" in srv.log()

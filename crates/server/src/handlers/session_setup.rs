@@ -89,7 +89,37 @@ fn find_or_create(ctx: &mut Ctx<'_>) -> Result<Arc<Session>, NtStatus> {
     {
         return Err(NtStatus::REQUEST_NOT_ACCEPTED);
     }
+    expire_if_unfinished(&ctx.conn.server, &s);
     Ok(s)
+}
+
+/// A session whose authentication has not completed within `handshake timeout` is removed, so that
+/// half-done SESSION_SETUPs cannot hold the places of `server max authenticating sessions` (or of
+/// `max sessions per connection`) for ever.
+fn expire_if_unfinished(server: &Arc<crate::state::ServerState>, session: &Arc<Session>) {
+    let secs = server.settings.limits.handshake_timeout_secs;
+    let (server, weak) = (Arc::downgrade(server), Arc::downgrade(session));
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+        let (Some(server), Some(session)) = (server.upgrade(), weak.upgrade()) else {
+            return;
+        };
+        let current = server
+            .sessions
+            .get_any(session.id)
+            .is_some_and(|(_, s)| Arc::ptr_eq(&s, &session));
+        // Under the session's lock, so that an authentication completing now cannot be undone.
+        let mut inner = session.lock();
+        if current && inner.auth.is_none() {
+            tracing::info!(
+                session = session.id,
+                "session setup not completed in time: removed"
+            );
+            inner.setup_budget = None;
+            inner.acceptor = None;
+            server.sessions.remove(session.id);
+        }
+    });
 }
 
 pub async fn handle(
