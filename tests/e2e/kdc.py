@@ -87,10 +87,12 @@ class Kdc:
     def tool(name):
         return _tool(name)
 
-    def kinit(self, name, password, ccache):
+    def kinit(self, name, password, ccache, lifetime=None):
+        """A TGT for `name` in `ccache` (lifetime: kinit's -l, e.g. "20s")."""
         env = {**self.env, "KRB5CCNAME": f"FILE:{ccache}"}
-        res = subprocess.run([_tool("kinit"), name], input=password + "\n", capture_output=True, text=True,
-                             timeout=60, env=env)
+        life = ["-l", lifetime] if lifetime else []
+        res = subprocess.run([_tool("kinit"), *life, name], input=password + "\n", capture_output=True,
+                             text=True, timeout=60, env=env)
         if res.returncode != 0:
             raise RuntimeError(f"kinit {name}: {res.stderr}")
         return f"FILE:{ccache}"

@@ -4,6 +4,7 @@ keytab, realm and NTLM settings, and the refusals."""
 import os
 import re
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -23,6 +24,8 @@ def kdc():
     with Kdc() as k:
         k.add_user(USER, PASSWORD)
         k.add_service(f"cifs/{HOST}")
+        # impacket's AP-REQs (getKerberosType1) ask for host/<name>: the keytab holds that principal too.
+        k.add_service(f"host/{HOST}")
         yield k
 
 
@@ -175,20 +178,10 @@ def test_replayed_and_malformed_kerberos_tokens_are_refused(kdc, tmp_path):
     """A captured AP-REQ works once; replayed it is refused. Truncated, padded, mislabelled and oversized
     Kerberos tokens get STATUS_LOGON_FAILURE or STATUS_INVALID_PARAMETER, and the server keeps serving."""
     import smb2raw as s
-    from impacket.krb5 import kerberosv5
     from impacket.spnego import SPNEGO_NegTokenInit, TypesMech
 
-    # impacket asks for host/<name>: the keytab holds that principal too.
-    kdc.add_service(f"host/{HOST}")
     ccache = kdc.kinit(USER, PASSWORD, tmp_path / "cc")
-    env = {**kdc.env, "KRB5CCNAME": ccache}
-    subprocess.run([kdc.tool("kvno"), f"host/{HOST}"], env=env, check=True, capture_output=True, timeout=30)
-    os.environ["KRB5CCNAME"] = ccache.removeprefix("FILE:")
-    try:
-        _, _, blob = kerberosv5.getKerberosType1(USER, "", REALM, "", "", targetName=HOST, useCache=True)
-    finally:
-        del os.environ["KRB5CCNAME"]
-    token = blob if isinstance(blob, bytes) else blob.getData()
+    token = ap_req_blob(kdc, ccache, f"host/{HOST}")
 
     def krb5_init(mech_token, mech="MS KRB5 - Microsoft Kerberos 5"):
         tok = SPNEGO_NegTokenInit()
@@ -211,3 +204,43 @@ def test_replayed_and_malformed_kerberos_tokens_are_refused(kdc, tmp_path):
                 status = c.session_setup(krb5_init(bad)).status
                 assert status in (s.LOGON_FAILURE, s.INVALID_PARAMETER), hex(status)
         s.still_serving(srv)
+
+
+def ap_req_blob(kdc, ccache, service):
+    """A SPNEGO NegTokenInit with a fresh AP-REQ for `service` (host/<name>) from the tickets in `ccache`,
+    built by impacket."""
+    from impacket.krb5 import kerberosv5
+
+    env = {**kdc.env, "KRB5CCNAME": ccache}
+    subprocess.run([kdc.tool("kvno"), service], env=env, check=True, capture_output=True, timeout=30)
+    os.environ["KRB5CCNAME"] = ccache.removeprefix("FILE:")
+    try:
+        _, _, blob = kerberosv5.getKerberosType1(USER, "", REALM, "", "", targetName=HOST, useCache=True)
+    finally:
+        del os.environ["KRB5CCNAME"]
+    return blob if isinstance(blob, bytes) else blob.getData()
+
+
+def test_the_session_expires_with_its_ticket_and_re_authentication_keeps_the_open(kdc, tmp_path):
+    """MS-SMB2 3.3.5.2.9: past the ticket's end time requests get STATUS_NETWORK_SESSION_EXPIRED (CLOSE still
+    works); a SESSION_SETUP with a new ticket on the same session renews it, and its open is still there."""
+    import smb2raw as s
+
+    short = kdc.kinit(USER, PASSWORD, tmp_path / "short", lifetime="8s")
+    with RsmbdServer(extra_global=conf(kdc), tmp_root=tmp_path) as srv:
+        with s.Client(srv.host, srv.port, timeout=20) as c:
+            assert c.negotiate().status == s.SUCCESS
+            r = c.session_setup(ap_req_blob(kdc, short, f"host/{HOST}"))
+            assert r.status == s.SUCCESS, hex(r.status)
+            c.session_id = r.session_id
+            assert c.tree_connect(f"\\\\{HOST}\\{srv.share_name}").status == s.SUCCESS
+            r, fid = c.create("kept.txt")
+            assert r.status == s.SUCCESS
+            time.sleep(10)
+            assert c.write(fid, 0, b"late").status == 0xC000035C  # STATUS_NETWORK_SESSION_EXPIRED
+            fresh = kdc.kinit(USER, PASSWORD, tmp_path / "fresh")
+            r = c.session_setup(ap_req_blob(kdc, fresh, f"host/{HOST}"), session_id=c.session_id)
+            assert r.status == s.SUCCESS, hex(r.status)
+            assert c.write(fid, 0, b"again").status == s.SUCCESS, "the open survived the re-authentication"
+            assert c.close_file(fid).status == s.SUCCESS
+        assert (srv.share / "kept.txt").read_bytes() == b"again"
