@@ -223,17 +223,18 @@ pub(super) async fn authenticate(
         gid: 0,
         groups: Vec::new(),
     });
-    let users = run_as(&root, move || {
-        auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
+    let guest_uid = settings.guest_uid;
+    let (users, unprivileged) = run_as(&root, move || {
+        let users = auth::passdb::SmbPasswd::load(&passdb).map_err(|e| {
             tracing::error!(
                 "cannot read the password database {}: {e}",
                 passdb.display()
             );
             NtStatus::LOGON_FAILURE
-        })
+        })?;
+        Ok((users, Arc::new(vfs::Identity::lookup_unix(guest_uid))))
     })
     .await?;
-    let unprivileged = Arc::new(vfs::Identity::lookup_unix(settings.guest_uid));
     run_as(&unprivileged, move || {
         Ok((acc.step(&token, &Accounts(users, map)), acc))
     })
