@@ -6,7 +6,7 @@
 #                          [--protection LIST] [--no-install] [--keep] [--perf FILE]
 #   --runs N      measure every row N times per server, alternating the servers (default 3)
 #   --quick       one run with small sizes (64 MiB files, 200 files, 50 connections, 2 s smbtorture runs)
-#   --only GROUPS comma-separated subset of: get,put,meta,parallel,torture,leases,memory,ceilings; seq = get,put
+#   --only GROUPS comma-separated subset of: get,put,copy,meta,parallel,torture,leases,memory,ceilings; seq = get,put
 #                 (default: all); also soak (SOAK_CLIENTS clients of mixed work for SOAK_SECONDS, default 32
 #                 and 600; bench/soak.py), which runs only when named
 #   --servers S   rsmbd, samba or both (default both)
@@ -374,6 +374,19 @@ seq_put() { # server protection
     record "put-$prot" "Sequential put ${BIG_MIB} MiB, $(protection_name "$prot")" MiB/s higher "$srv" "$v"
 }
 
+copy() { # server: server-side copy of the big file (bench/server_copy.py, FSCTL_SRV_COPYCHUNK_WRITE)
+    local srv=$1 dst="${DIR[$1]}/copy.bin" v=NA secs
+    rm -f "$dst"
+    if secs=$(python3 "$BENCH/server_copy.py" --port "${PORT[$srv]}" --user "$BENCH_USER" --share "$SHARE" \
+        big.bin copy.bin 2>>"$LOG"); then
+        if [ "$(stat -c %s "$dst" 2>/dev/null)" = $((BIG_MIB << 20)) ]; then
+            v=$(rate "$BIG_MIB" "$secs")
+        else failed "copy $srv: wrong size"; fi
+    else failed "copy $srv"; fi
+    rm -f "$dst"
+    record copy "Server-side copy ${BIG_MIB} MiB (smbprotocol copyfile, COPYCHUNK_WRITE)" MiB/s higher "$srv" "$v"
+}
+
 # An smbclient session running the command script $2; ELAPSED is its time minus that of an empty session
 # (connect, negotiate, session setup, tree connect, logoff), measured just before.
 script_session() { # server script
@@ -522,6 +535,7 @@ one_run() {
         if want get; then for srv in "${order[@]}"; do seq_get "$srv" "$prot"; done; fi
         if want put; then for srv in "${order[@]}"; do seq_put "$srv" "$prot"; done; fi
     done
+    if want copy; then for srv in "${order[@]}"; do copy "$srv"; done; fi
     if want meta; then for srv in "${order[@]}"; do meta "$srv"; done; fi
     if want parallel; then for srv in "${order[@]}"; do parallel "$srv"; done; fi
     if want torture; then
