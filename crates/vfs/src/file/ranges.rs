@@ -64,9 +64,9 @@ impl OpenFile {
         dst_offset: u64,
         len: usize,
     ) -> VfsResult<usize> {
-        let mut buf = vec![0u8; len];
-        let n = src.read_at(&mut buf, src_offset)?;
-        self.write_at(buf.get(..n).unwrap_or_default(), dst_offset)
+        let mut buf = Vec::new();
+        src.read_append(&mut buf, src_offset, len)?;
+        self.write_at(&buf, dst_offset)
     }
 
     /// Whether the file carries FILE_ATTRIBUTE_SPARSE_FILE.
