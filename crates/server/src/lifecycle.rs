@@ -175,7 +175,9 @@ async fn release(server: &ServerState, open: &Arc<Open>, conn: Option<&Conn>) ->
     }
     let (tree, path, is_dir) = (Arc::clone(&open.tree), open.path(), open.is_dir);
     let file = Arc::clone(&open.file);
+    let stream = file.stream_name().is_some();
     let res = run_as(&open.unix, move || match tree.share.vfs.as_ref() {
+        Some(_) if stream => file.delete_stream(),
         Some(share) => {
             if is_dir && tree.share.names.delete_veto_files {
                 delete_vetoed(share, &tree.share.names, &file, &path);
@@ -186,6 +188,7 @@ async fn release(server: &ServerState, open: &Arc<Open>, conn: Option<&Conn>) ->
     })
     .await;
     match res {
+        Ok(()) if stream => true,
         Ok(()) => {
             let path = open.path();
             crate::notify::removed(server, &open.tree, &path, open.is_dir);

@@ -155,6 +155,22 @@ fn smb_name(o: &Open) -> String {
     }
 }
 
+/// FileStreamInformation (MS-FSCC 2.4.44): `::$DATA` for the unnamed data stream of a file, then
+/// `:name:$DATA` for each named stream of the file or directory.
+fn stream_information(o: &Open) -> Result<FileStreamInformation, NtStatus> {
+    let entries = o
+        .file
+        .streams()?
+        .into_iter()
+        .map(|s| StreamEntry {
+            name: format!(":{}:$DATA", s.name),
+            size: s.size,
+            allocation_size: s.alloc_size,
+        })
+        .collect();
+    Ok(FileStreamInformation { entries })
+}
+
 /// What a named pipe answers (MS-FSCC 2.4.41 FileStandardInformation of a pipe): its buffer as the
 /// allocation size, one link, not a directory.
 fn pipe_info(info_type: u8, class: u8) -> Result<Vec<u8>, NtStatus> {
@@ -274,10 +290,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             reparse_tag: 0,
         }
         .encode(&mut w),
-        FILE_STREAM_INFORMATION if s.is_dir => {}
-        FILE_STREAM_INFORMATION => {
-            FileStreamInformation::data_stream(s.size, s.alloc_size).encode(&mut w)
-        }
+        FILE_STREAM_INFORMATION => stream_information(o)?.encode(&mut w),
         FILE_COMPRESSION_INFORMATION => FileCompressionInformation {
             compressed_file_size: s.size,
             compression_format: 0,
