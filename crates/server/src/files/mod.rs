@@ -327,7 +327,8 @@ impl FileTable {
         node.acknowledge_lease(id, state, now, timeout)
     }
     /// Remove an open. Returns true if it was the last one and the file is delete-pending: the caller
-    /// must then delete the file.
+    /// must then delete the file. A delete-pending file whose streams are still open is kept (new opens
+    /// of it or its streams get DELETE_PENDING) until the last of them closes ([`Self::base_delete_due`]).
     pub fn detach(&self, node: &FileNode, open_id: u64) -> bool {
         let mut nodes = lock(&self.nodes);
         node.withdraw_open_waiters(open_id);
@@ -338,11 +339,40 @@ impl FileTable {
             lock(&self.dir_leases).remove(&gone);
         }
         let last = st.holders.is_empty();
-        if last {
+        let (dev, ino, stream) = node.key;
+        let kept = last
+            && st.delete_pending
+            && stream == 0
+            && nodes
+                .range((dev, ino, 1)..=(dev, ino, u64::MAX))
+                .next()
+                .is_some();
+        if last && !kept {
             nodes.remove(&node.key);
         }
         node.changed.send_replace(());
-        last && st.delete_pending
+        last && st.delete_pending && !kept
+    }
+
+    /// After the last open of the stream `key` went: whether its file was kept delete-pending for its
+    /// streams ([`Self::detach`]) and none is open any more, so the caller must now delete the file.
+    pub fn base_delete_due(&self, key: FileKey) -> bool {
+        let (dev, ino, stream) = key;
+        if stream == 0 {
+            return false;
+        }
+        let mut nodes = lock(&self.nodes);
+        let due = nodes.get(&(dev, ino, 0)).is_some_and(|n| {
+            let st = lock(&n.state);
+            st.holders.is_empty() && st.delete_pending
+        }) && nodes
+            .range((dev, ino, 1)..=(dev, ino, u64::MAX))
+            .next()
+            .is_none();
+        if due {
+            nodes.remove(&(dev, ino, 0));
+        }
+        due
     }
 
     /// Whether an open with `access` and `share` would conflict with the opens of `key`, without

@@ -98,6 +98,11 @@ impl OpenFile {
         Ok(())
     }
 
+    /// Whether the object (not the stream this open may be of) is a directory.
+    pub fn object_is_dir(&self) -> bool {
+        self.is_dir || (self.stream.is_some() && stat_fd(&self.fd).is_ok_and(|st| st.is_dir))
+    }
+
     /// Deletes the stream this open is of (delete on close).
     pub fn delete_stream(&self) -> VfsResult<()> {
         self.check_metadata_writable()?;
