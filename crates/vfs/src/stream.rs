@@ -96,10 +96,12 @@ pub fn parse_name(name: &str) -> VfsResult<ParsedName> {
     Ok(ParsedName { path, stream })
 }
 
-/// `stream[:type]` to the stream name, checking the type.
+/// `stream[:type]` to the stream name, checking the type; `""` names the unnamed stream, which a lone
+/// `$DATA` (as in `file:$DATA`) names too.
 fn split_type(rest: &str) -> VfsResult<&str> {
     match rest.split_once(':') {
         None if rest.is_empty() => Err(NtStatus::OBJECT_NAME_INVALID),
+        None if rest.eq_ignore_ascii_case(DATA_TYPE) => Ok(""),
         None => Ok(rest),
         Some((stream, kind)) if kind.eq_ignore_ascii_case(DATA_TYPE) => Ok(stream),
         Some(_) => Err(NtStatus::OBJECT_NAME_INVALID),

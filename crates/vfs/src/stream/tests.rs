@@ -47,7 +47,7 @@ fn name_parsing_table() {
         ("d:s\\f", Err(NtStatus::OBJECT_NAME_INVALID)),
         ("f*:s", Err(NtStatus::OBJECT_NAME_INVALID)),
         ("..:s", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
-        ("f:$DATA", Ok(("f", named("$DATA")))),
+        ("f:$data", Ok(("f", StreamPart::DefaultData))),
         (&too_long, Err(NtStatus::OBJECT_NAME_INVALID)),
         (&too_long_for_xattr, Err(NtStatus::OBJECT_NAME_INVALID)),
     ];
