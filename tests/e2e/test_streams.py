@@ -92,6 +92,10 @@ def test_io_list_rename_and_delete_on_close(server):
         assert r.status == s.SUCCESS, hex(r.status)
         assert stored(server.share / "f.txt", "two") == b"fir\0"
         assert stored(server.share / "f.txt", "one") is None
+        # A hard link names a file, never a stream.
+        r = c.call(s.SET_INFO, s.set_info_body(one, 1, 11, s.rename_info("link.txt")))
+        assert r.status == s.INVALID_PARAMETER, hex(r.status)
+        assert not (server.share / "link.txt").exists()
         r = c.call(s.SET_INFO, s.set_info_body(one, 1, 13, b"\x01"))
         assert r.status == s.SUCCESS
         assert c.close_file(one).status == s.SUCCESS
@@ -208,3 +212,15 @@ def test_share_without_streams_xattr(server):
         r, fid = c.create("f.txt::$DATA", disposition=FILE_OPEN)
         assert r.status == s.SUCCESS
         assert stream_list(c, fid) == {"::$DATA": 4}
+
+
+@pytest.mark.parametrize("target", [":", "::", ":a:", ":a:$FOO", ":a/b", ":a\\b", ":a:$DATA:x", ":" + "s" * 256])
+def test_hostile_rename_targets(server, target):
+    """MS-FSA 2.1.5.15.11.1: a malformed stream rename target is STATUS_INVALID_PARAMETER; nothing changes."""
+    with s.logged_on(server) as c:
+        r, fid = c.create("r.txt:src", disposition=FILE_CREATE)
+        assert r.status == s.SUCCESS
+        r = c.call(s.SET_INFO, s.set_info_body(fid, 1, 10, s.rename_info(target, replace=True)))
+        assert r.status == s.INVALID_PARAMETER, f"{target!r}: {r.status:#x}"
+    assert [n for n in os.listxattr(server.share / "r.txt") if n.startswith("user.DosStream.")] == \
+        ["user.DosStream.src:$DATA"]

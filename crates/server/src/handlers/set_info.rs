@@ -287,7 +287,11 @@ async fn rename_or_link(
     .map_err(short)?;
     let replace = info.flags & rename_flags::REPLACE_IF_EXISTS != 0;
     let is_link = class == FILE_LINK_INFORMATION;
-    if !is_link && is_stream_rename(open, &info) {
+    if is_stream_rename(open, &info) {
+        if is_link {
+            // A hard link names a file, never a stream (MS-FSA 2.1.5.15.6).
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
         return rename_stream(open, &info, replace).await;
     }
     let to = target_path(&info)?;
