@@ -465,6 +465,47 @@ mod tests {
         assert!(t.detach(&n2, 2));
     }
 
+    #[test]
+    fn streams_are_separate_entries_tied_to_their_file() {
+        let t = FileTable::default();
+        let (file, one, two) = ((5, 5, 0), (5, 5, 11), (5, 5, 12));
+        let s1 = t.attach_plain(one, 1, FILE_READ_DATA, 0).unwrap();
+        // Another stream, and the file itself, are other share-mode entries.
+        let s2 = t
+            .attach_plain(two, 2, FILE_READ_DATA, FILE_SHARE_DELETE)
+            .unwrap();
+        let f = t.attach_plain(file, 3, FILE_READ_DATA, 0).unwrap();
+        assert_eq!(
+            t.attach_plain(one, 4, FILE_READ_DATA, 7).unwrap_err(),
+            NtStatus::SHARING_VIOLATION
+        );
+        // DELETE on the file needs FILE_SHARE_DELETE from every open stream.
+        assert_eq!(
+            t.attach_plain(file, 5, DELETE, 7).unwrap_err(),
+            NtStatus::SHARING_VIOLATION
+        );
+        assert!(!t.detach(&s1, 1));
+        assert!(t.has_open_streams(file));
+        t.detach(&f, 3);
+        let f = t.attach_plain(file, 6, DELETE, 7).unwrap();
+        // The file deleted while a stream is open stays, delete-pending, until that stream closes.
+        f.set_delete_pending(true);
+        assert!(!t.detach(&f, 6));
+        assert_eq!(
+            t.attach_plain(file, 7, 0, 7).unwrap_err(),
+            NtStatus::DELETE_PENDING
+        );
+        assert_eq!(
+            t.attach_plain(one, 8, FILE_READ_DATA, 7).unwrap_err(),
+            NtStatus::DELETE_PENDING
+        );
+        assert!(!t.base_delete_due(file));
+        assert!(!t.detach(&s2, 2));
+        assert!(t.base_delete_due(two));
+        assert!(!t.has_open_streams(file));
+        assert!(t.node(file).is_none());
+    }
+
     fn range(open_id: u64, offset: u64) -> ByteRangeLock {
         ByteRangeLock {
             open_id,
