@@ -183,6 +183,8 @@ HOSTILE = [
     ("f.txt:?*<>|\"", FILE_CREATE, 0, s.SUCCESS),
     ("f.txt::$data", FILE_OPEN, 0, s.SUCCESS),
     ("f.txt:$DATA", FILE_OPEN, 0, s.SUCCESS),
+    ("::$DATA", FILE_OPEN, 0, FILE_IS_A_DIRECTORY),
+    (":rootstream", FILE_CREATE, 0, s.SUCCESS),
 ]
 
 
