@@ -10,6 +10,7 @@
 //! beyond what the file system takes fails with STATUS_DISK_FULL, as a full volume does on Windows.
 
 use std::os::fd::BorrowedFd;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use proto::NtStatus;
 use rustix::fs::XattrFlags;
@@ -224,6 +225,35 @@ pub(crate) fn write(fd: BorrowedFd<'_>, stored: &str, data: &[u8], create: bool)
     rustix::fs::fsetxattr(fd, key(stored).as_str(), &value, flags).map_err(stream_errno_to_status)
 }
 
+/// Changes of streams are read, modify, store: two handles changing one stream at once would lose one
+/// change, so the changes of one object's streams take turns (objects share these locks by identity).
+static UPDATE_LOCKS: [Mutex<()>; 64] = [const { Mutex::new(()) }; 64];
+
+/// The lock the stream changes of the object `fd` take.
+fn update_lock(fd: BorrowedFd<'_>) -> MutexGuard<'static, ()> {
+    let [first, ..] = &UPDATE_LOCKS;
+    let key = rustix::fs::fstat(fd).map_or(0, |st| st.st_dev ^ st.st_ino);
+    let slot = usize::try_from(key % UPDATE_LOCKS.len() as u64).unwrap_or(0);
+    UPDATE_LOCKS
+        .get(slot)
+        .unwrap_or(first)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads the stream `stored`, lets `change` modify its bytes and stores them, with no other change of the
+/// object's streams in between.
+pub(crate) fn update(
+    fd: BorrowedFd<'_>,
+    stored: &str,
+    change: impl FnOnce(&mut Vec<u8>),
+) -> VfsResult<()> {
+    let _turn = update_lock(fd);
+    let mut value = read(fd, stored)?;
+    change(&mut value);
+    write(fd, stored, &value, false)
+}
+
 /// Removes the stream `stored`; one already gone is no error.
 pub(crate) fn remove(fd: BorrowedFd<'_>, stored: &str) -> VfsResult<()> {
     match rustix::fs::fremovexattr(fd, key(stored).as_str()) {
@@ -250,6 +280,7 @@ pub(crate) fn rename(
     if same_name(from, to.as_str()) {
         return Ok(from.to_owned());
     }
+    let _turn = update_lock(fd);
     let existing = find(fd, to)?;
     if existing.is_some() && !replace {
         return Err(NtStatus::OBJECT_NAME_COLLISION);

@@ -1,7 +1,8 @@
 //! Data I/O and metadata of an open named stream (MS-FSA 2.1.5.2 read, 2.1.5.3 write, 2.1.5.15.4
 //! end of file, 2.1.5.15.11.1 stream rename), and the stream list and overwrite of an open object. The
 //! stream is an extended attribute of the object's descriptor ([`crate::stream`]): its value is read
-//! whole, changed and stored whole, which its 64 KiB bound keeps cheap.
+//! whole, changed and stored whole (one change at a time, [`stream::update`]), which its 64 KiB bound
+//! keeps cheap.
 
 use std::os::fd::AsFd;
 use std::sync::PoisonError;
@@ -42,14 +43,14 @@ impl OpenFile {
         if end > stream::MAX_STREAM_SIZE {
             return Err(NtStatus::DISK_FULL);
         }
-        let mut value = stream::read(self.fd.as_fd(), stored)?;
-        if value.len() < end {
-            value.resize(end, 0);
-        }
-        if let Some(dst) = value.get_mut(start..end) {
-            dst.copy_from_slice(data);
-        }
-        stream::write(self.fd.as_fd(), stored, &value, false)
+        stream::update(self.fd.as_fd(), stored, |value| {
+            if value.len() < end {
+                value.resize(end, 0);
+            }
+            if let Some(dst) = value.get_mut(start..end) {
+                dst.copy_from_slice(data);
+            }
+        })
     }
 
     /// Truncates or extends the stream to `len` bytes.
@@ -58,9 +59,9 @@ impl OpenFile {
             .ok()
             .filter(|&l| l <= stream::MAX_STREAM_SIZE)
             .ok_or(NtStatus::DISK_FULL)?;
-        let mut value = stream::read(self.fd.as_fd(), stored)?;
-        value.resize(len, 0);
-        stream::write(self.fd.as_fd(), stored, &value, false)
+        stream::update(self.fd.as_fd(), stored, |value| {
+            value.resize(len, 0);
+        })
     }
 
     /// The streams of the object (FileStreamInformation, MS-FSA 2.1.5.12.29): first the unnamed data

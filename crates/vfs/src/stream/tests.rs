@@ -276,3 +276,26 @@ fn read_only_share_refuses_stream_changes() {
         NtStatus::MEDIA_WRITE_PROTECTED
     );
 }
+
+#[test]
+fn concurrent_writes_through_two_handles_are_all_kept() {
+    let (tmp, share) = share(ShareOptions::default());
+    if !xattrs_supported(tmp.path()) {
+        return;
+    }
+    let (a, _) = open_stream(&share, "f:s", Disposition::Create).unwrap();
+    let (b, _) = open_stream(&share, "f:s", Disposition::Open).unwrap();
+    std::thread::scope(|scope| {
+        for (file, base) in [(&a, 0u64), (&b, 1000)] {
+            scope.spawn(move || {
+                for i in 0..200u64 {
+                    file.write_at(&[1], base + i).unwrap();
+                }
+            });
+        }
+    });
+    let mut out = Vec::new();
+    a.read_append(&mut out, 0, 2000).unwrap();
+    assert_eq!(out.len(), 1200);
+    assert!(out[..200].iter().chain(&out[1000..]).all(|&b| b == 1));
+}
