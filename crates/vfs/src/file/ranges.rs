@@ -83,11 +83,12 @@ impl OpenFile {
     }
 
     /// Sets or clears FILE_ATTRIBUTE_SPARSE_FILE in the stored DOS attributes (nothing is stored where
-    /// the share keeps no DOS attributes).
+    /// the share keeps no DOS attributes, nor through a stream's open).
     pub fn set_sparse(&self, sparse: bool) -> VfsResult<()> {
         self.check_data(true)?;
         self.check_metadata_writable()?;
-        if !self.store_dos {
+        // A stream is too small to have holes; the flag belongs to the file's own data.
+        if !self.store_dos || self.stream.is_some() {
             return Ok(());
         }
         let st = self.stat()?;
