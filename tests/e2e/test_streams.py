@@ -143,6 +143,9 @@ def test_directory_streams(server):
         # A stream of a directory is not a directory (FileStandardInformation.Directory is 0).
         r = c.call(s.QUERY_INFO, s.query_info_body(ds, 1, FILE_STANDARD_INFORMATION))
         assert r.status == s.SUCCESS and r.buffer("<HI", 2)[21] == 0
+        # A directory has no unnamed data stream to rename a stream to (MS-FSA 2.1.5.15.11.1).
+        r = c.call(s.SET_INFO, s.set_info_body(ds, 1, 10, s.rename_info("::$DATA", replace=True)))
+        assert r.status == s.INVALID_PARAMETER, hex(r.status)
         r, d = c.create("d", disposition=FILE_OPEN, options=DIRECTORY_FILE)
         assert r.status == s.SUCCESS
         assert stream_list(c, d) == {":ds:$DATA": 1}

@@ -265,12 +265,16 @@ async fn rename_stream(
     if !name.starts_with(':') {
         return Err(NtStatus::SHARING_VIOLATION);
     }
-    let to = vfs::parse_rename_target(&name)?.ok_or(NtStatus::NOT_SUPPORTED)?;
-    if open.file.stream_name().is_none() {
-        return Err(NtStatus::NOT_SUPPORTED);
-    }
+    let to = vfs::parse_rename_target(&name)?;
     let o = Arc::clone(open);
-    run_as(&open.unix, move || o.file.rename_stream(&to, replace)).await
+    run_as(&open.unix, move || match to {
+        // A directory has no unnamed data stream to rename to.
+        None if o.file.object_is_dir() => Err(NtStatus::INVALID_PARAMETER),
+        None => Err(NtStatus::NOT_SUPPORTED),
+        Some(_) if o.file.stream_name().is_none() => Err(NtStatus::NOT_SUPPORTED),
+        Some(to) => o.file.rename_stream(&to, replace),
+    })
+    .await
 }
 
 async fn rename_or_link(
