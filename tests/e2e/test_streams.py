@@ -83,6 +83,9 @@ def test_io_list_rename_and_delete_on_close(server):
         eof = struct.pack("<Q", 3)
         assert c.call(s.SET_INFO, s.set_info_body(one, 1, 20, eof)).status == s.SUCCESS
         assert stored(server.share / "f.txt", "one") == b"fir\0"
+        # FileAllInformation's name names the stream after the file.
+        r = c.call(s.QUERY_INFO, s.query_info_body(one, 1, 18))
+        assert r.status == s.SUCCESS and r.buffer("<HI", 2)[100:].decode("utf-16-le") == "\\f.txt:one"
         r, base = c.create("f.txt", disposition=FILE_OPEN)
         assert r.status == s.SUCCESS
         assert stream_list(c, base) == {"::$DATA": 0, ":one:$DATA": 3}

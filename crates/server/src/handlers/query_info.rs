@@ -145,14 +145,19 @@ fn standard(o: &Open, s: &vfs::FileStat) -> FileStandardInformation {
     }
 }
 
-/// The path as Windows shows it: `\dir\file` from the share root.
+/// The path as Windows shows it: `\dir\file` from the share root, with `:stream` for a stream's open.
 fn smb_name(o: &Open) -> String {
     let p = o.path();
-    if p.is_root() {
+    let mut name = if p.is_root() {
         "\\".to_owned()
     } else {
         format!("\\{}", p.as_unix().replace('/', "\\"))
+    };
+    if let Some(stream) = o.file.stream_name() {
+        name.push(':');
+        name.push_str(&stream);
     }
+    name
 }
 
 /// FileStreamInformation (MS-FSCC 2.4.44): `::$DATA` for the unnamed data stream of a file, then
