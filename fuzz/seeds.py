@@ -430,6 +430,12 @@ def sid_inputs():
     text = [b"S-1-5-21-1-2-3-1000", b"S-1-1-0", b"S-1-5-32-544", b"S-1-0x123456789ABC-7"]
     return text + [sid_ndr(5, 21, 1, 2, 3, 1000), sid_ndr(1, 0), sid_ndr(5, 32, 544), sid_ndr(5)]
 
+def stream_name_inputs():
+    """CREATE names with stream parts and stream rename targets (MS-FSCC 2.1.5), in UTF-16LE."""
+    names = ["f.txt:Zone.Identifier:$DATA", "d\\f::$DATA", "f:s:$FOO", "f:", ":s", "f:\x05Stream\n One",
+             "f:a\\b", "..:s", "f:s:$DATA:x", ":new:$DATA", "::$DATA", "f:?Stream*", "a\\b\\c:" + "s" * 240]
+    return [n.encode("utf-16-le") for n in names]
+
 # ---------------------------------------------------------------- writing the corpora
 
 def write_corpus(target, inputs, limit):
@@ -466,6 +472,7 @@ def main():
         ("negotiate_context", negotiate_context_inputs(recs)), ("create_context", create_context_inputs(recs)),
         ("auth", auth_inputs(recs)), ("transform", transform_inputs(recs)), ("rpc", rpc_inputs(recs)),
         ("info_class", info_class_inputs(recs)), ("ea", ea_inputs()), ("sid", sid_inputs()),
+        ("stream_name", stream_name_inputs()),
     ]:
         write_corpus(target, inputs, LIMIT)
     log = (tmp / "server.log").read_text(errors="replace")

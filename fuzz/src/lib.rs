@@ -20,6 +20,7 @@ pub mod request;
 pub mod responses;
 pub mod rpc;
 pub mod sid;
+pub mod stream_name;
 pub mod transform;
 
 /// Splits `data` into chunks, each a little-endian u16 length and that many bytes (the last one cut

@@ -49,7 +49,7 @@ def samba(tmp_path):
         f"{dirs}log file = {d / 'log.%m'}\n"
         f"passdb backend = smbpasswd:{d / 'private' / 'smbpasswd'}\n"
         "load printers = no\nprintcap name = /dev/null\ndisable spoolss = yes\nusershare path =\n"
-        f"[data]\npath = {share}\nread only = no\n")
+        f"[data]\npath = {share}\nread only = no\nvfs objects = streams_xattr\n")
     subprocess.run(["smbpasswd", "-c", str(conf), "-a", "-s", user],
                    input=f"{SAMBA_PASSWORD}\n{SAMBA_PASSWORD}\n", text=True, check=True, capture_output=True)
     proc = subprocess.Popen([SMBD, "-F", "--no-process-group", "-s", str(conf)], stdin=subprocess.DEVNULL,

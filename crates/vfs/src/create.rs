@@ -264,5 +264,7 @@ fn check_kind(file: Option<OpenFile>, req: &CreateRequest) -> VfsResult<Option<O
     }
 }
 
+mod stream;
+
 #[cfg(test)]
 mod tests;
