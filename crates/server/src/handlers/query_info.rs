@@ -227,7 +227,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     if needs_attr_access && !o.has_access(FILE_READ_ATTRIBUTES) {
         return Err(NtStatus::ACCESS_DENIED);
     }
-    let s = o.file.stat()?;
+    let s = o.stat()?;
     let path = o.path();
     let name = path.file_name();
     let attributes = o.tree.share.names.attributes(&s, name);

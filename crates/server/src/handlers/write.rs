@@ -73,16 +73,23 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
     // Level II oplocks end before the data change (MS-FSA 2.1.4.12).
     crate::breaks::data_changed(&ctx.conn.server, &open);
     let data = ctx.frame_slice(req.data);
-    let file = Arc::clone(&open.file);
-    let written = run_as(&open.unix, move || {
+    let (file, node) = (Arc::clone(&open.file), Arc::clone(&open.node));
+    let id = open.file_id.volatile;
+    let (written, delayed) = run_as(&open.unix, move || {
+        let delayed = node
+            .write_time
+            .before_write(id, || file.stat().ok().map(|s| s.last_write_time));
         let offset = if append {
             file.stat()?.size
         } else {
             req.offset
         };
-        file.write_at(&data, offset)
+        Ok((file.write_at(&data, offset)?, delayed))
     })
     .await?;
+    if delayed {
+        crate::write_time::update_later(&open);
+    }
     crate::notify::modified(
         &ctx.conn.server,
         &open,
