@@ -58,6 +58,14 @@ pub async fn handle(
         QueryInfoResponse { buffer: &data }.encode(out, ctx.resp_start);
         return Ok(status);
     }
+    // MS-SMB2 3.3.5.20.1: FileNormalizedNameInformation is for SMB 3.1.1 only.
+    let smb311 = ctx
+        .conn
+        .negotiated()
+        .is_some_and(|n| n.dialect >= proto::messages::negotiate::SMB3_1_1);
+    if req.info_type == INFO_FILE && class == FILE_NORMALIZED_NAME_INFORMATION && !smb311 {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
     let buf = match req.info_type {
         INFO_FILE => run_as(&open.unix, move || file_info(&o, class)).await?,
         INFO_FILESYSTEM => run_as(&open.unix, move || fs_info(&o, class)).await?,
@@ -147,7 +155,11 @@ fn standard(o: &Open, s: &vfs::FileStat) -> FileStandardInformation {
 
 /// The path as Windows shows it: `\dir\file` from the share root, with `:stream` for a stream's open.
 fn smb_name(o: &Open) -> String {
-    let p = o.path();
+    smb_name_of(o, &o.path())
+}
+
+/// `p` (the path of `o`, as named or as stored) in SMB form, with `o`'s stream.
+fn smb_name_of(o: &Open, p: &vfs::SmbPath) -> String {
     let mut name = if p.is_root() {
         "\\".to_owned()
     } else {
@@ -217,7 +229,8 @@ fn short_name_char(c: char) -> bool {
 fn short_name(name: &str) -> String {
     let (base, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     let valid = |s: &str, max: usize| s.len() <= max && s.chars().all(short_name_char);
-    if !base.is_empty() && valid(base, 8) && valid(ext, 3) && (name.contains('.') != ext.is_empty()) {
+    if !base.is_empty() && valid(base, 8) && valid(ext, 3) && (name.contains('.') != ext.is_empty())
+    {
         return name.to_ascii_uppercase();
     }
     let keep = |s: &str, n: usize| -> String {
@@ -238,7 +251,8 @@ fn short_name(name: &str) -> String {
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         });
-    let digit = |v: u64| char::from_digit((v % 36) as u32, 36).map_or('_', |c| c.to_ascii_uppercase());
+    let digit =
+        |v: u64| char::from_digit((v % 36) as u32, 36).map_or('_', |c| c.to_ascii_uppercase());
     let ext = keep(ext, 3);
     let mut short = format!("{prefix}~{}{}", digit(hash), digit(hash / 36));
     if !ext.is_empty() {
@@ -338,7 +352,9 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
         }
         .encode(&mut w),
         FILE_NORMALIZED_NAME_INFORMATION => {
-            let n = smb_name(o);
+            // The name as stored, whatever case the client opened it with (MS-FSCC 2.4.30).
+            let stored = o.tree.vfs()?.stored_path(&o.path());
+            let n = smb_name_of(o, &stored);
             FileNameInformation {
                 file_name: n.trim_start_matches('\\').to_owned(),
             }
@@ -441,14 +457,20 @@ mod tests {
         assert_eq!(short_name("readme.txt"), "README.TXT");
         assert_eq!(short_name("A"), "A");
         let long = short_name("longfilename.text");
-        assert!(long.starts_with("LONGF~") && long.ends_with(".TEX"), "{long}");
+        assert!(
+            long.starts_with("LONGF~") && long.ends_with(".TEX"),
+            "{long}"
+        );
         assert_eq!(long.len(), 12);
-        assert_ne!(short_name("longfilename1.txt"), short_name("longfilename2.txt"));
+        assert_ne!(
+            short_name("longfilename1.txt"),
+            short_name("longfilename2.txt")
+        );
         assert_eq!(short_name("Long File.txt"), short_name("LONG FILE.TXT"));
         assert!(short_name("a b.txt").starts_with("AB~"));
         assert!(short_name(".hidden").starts_with("_~"));
         assert!(!short_name("x.").ends_with('.'));
-        assert!(short_name("\u{e9}t\u{e9}.txt").chars().all(|c| c.is_ascii()));
+        assert!(short_name("\u{e9}t\u{e9}.txt").is_ascii());
     }
 
     #[test]
