@@ -615,15 +615,12 @@ fn prepare(
         sign_refusal_for_other_channel(ctx, session_id);
         return Err(NtStatus::USER_SESSION_DELETED);
     };
-    let signer = check_signature(ctx, &session, cmd)?;
+    let view = SessionView::of(&session, ctx.conn);
+    let signer = check_signature(ctx, &view, cmd)?;
     ctx.session = Some(Arc::clone(&session));
     // MS-SMB2 3.3.5.2.9: an expired session still logs off, closes and unlocks; anything else waits
     // for re-authentication.
-    let expired = session
-        .lock()
-        .expires
-        .is_some_and(|t| t <= std::time::SystemTime::now());
-    if expired
+    if view.expired
         && !matches!(
             cmd,
             Command::SessionSetup | Command::Logoff | Command::Close | Command::Lock
@@ -671,33 +668,61 @@ fn is_binding(ctx: &Ctx<'_>) -> bool {
         .is_some_and(|f| f & proto::messages::session_setup::FLAG_BINDING != 0)
 }
 
+/// What a request's checks need of its session, copied out under the session lock once, so the lock
+/// is not held while a large PDU's signature is verified.
+struct SessionView {
+    authenticated: bool,
+    encrypt_required: bool,
+    signing_required: bool,
+    in_setup: bool,
+    /// This connection's key when it is a further channel of the session (MS-SMB2 3.3.5.5.3).
+    channel_key: Option<SigningKey>,
+    session_key: Option<SigningKey>,
+    expired: bool,
+}
+
+impl SessionView {
+    fn of(session: &Session, conn: &Conn) -> SessionView {
+        let inner = session.lock();
+        SessionView {
+            authenticated: inner.auth.is_some(),
+            encrypt_required: inner.encrypt_required,
+            signing_required: inner.signing_required,
+            in_setup: inner.acceptor.is_some(),
+            channel_key: inner.channels.get(&conn.id).cloned(),
+            session_key: inner.signing.clone(),
+            expired: inner
+                .expires
+                .is_some_and(|t| t <= std::time::SystemTime::now()),
+        }
+    }
+}
+
 /// MS-SMB2 3.3.5.2.4: verify a signed request; reject an unsigned one on a session that requires signing.
 fn check_signature(
     ctx: &mut Ctx<'_>,
-    session: &Session,
+    view: &SessionView,
     cmd: Command,
 ) -> Result<Option<SigningKey>, NtStatus> {
-    let inner = session.lock();
     if ctx.encrypted {
         // An encrypted request is authenticated by its cipher tag; it carries no signature (3.3.5.2.4).
-        return if inner.auth.is_none() && cmd != Command::SessionSetup {
+        return if !view.authenticated && cmd != Command::SessionSetup {
             Err(NtStatus::USER_SESSION_DELETED)
         } else {
             Ok(None)
         };
     }
-    if inner.encrypt_required && cmd != Command::SessionSetup {
+    if view.encrypt_required && cmd != Command::SessionSetup {
         // MS-SMB2 3.3.5.2.9: the server rejects unencrypted access to a session that encrypts.
         return Err(NtStatus::ACCESS_DENIED);
     }
-    let in_setup = cmd == Command::SessionSetup && inner.acceptor.is_some();
-    if inner.auth.is_none() && cmd != Command::SessionSetup {
+    let in_setup = cmd == Command::SessionSetup && view.in_setup;
+    if !view.authenticated && cmd != Command::SessionSetup {
         return Err(NtStatus::USER_SESSION_DELETED);
     }
     // A further channel of the session has its own key (MS-SMB2 3.3.5.5.3); a SESSION_SETUP there
     // may also come signed with the session's own (it is then refused, signed with that key).
-    let channel = inner.channels.get(&ctx.conn.id);
-    let Some(key) = channel.or(inner.signing.as_ref()).cloned() else {
+    let Some(key) = view.channel_key.as_ref().or(view.session_key.as_ref()) else {
         return Ok(None);
     };
     let signed = ctx.hdr.flags.has(HeaderFlags::SIGNED);
@@ -706,10 +731,13 @@ fn check_signature(
             Some(sig) => k.verify_detached(ctx.pdu, sig),
             None => k.verify(ctx.pdu),
         };
-        let valid = verifies(&key);
-        if let (false, Some(_), Some(main), Command::SessionSetup) =
-            (valid, channel, inner.signing.as_ref(), cmd)
-        {
+        let valid = verifies(key);
+        if let (false, Some(_), Some(main), Command::SessionSetup) = (
+            valid,
+            view.channel_key.as_ref(),
+            view.session_key.as_ref(),
+            cmd,
+        ) {
             // Re-authentication happens with the channel's key on a further channel.
             if verifies(main) {
                 ctx.sign_with = Some(main.clone());
@@ -720,8 +748,8 @@ fn check_signature(
             tracing::warn!(peer = %ctx.conn.peer, "bad signature on {cmd:?}");
             return Err(NtStatus::ACCESS_DENIED);
         }
-    } else if inner.signing_required && !in_setup && cmd != Command::Echo {
+    } else if view.signing_required && !in_setup && cmd != Command::Echo {
         return Err(NtStatus::ACCESS_DENIED);
     }
-    Ok((signed || inner.signing_required).then_some(key))
+    Ok((signed || view.signing_required).then(|| key.clone()))
 }
