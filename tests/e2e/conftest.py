@@ -8,6 +8,7 @@ exit with status 0 after SIGTERM.
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,20 @@ def smbclient(server):
         return subprocess.run(args, capture_output=True, text=True, timeout=timeout, errors="replace")
 
     return run
+
+
+@pytest.fixture
+def smb(server):
+    """(connection, unc root, kwargs) for Python smbprotocol's smbclient calls on a signed connection pinned
+    to dialect 3.1.1."""
+    import smbclient
+    from smbprotocol.connection import Connection, Dialects
+
+    conn = Connection(uuid.uuid4(), server.host, server.port, require_signing=True)
+    conn.connect(dialect=Dialects.SMB_3_1_1, timeout=20)
+    cache = {f"{server.host}:{server.port}": conn}
+    kwargs = {"port": server.port, "connection_cache": cache}
+    smbclient.register_session(server.host, username=server.user, password=server.password, encrypt=False,
+                               **kwargs)
+    yield conn, f"\\\\{server.host}\\{server.share_name}", kwargs
+    smbclient.reset_connection_cache(connection_cache=cache)

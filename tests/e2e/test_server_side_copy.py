@@ -4,11 +4,9 @@ exact NTSTATUS Windows gives."""
 
 import os
 import struct
-import uuid
 
 import pytest
 import smbclient
-from smbprotocol.connection import Connection, Dialects
 
 import smb2raw as s
 
@@ -19,21 +17,8 @@ FILE_LOCK_CONFLICT = 0xC0000054
 LIMITS = (256, 1024 * 1024, 16 * 1024 * 1024)
 
 
-@pytest.fixture
-def smb(server):
-    """(unc root, kwargs) for smbclient calls at SMB 3.1.1."""
-    conn = Connection(uuid.uuid4(), server.host, server.port, require_signing=True)
-    conn.connect(dialect=Dialects.SMB_3_1_1, timeout=20)
-    cache = {f"{server.host}:{server.port}": conn}
-    kwargs = {"port": server.port, "connection_cache": cache}
-    smbclient.register_session(server.host, username=server.user, password=server.password, encrypt=False,
-                               **kwargs)
-    yield f"\\\\{server.host}\\{server.share_name}", kwargs
-    smbclient.reset_connection_cache(connection_cache=cache)
-
-
 def test_copyfile_copies_on_the_server(server, smb):
-    root, kw = smb
+    _, root, kw = smb
     payload = os.urandom(3 * 1024 * 1024 + 12345)  # several chunks, the last one short
     (server.share / "src.bin").write_bytes(payload)
     smbclient.copyfile(f"{root}\\src.bin", f"{root}\\dst.bin", **kw)

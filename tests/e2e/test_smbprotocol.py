@@ -1,25 +1,10 @@
 """File operations through the Python smbprotocol package (its `smbclient` module) at SMB 3.1.1, unencrypted."""
 
 import errno
-import uuid
 
 import pytest
 import smbclient
-from smbprotocol.connection import Connection, Dialects
-
-
-@pytest.fixture
-def smb(server):
-    """(cache, unc root, kwargs) for smbclient calls on a connection pinned to dialect 3.1.1."""
-    conn = Connection(uuid.uuid4(), server.host, server.port, require_signing=True)
-    conn.connect(dialect=Dialects.SMB_3_1_1, timeout=20)
-    cache = {f"{server.host}:{server.port}": conn}
-    kwargs = {"port": server.port, "connection_cache": cache}
-    smbclient.register_session(
-        server.host, username=server.user, password=server.password, encrypt=False, **kwargs
-    )
-    yield conn, f"\\\\{server.host}\\{server.share_name}", kwargs
-    smbclient.reset_connection_cache(connection_cache=cache)
+from smbprotocol.connection import Dialects
 
 
 def test_dialect_is_311(smb):
