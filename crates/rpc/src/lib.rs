@@ -29,7 +29,6 @@ pub mod pdu;
 mod pipe;
 mod samr;
 mod samr_user;
-pub mod security;
 mod services;
 mod sid;
 mod srvsvc;
@@ -44,7 +43,7 @@ mod wkssvc;
 use std::sync::Arc;
 
 pub use pipe::{Pipe, MAX_BUFFERED};
-pub use sid::Sid;
+pub use sid::{RpcSid, Sid};
 
 /// What the services need to know about the server itself.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! lsarpc tests: requests laid out from the MS-LSAD / MS-LSAT IDL with the crate's encoder, answers decoded field
 //! by field.
 
+use crate::sid::RpcSid;
 use std::sync::Arc;
 
 use proptest::prelude::*;
