@@ -4,7 +4,7 @@
 //! create context with one are refused, so SIDs are the whole of this class.)
 
 use rpc::ndr::{Decoder, Encoder};
-use rpc::Sid;
+use rpc::{RpcSid, Sid};
 
 pub fn run(data: &[u8]) {
     if let Ok(sid) = Sid::decode(&mut Decoder::new(data)) {

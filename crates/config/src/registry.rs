@@ -73,6 +73,9 @@ pub enum Key {
     DeleteVetoFiles,
     MaxConnections,
     VfsObjects,
+    NtAclSupport,
+    InheritOwner,
+    IgnoreSystemAcls,
     ControlSocket,
     HandshakeTimeout,
     MaxTcpConnections,
@@ -228,6 +231,9 @@ pub static PARAMETERS: &[Parameter] = &[
     share("kernel oplocks", Bool, Key::KernelOplocks),
     share("max connections", Integer, Key::MaxConnections),
     share("vfs objects", List, Key::VfsObjects).synonyms(&["vfs object"]),
+    share("nt acl support", Bool, Key::NtAclSupport),
+    share("inherit owner", Text, Key::InheritOwner),
+    share("acl_xattr:ignore system acls", Bool, Key::IgnoreSystemAcls),
     // Limits (DESIGN.md decision 9); `max open files` is Samba's, `max ip connections` ksmbd's.
     global("handshake timeout", Integer, Key::HandshakeTimeout),
     global("max tcp connections", Integer, Key::MaxTcpConnections),
@@ -354,7 +360,6 @@ pub static PARAMETERS: &[Parameter] = &[
     // Known but not implemented yet, per share.
     ignored_share("case sensitive", Text),
     ignored_share("crossmnt", Bool),
-    ignored_share("inherit owner", Text),
     ignored_share("inherit acls", Bool),
     ignored_share("inherit permissions", Bool),
     ignored_share("preserve case", Bool),

@@ -8,8 +8,21 @@ use crate::ace::{ace_type, Ace};
 use crate::sd::SecurityDescriptor;
 use crate::sid::{well_known, Sid};
 
-/// Access mask bits (MS-DTYP 2.4.3).
+/// Access mask bits (MS-DTYP 2.4.3) with the file and directory rights of MS-SMB2 2.2.13.1.
 pub mod mask {
+    pub const FILE_READ_DATA: u32 = 0x0000_0001;
+    pub const FILE_LIST_DIRECTORY: u32 = FILE_READ_DATA;
+    pub const FILE_WRITE_DATA: u32 = 0x0000_0002;
+    pub const FILE_ADD_FILE: u32 = FILE_WRITE_DATA;
+    pub const FILE_APPEND_DATA: u32 = 0x0000_0004;
+    pub const FILE_ADD_SUBDIRECTORY: u32 = FILE_APPEND_DATA;
+    pub const FILE_READ_EA: u32 = 0x0000_0008;
+    pub const FILE_WRITE_EA: u32 = 0x0000_0010;
+    pub const FILE_EXECUTE: u32 = 0x0000_0020;
+    pub const FILE_TRAVERSE: u32 = FILE_EXECUTE;
+    pub const FILE_DELETE_CHILD: u32 = 0x0000_0040;
+    pub const FILE_READ_ATTRIBUTES: u32 = 0x0000_0080;
+    pub const FILE_WRITE_ATTRIBUTES: u32 = 0x0000_0100;
     pub const DELETE: u32 = 0x0001_0000;
     pub const READ_CONTROL: u32 = 0x0002_0000;
     pub const WRITE_DAC: u32 = 0x0004_0000;
@@ -21,17 +34,27 @@ pub mod mask {
     pub const GENERIC_EXECUTE: u32 = 0x2000_0000;
     pub const GENERIC_WRITE: u32 = 0x4000_0000;
     pub const GENERIC_READ: u32 = 0x8000_0000;
-    /// The file rights the generic ones map to (MS-SMB2 2.2.13.1.1).
-    pub const FILE_GENERIC_READ: u32 = 0x0012_0089;
-    pub const FILE_GENERIC_WRITE: u32 = 0x0012_0116;
-    pub const FILE_GENERIC_EXECUTE: u32 = 0x0012_00A0;
-    pub const FILE_ALL_ACCESS: u32 = 0x001F_01FF;
-    pub const FILE_DELETE_CHILD: u32 = 0x0000_0040;
+
+    /// DELETE | READ_CONTROL | WRITE_DAC | WRITE_OWNER (MS-DTYP 2.4.3 standard rights).
+    pub const STANDARD_RIGHTS_REQUIRED: u32 = 0x000F_0000;
+    /// Every file-specific right plus the standard rights and SYNCHRONIZE.
+    pub const FILE_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF;
+    pub const FILE_GENERIC_READ: u32 =
+        READ_CONTROL | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | SYNCHRONIZE;
+    pub const FILE_GENERIC_WRITE: u32 = READ_CONTROL
+        | FILE_WRITE_DATA
+        | FILE_WRITE_ATTRIBUTES
+        | FILE_WRITE_EA
+        | FILE_APPEND_DATA
+        | SYNCHRONIZE;
+    pub const FILE_GENERIC_EXECUTE: u32 =
+        READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_EXECUTE | SYNCHRONIZE;
 }
 
 use mask::*;
 
-/// Maps the generic bits of `access` to the file rights they stand for.
+/// Replaces the GENERIC_* bits of `access` by the file rights they stand for (the generic mapping of
+/// file objects). Other bits, MAXIMUM_ALLOWED included, are kept.
 pub fn map_generic(access: u32) -> u32 {
     let mut out = access & !(GENERIC_ALL | GENERIC_EXECUTE | GENERIC_WRITE | GENERIC_READ);
     for (generic, specific) in [

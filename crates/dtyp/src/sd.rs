@@ -201,15 +201,16 @@ impl SecurityDescriptor {
         out
     }
 
-    /// `self` with the parts `sent` names replaced by those of `new` (SET_INFO, MS-FSA 2.1.5.16).
+    /// `self` with the parts `sent` names replaced by those of `new` (SET_INFO, MS-FSA 2.1.5.16); an
+    /// owner or group `new` lacks is left as it is.
     pub fn merged(&self, new: &SecurityDescriptor, sent: u32) -> SecurityDescriptor {
         use security_information as si;
         let mut out = self.clone();
-        if sent & si::OWNER != 0 {
-            out.owner = new.owner.clone();
+        if let Some(owner) = new.owner.as_ref().filter(|_| sent & si::OWNER != 0) {
+            out.owner = Some(owner.clone());
         }
-        if sent & si::GROUP != 0 {
-            out.group = new.group.clone();
+        if let Some(group) = new.group.as_ref().filter(|_| sent & si::GROUP != 0) {
+            out.group = Some(group.clone());
         }
         if sent & si::DACL != 0 {
             out.dacl = new.dacl.clone();

@@ -33,7 +33,7 @@ fn ace() -> impl Strategy<Value = Ace> {
             ace_type,
             flags,
             mask,
-            object: (ace_type == 5).then(|| ObjectTypes {
+            object: (ace_type == 5).then_some(ObjectTypes {
                 object_type: guid,
                 inherited_object_type: None,
             }),

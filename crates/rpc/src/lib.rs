@@ -42,6 +42,7 @@ mod wkssvc;
 
 use std::sync::Arc;
 
+pub use accounts::user_rid;
 pub use pipe::{Pipe, MAX_BUFFERED};
 pub use sid::{RpcSid, Sid};
 

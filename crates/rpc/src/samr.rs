@@ -8,7 +8,6 @@
 //! The server holds two domains: the account domain (the NetBIOS name, the machine SID) and Builtin. Handles
 //! are typed: an operation given a handle of another kind answers STATUS_INVALID_HANDLE.
 
-use crate::sid::RpcSid;
 use crate::accounts::{account_control, Directory, Domain, SidNameUse};
 use crate::handles::{HandleTable, Object};
 use crate::ndr::{old_large_integer, Decoder, Encoder, Field, NdrError};
@@ -17,6 +16,7 @@ use crate::ntstatus::{
 };
 use crate::samr_user;
 use crate::services::encode_union_response;
+use crate::sid::RpcSid;
 use crate::sid::{decode_sid_array, Sid};
 use crate::Provider;
 

@@ -3,8 +3,8 @@
 //! [`dtyp::Sid`].
 
 use crate::ndr::{Decoder, Encoder, NdrError};
-pub use dtyp::Sid;
 use dtyp::sid::MAX_SUB_AUTHORITIES;
+pub use dtyp::Sid;
 
 /// SID_REVISION, the only revision.
 const SID_REVISION: u8 = 1;

@@ -1,11 +1,13 @@
 //! CREATE (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1): parameter validation, access and share-mode checks, the
-//! create dispositions through `vfs`, delete-on-close, and the MxAc, QFid and ExtA create contexts.
+//! create dispositions through `vfs`, NT ACL checks and inheritance (`crate::nt_acl::create`, with the
+//! SecD context), delete-on-close, and the MxAc, QFid and ExtA create contexts.
 
 use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
 use crate::breaks::BreakTarget;
 use crate::dispatch::Ctx;
 use crate::durable::PendingCreates;
+use crate::nt_acl::create::{AclCreate, Asked};
 use crate::opening::{Opening, Step};
 use crate::oplock::{NewOpen, OplockLevel};
 use crate::pending::Parked;
@@ -188,20 +190,28 @@ pub async fn handle(
         }
     }
     tree.share.names.check_path(&path)?;
-    let access = granted_access(req.desired_access, tree.maximal_access)?;
+    let share_access = granted_access(req.desired_access, tree.maximal_access)?;
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
-    if delete_on_close && access & DELETE == 0 {
-        return Err(NtStatus::ACCESS_DENIED);
-    }
     let creating = matches!(req.create_disposition, 0 | 2 | 3 | 4 | 5);
-    if !tree.writable && (access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3)) {
+    if !tree.writable
+        && (share_access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3))
+    {
         return Err(NtStatus::ACCESS_DENIED);
     }
+    let explicit_sd = cc::find(&contexts, cc::name::SD_BUFFER)
+        .map(|c| crate::nt_acl::decode(c.data))
+        .transpose()?;
+    let acl = AclCreate::new(&tree, &path, &ctx.conn.server.settings.domain_sid);
+    acl.check_add(
+        matches!(req.create_disposition, 0 | 2 | 3 | 5),
+        req.create_options & co::DIRECTORY_FILE != 0,
+    )
+    .await?;
     let vreq = vfs::CreateRequest {
         disposition: vfs_disposition(req.create_disposition),
         kind: kind(req.create_options),
-        read: access & (FILE_READ_DATA | FILE_EXECUTE) != 0,
-        write: access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
+        read: share_access & (FILE_READ_DATA | FILE_EXECUTE) != 0,
+        write: share_access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
             || matches!(req.create_disposition, 0 | 4 | 5),
         attributes: req.file_attributes & vfs::SETTABLE_ATTRIBUTES,
         // What Samba asks for before `create mask`: read-only files lose their write bits.
@@ -214,6 +224,24 @@ pub async fn handle(
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
     let (file, action, stat) = open_on_disk(&tree, &path, vreq.clone()).await?;
+    let file = Arc::new(file);
+    let granted = acl
+        .after_open(
+            &file,
+            &stat,
+            action,
+            Asked {
+                desired: req.desired_access,
+                share_granted: share_access,
+                share_max: tree.maximal_access,
+                explicit: explicit_sd,
+            },
+        )
+        .await?;
+    let access = granted.access;
+    if delete_on_close && access & DELETE == 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     let session = ctx.session()?;
     let encrypt = tree.encrypt || session.lock().encrypt_required;
     let id = ctx.conn.server.next_id();
@@ -222,13 +250,13 @@ pub async fn handle(
     } else {
         OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
     };
-    let answered = answer_contexts(&contexts, tree.maximal_access, Some(&stat));
+    let answered = answer_contexts(&contexts, granted.maximal, Some(&stat));
     let lease = lease_request(&negotiated, &req, &contexts)?;
     let mut opening = Opening {
         conn: Arc::clone(ctx.conn),
         session_id: session.id,
         path,
-        file: Arc::new(file),
+        file,
         action,
         stat,
         id,

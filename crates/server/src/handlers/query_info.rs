@@ -1,6 +1,6 @@
 //! QUERY_INFO (MS-SMB2 3.3.5.20): file information classes (MS-FSCC 2.4) and file-system information
 //! classes (MS-FSCC 2.5) built from `vfs` stat results; FileFullEaInformation through `crate::eas`;
-//! security descriptors (3.3.5.20.3) from [`crate::nt_acl`]. Quota information fails with
+//! security descriptors (3.3.5.20.3) from [`crate::nt_acl`] (stored or synthesised). Quota information fails with
 //! STATUS_NOT_SUPPORTED.
 
 use super::HandlerResult;
@@ -83,8 +83,16 @@ async fn security(
         return Err(NtStatus::ACCESS_DENIED);
     }
     let file = Arc::clone(&open.file);
-    let stat = run_as(&open.unix, move || file.stat()).await?;
-    let sd = crate::nt_acl::synthesize(&stat, wanted).to_self_relative();
+    let policy = open.tree.share.acls;
+    let sd = run_as(&open.unix, move || {
+        let stat = file.stat()?;
+        Ok(crate::nt_acl::current(policy, &file, &stat))
+    })
+    .await?;
+    let sd = sd
+        .filtered(wanted)
+        .encode()
+        .map_err(|_| NtStatus::INTERNAL_ERROR)?;
     if sd.len() > max {
         ctx.error_data = Some(proto::writer::len_u32(sd.len()).to_le_bytes().to_vec());
         return Err(NtStatus::BUFFER_TOO_SMALL);
