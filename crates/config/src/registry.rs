@@ -76,6 +76,7 @@ pub enum Key {
     NtAclSupport,
     InheritOwner,
     IgnoreSystemAcls,
+    AclFlagInheritedCanonicalization,
     ControlSocket,
     HandshakeTimeout,
     MaxTcpConnections,
@@ -234,6 +235,11 @@ pub static PARAMETERS: &[Parameter] = &[
     share("nt acl support", Bool, Key::NtAclSupport),
     share("inherit owner", Text, Key::InheritOwner),
     share("acl_xattr:ignore system acls", Bool, Key::IgnoreSystemAcls),
+    share(
+        "acl flag inherited canonicalization",
+        Bool,
+        Key::AclFlagInheritedCanonicalization,
+    ),
     // Limits (DESIGN.md decision 9); `max open files` is Samba's, `max ip connections` ksmbd's.
     global("handshake timeout", Integer, Key::HandshakeTimeout),
     global("max tcp connections", Integer, Key::MaxTcpConnections),

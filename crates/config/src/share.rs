@@ -91,6 +91,9 @@ pub struct ShareConfig {
     /// `inherit owner` (default no): "windows and unix" (or yes) makes a new object's owner SID its
     /// parent's; "unix only" is not supported.
     pub inherit_owner: bool,
+    /// `acl flag inherited canonicalization` (default yes): a descriptor set with
+    /// SE_DACL_AUTO_INHERITED but without SE_DACL_AUTO_INHERIT_REQ loses the former, as on Windows.
+    pub acl_flag_inherited_canonicalization: bool,
 }
 
 /// The `vfs objects` modules rsmbd knows by name.
@@ -211,6 +214,7 @@ impl ShareConfig {
             vfs_objects: Vec::new(),
             nt_acl_support: true,
             inherit_owner: false,
+            acl_flag_inherited_canonicalization: true,
         }
     }
 
@@ -231,6 +235,9 @@ impl ShareConfig {
                 return Ok(warning);
             }
             (Key::NtAclSupport, Value::Bool(b)) => self.nt_acl_support = b,
+            (Key::AclFlagInheritedCanonicalization, Value::Bool(b)) => {
+                self.acl_flag_inherited_canonicalization = b
+            }
             (Key::InheritOwner, Value::Str(s)) => self.inherit_owner = parse_inherit_owner(&s)?,
             (Key::IgnoreSystemAcls, Value::Bool(false)) => return Ok(Some(
                 "acl_xattr:ignore system acls = no: rsmbd keeps no POSIX ACLs beside the NT ACL \

@@ -92,8 +92,9 @@ enum Effect {
     Skip,
 }
 
-fn effect(ace: &Ace, token: &Token) -> Effect {
-    if !ace.applies_to_object() || !token.has(&ace.sid) {
+fn effect(ace: &Ace, token: &Token, is_owner: bool) -> Effect {
+    let matches = token.has(&ace.sid) || (is_owner && ace.sid == well_known::owner_rights());
+    if !ace.applies_to_object() || !matches {
         return Effect::Skip;
     }
     let m = map_generic(ace.mask);
@@ -111,9 +112,10 @@ pub fn maximal_access(sd: &SecurityDescriptor, token: &Token) -> u32 {
     let Some(dacl) = dacl_to_check(sd) else {
         return FILE_ALL_ACCESS;
     };
+    let is_owner = owns(sd, token);
     let (mut allowed, mut denied) = (owner_rights(sd, token), 0u32);
     for ace in &dacl.aces {
-        match effect(ace, token) {
+        match effect(ace, token, is_owner) {
             Effect::Allow(m) => allowed |= m & !denied,
             Effect::Deny(m) => denied |= m & !allowed,
             Effect::Skip => {}
@@ -134,12 +136,13 @@ pub fn check(sd: &SecurityDescriptor, token: &Token, desired: u32) -> Option<u32
     let Some(dacl) = dacl_to_check(sd) else {
         return Some(wanted);
     };
+    let is_owner = owns(sd, token);
     let mut remaining = wanted & !owner_rights(sd, token);
     for ace in &dacl.aces {
         if remaining == 0 {
             break;
         }
-        match effect(ace, token) {
+        match effect(ace, token, is_owner) {
             Effect::Allow(m) => remaining &= !m,
             Effect::Deny(m) if m & remaining != 0 => return None,
             _ => {}
@@ -155,6 +158,11 @@ fn dacl_to_check(sd: &SecurityDescriptor) -> Option<&crate::Acl> {
     } else {
         None
     }
+}
+
+/// Whether the token holds the descriptor's owner SID (OWNER RIGHTS ACEs then apply to it).
+fn owns(sd: &SecurityDescriptor, token: &Token) -> bool {
+    sd.owner.as_ref().is_some_and(|o| token.has(o))
 }
 
 /// READ_CONTROL | WRITE_DAC for the owner, unless an OWNER RIGHTS ACE decides instead.
@@ -252,6 +260,34 @@ mod tests {
             )],
         );
         assert_eq!(check(&rights, &token(), WRITE_DAC), None);
+        assert_eq!(maximal_access(&rights, &token()), READ_CONTROL);
+        // OWNER RIGHTS ACEs add to the owner's own ACEs, in ACL order.
+        let additive = sd(
+            1000,
+            vec![
+                Ace::new(
+                    ace_type::ACCESS_DENIED,
+                    0,
+                    FILE_READ_DATA,
+                    well_known::owner_rights(),
+                ),
+                Ace::new(ace_type::ACCESS_ALLOWED, 0, FILE_GENERIC_READ, user(1000)),
+            ],
+        );
+        assert_eq!(
+            maximal_access(&additive, &token()),
+            FILE_GENERIC_READ & !FILE_READ_DATA
+        );
+        assert_eq!(
+            maximal_access(
+                &additive,
+                &Token {
+                    user: user(5),
+                    groups: vec![]
+                }
+            ),
+            0
+        );
     }
 
     #[test]

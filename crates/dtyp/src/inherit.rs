@@ -41,7 +41,9 @@ pub fn has_inheritable(parent: &SecurityDescriptor, is_container: bool) -> bool 
         .any(|a| a.flags & wanted != 0)
 }
 
-/// The new object's descriptor, or `None` when it inherits nothing and no explicit descriptor was
+/// The new object's descriptor (MS-DTYP 2.5.3.4 with the file system's auto-inheritance: inherited
+/// ACEs carry INHERITED_ACE and the new DACL DACL_AUTO_INHERITED when the parent's DACL is
+/// auto-inherited), or `None` when it inherits nothing and no explicit descriptor was
 /// sent (the object then keeps the one its POSIX owner, group and mode give).
 pub fn create(parent: &SecurityDescriptor, c: &Creator<'_>) -> Option<SecurityDescriptor> {
     if c.explicit.is_none() && !has_inheritable(parent, c.is_container) {
@@ -118,8 +120,14 @@ fn combine(
     is_container: bool,
     who: (&Sid, &Sid),
 ) -> (Option<Acl>, u16) {
+    // Inherited ACEs are marked INHERITED only under an auto-inherited parent ACL.
+    let mark = if parent_auto_inherited != 0 {
+        ace_flags::INHERITED
+    } else {
+        0
+    };
     let inherited = parent
-        .map(|p| inherited_aces(p, is_container, who))
+        .map(|p| inherited_aces(p, is_container, who, mark))
         .unwrap_or_default();
     match explicit {
         Some((None, _)) => (None, control::DACL_PRESENT),
@@ -202,11 +210,11 @@ fn resolved(ace: &Ace, (owner, group): (&Sid, &Sid), flags: u8) -> Ace {
 }
 
 /// The parent's ACEs as the new object inherits them (MS-DTYP 2.5.3.4.2).
-fn inherited_aces(parent: &Acl, is_container: bool, who: (&Sid, &Sid)) -> Vec<Ace> {
+fn inherited_aces(parent: &Acl, is_container: bool, who: (&Sid, &Sid), mark: u8) -> Vec<Ace> {
     use ace_flags::*;
     let mut out = Vec::new();
     for ace in &parent.aces {
-        let keep = (ace.flags & !INHERIT_FLAGS) | INHERITED;
+        let keep = (ace.flags & !(INHERIT_FLAGS | INHERITED)) | mark;
         let (oi, ci, np) = (
             ace.flags & OBJECT_INHERIT != 0,
             ace.flags & CONTAINER_INHERIT != 0,
@@ -223,16 +231,16 @@ fn inherited_aces(parent: &Acl, is_container: bool, who: (&Sid, &Sid)) -> Vec<Ac
             (true, _, false) if needs_resolving(ace) => {
                 out.push(resolved(ace, who, keep));
                 out.push(Ace {
-                    flags: (ace.flags & !NO_PROPAGATE_INHERIT) | INHERIT_ONLY | INHERITED,
+                    flags: (ace.flags & !(NO_PROPAGATE_INHERIT | INHERITED)) | INHERIT_ONLY | mark,
                     ..ace.clone()
                 });
             }
             (true, _, false) => out.push(Ace {
-                flags: (ace.flags & !INHERIT_ONLY) | INHERITED,
+                flags: (ace.flags & !(INHERIT_ONLY | INHERITED)) | mark,
                 ..ace.clone()
             }),
             (false, true, false) => out.push(Ace {
-                flags: ace.flags | INHERIT_ONLY | INHERITED,
+                flags: (ace.flags & !INHERITED) | INHERIT_ONLY | mark,
                 ..ace.clone()
             }),
             _ => {}
@@ -278,17 +286,19 @@ mod tests {
             Ace::new(0, 0, FILE_ALL_ACCESS, well_known::unix_user(5)),
         ]);
         let sd = create(&p, &creator(false)).unwrap();
+        // The parent's DACL is not auto-inherited: no INHERITED_ACE, no DACL_AUTO_INHERITED.
         assert_eq!(
             flags_and_sids(&sd),
-            [(INHERITED, FILE_GENERIC_READ, "S-1-1-0".into())]
+            [(0, FILE_GENERIC_READ, "S-1-1-0".into())]
         );
+        assert_eq!(sd.control, control::DACL_PRESENT);
         assert_eq!(sd.owner, Some(well_known::unix_user(1000)));
         assert!(sd.dacl_present());
     }
 
     #[test]
     fn directories_propagate_and_split_creator_owner() {
-        let p = parent(vec![
+        let mut p = parent(vec![
             Ace::new(
                 0,
                 OBJECT_INHERIT | CONTAINER_INHERIT,
@@ -303,7 +313,12 @@ mod tests {
                 well_known::world(),
             ),
         ]);
+        p.control |= control::DACL_AUTO_INHERITED;
         let sd = create(&p, &creator(true)).unwrap();
+        assert_eq!(
+            sd.control,
+            control::DACL_PRESENT | control::DACL_AUTO_INHERITED
+        );
         assert_eq!(
             flags_and_sids(&sd),
             [

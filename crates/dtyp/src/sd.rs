@@ -201,6 +201,30 @@ impl SecurityDescriptor {
         out
     }
 
+    /// The descriptor as SET_INFO stores it (MS-DTYP 2.4.6, 2.5.3.4 as Windows applies them to a
+    /// SetSecurity): generic rights in the ACEs that apply to the object mapped to file rights;
+    /// DACL_AUTO_INHERIT_REQ (SACL_…) never kept, and with `canonicalize` DACL_AUTO_INHERITED
+    /// (SACL_…) kept only when the request bit came with it (Samba's `acl flag inherited
+    /// canonicalization`, default yes).
+    pub fn prepared_for_set(&self, canonicalize: bool) -> SecurityDescriptor {
+        let mut out = self.clone();
+        for acl in out.dacl.iter_mut().chain(out.sacl.iter_mut()) {
+            for ace in acl.aces.iter_mut().filter(|a| a.applies_to_object()) {
+                ace.mask = crate::access::map_generic(ace.mask);
+            }
+        }
+        for (req, inherited) in [
+            (control::DACL_AUTO_INHERIT_REQ, control::DACL_AUTO_INHERITED),
+            (control::SACL_AUTO_INHERIT_REQ, control::SACL_AUTO_INHERITED),
+        ] {
+            if canonicalize && self.control & req == 0 {
+                out.control &= !inherited;
+            }
+            out.control &= !req;
+        }
+        out
+    }
+
     /// `self` with the parts `sent` names replaced by those of `new` (SET_INFO, MS-FSA 2.1.5.16); an
     /// owner or group `new` lacks is left as it is.
     pub fn merged(&self, new: &SecurityDescriptor, sent: u32) -> SecurityDescriptor {
@@ -289,6 +313,43 @@ mod tests {
         b[2] = 0;
         b[16] = 0xFF;
         assert!(!SecurityDescriptor::decode(&b).unwrap().dacl_present());
+    }
+
+    #[test]
+    fn set_maps_generic_rights_and_canonicalizes_flags() {
+        use crate::access::mask::{FILE_GENERIC_READ, GENERIC_READ};
+        use crate::ace::ace_flags::{INHERIT_ONLY, OBJECT_INHERIT};
+        let mut sd = SecurityDescriptor::with_dacl(
+            None,
+            None,
+            Acl::new(vec![
+                Ace::new(0, 0, GENERIC_READ, well_known::world()),
+                Ace::new(
+                    0,
+                    OBJECT_INHERIT | INHERIT_ONLY,
+                    GENERIC_READ,
+                    well_known::world(),
+                ),
+            ]),
+        );
+        sd.control |= control::DACL_AUTO_INHERITED;
+        let set = sd.prepared_for_set(true);
+        let masks: Vec<u32> = set
+            .dacl
+            .as_ref()
+            .unwrap()
+            .aces
+            .iter()
+            .map(|a| a.mask)
+            .collect();
+        assert_eq!(masks, [FILE_GENERIC_READ, GENERIC_READ]);
+        assert_eq!(set.control, control::DACL_PRESENT);
+        assert_eq!(sd.prepared_for_set(false).control, sd.control);
+        sd.control |= control::DACL_AUTO_INHERIT_REQ;
+        assert_eq!(
+            sd.prepared_for_set(true).control,
+            control::DACL_PRESENT | control::DACL_AUTO_INHERITED
+        );
     }
 
     #[test]

@@ -218,6 +218,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
             support: s.nt_acl_support,
             store: s.stores_nt_acls(),
             inherit_owner: s.inherit_owner,
+            canonicalize_inherited: s.acl_flag_inherited_canonicalization,
         },
     })
 }

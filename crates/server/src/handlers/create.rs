@@ -224,6 +224,12 @@ pub async fn handle(
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
     let (file, action, stat) = open_on_disk(&tree, &path, vreq.clone()).await?;
+    // MS-FSA 2.1.5.1.2.1: a read-only file is not overwritten or superseded.
+    // (Overwriting dispositions open the file first and truncate it once the open is attached.)
+    let overwrites = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
+    if overwrites && stat.file_attributes("") & FILE_ATTRIBUTE_READONLY != 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     let file = Arc::new(file);
     let granted = acl
         .after_open(
@@ -235,6 +241,7 @@ pub async fn handle(
                 share_granted: share_access,
                 share_max: tree.maximal_access,
                 explicit: explicit_sd,
+                overwrites,
             },
         )
         .await?;

@@ -78,8 +78,12 @@ async fn security(
     max: usize,
     out: &mut BytesMut,
 ) -> HandlerResult {
-    let sacl = wanted & security_information::SACL != 0;
-    if !open.has_access(READ_CONTROL) || (sacl && !open.has_access(ACCESS_SYSTEM_SECURITY)) {
+    use security_information::{DACL, GROUP, LABEL, OWNER, SACL};
+    // Asking for no part at all needs no right and gets an empty descriptor (smb2.sdread).
+    let needs_read_control = wanted & (OWNER | GROUP | DACL | LABEL) != 0;
+    if (needs_read_control && !open.has_access(READ_CONTROL))
+        || (wanted & SACL != 0 && !open.has_access(ACCESS_SYSTEM_SECURITY))
+    {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let file = Arc::clone(&open.file);

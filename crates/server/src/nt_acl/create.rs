@@ -2,13 +2,15 @@
 //! before a missing name is created, the parent's stored DACL must grant FILE_ADD_FILE (or
 //! FILE_ADD_SUBDIRECTORY); a new object gets the descriptor it inherits from its parent, merged with
 //! the SecD create context's; an existing object's stored DACL decides the desired access
-//! (MAXIMUM_ALLOWED included), DELETE also coming from the parent's FILE_DELETE_CHILD. The granted
-//! access never exceeds the share's, and the MxAc context reports what the DACL allows.
+//! (MAXIMUM_ALLOWED included), DELETE also coming from the parent's FILE_DELETE_CHILD,
+//! FILE_READ_ATTRIBUTES always granted and FILE_WRITE_DATA needed to overwrite. The granted access
+//! never exceeds the share's, and the MxAc context reports what the DACL allows.
 
 use std::sync::Arc;
 
 use dtyp::access::mask::{
-    DELETE, FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY, FILE_DELETE_CHILD, MAXIMUM_ALLOWED,
+    DELETE, FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY, FILE_DELETE_CHILD, FILE_READ_ATTRIBUTES,
+    FILE_WRITE_DATA, MAXIMUM_ALLOWED,
 };
 use dtyp::access::{map_generic, maximal_access, Token};
 use dtyp::inherit::{self, Creator};
@@ -40,6 +42,8 @@ pub struct Asked {
     pub share_max: u32,
     /// The SecD create context's descriptor.
     pub explicit: Option<SecurityDescriptor>,
+    /// An existing file's data is to be overwritten or superseded.
+    pub overwrites: bool,
 }
 
 /// The result: the access the open is granted and its maximal access (MxAc).
@@ -106,6 +110,7 @@ impl AclCreate {
             share_granted,
             share_max,
             explicit,
+            overwrites,
         } = asked;
         let as_share = Granted {
             access: share_granted,
@@ -134,15 +139,15 @@ impl AclCreate {
             let Some(sd) = stored(policy(&tree), &file).filter(|_| !bypass) else {
                 return Ok(as_share);
             };
-            let mut maximal = maximal_access(&sd, &token);
-            let wanted = map_generic(desired) & !MAXIMUM_ALLOWED;
-            if wanted & DELETE != 0
-                && maximal & DELETE == 0
-                && parent_grants_delete(&tree, &path, &token)
-            {
+            // FILE_READ_ATTRIBUTES is never refused (as Samba); DELETE may come from the parent.
+            let mut maximal = maximal_access(&sd, &token) | FILE_READ_ATTRIBUTES;
+            if maximal & DELETE == 0 && parent_grants_delete(&tree, &path, &token) {
                 maximal |= DELETE;
             }
-            if wanted & !maximal != 0 {
+            let wanted = map_generic(desired) & !MAXIMUM_ALLOWED;
+            // Overwriting or superseding the data needs FILE_WRITE_DATA (MS-FSA 2.1.5.1.2).
+            let required = wanted | if overwrites { FILE_WRITE_DATA } else { 0 };
+            if required & !maximal != 0 {
                 return Err(NtStatus::ACCESS_DENIED);
             }
             let access = if desired & MAXIMUM_ALLOWED != 0 {

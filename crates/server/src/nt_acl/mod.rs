@@ -27,6 +27,9 @@ pub struct AclPolicy {
     pub store: bool,
     /// `inherit owner`: a new object's owner is its parent's.
     pub inherit_owner: bool,
+    /// `acl flag inherited canonicalization`: DACL_AUTO_INHERITED is kept on SET_INFO only with
+    /// DACL_AUTO_INHERIT_REQ, as Windows does.
+    pub canonicalize_inherited: bool,
 }
 
 /// The token of the Unix user `unix`: its Unix user SID, its Unix groups, its account SID in the

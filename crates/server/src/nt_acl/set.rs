@@ -39,7 +39,7 @@ pub async fn set_security(
         return Err(NtStatus::ACCESS_DENIED);
     }
     let policy = open.tree.share.acls;
-    let new = decode(buf)?;
+    let new = decode(buf)?.prepared_for_set(policy.canonicalize_inherited);
     if !policy.support {
         return Ok(()); // accepted without effect (`nt acl support = no`)
     }
