@@ -226,7 +226,7 @@ impl SecurityDescriptor {
     }
 
     /// `self` with the parts `sent` names replaced by those of `new` (SET_INFO, MS-FSA 2.1.5.16); an
-    /// owner or group `new` lacks is left as it is.
+    /// owner or group `new` lacks is left as it is, a DACL sent without DACL_PRESENT is a NULL DACL.
     pub fn merged(&self, new: &SecurityDescriptor, sent: u32) -> SecurityDescriptor {
         use security_information as si;
         let mut out = self.clone();
@@ -237,8 +237,11 @@ impl SecurityDescriptor {
             out.group = Some(group.clone());
         }
         if sent & si::DACL != 0 {
+            // A DACL sent without DACL_PRESENT is a NULL DACL: the result always has one.
             out.dacl = new.dacl.clone();
-            out.control = (out.control & !control::DACL_BITS) | (new.control & control::DACL_BITS);
+            out.control = (out.control & !control::DACL_BITS)
+                | (new.control & control::DACL_BITS)
+                | control::DACL_PRESENT;
         }
         if sent & (si::SACL | si::LABEL) != 0 {
             out.sacl = new.sacl.clone();
@@ -373,7 +376,7 @@ mod tests {
         );
         assert_eq!(merged.owner, Some(well_known::world()));
         assert_eq!(merged.group, sd.group);
-        assert!(merged.dacl.is_none() && !merged.dacl_present());
+        assert!(merged.dacl.is_none() && merged.dacl_present(), "NULL DACL");
     }
 
     /// Offsets past the buffer or into the header, a truncated header, a descriptor that is not

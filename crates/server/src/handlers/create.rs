@@ -198,6 +198,10 @@ pub async fn handle(
     {
         return Err(NtStatus::ACCESS_DENIED);
     }
+    // MS-FSA 2.1.5.1.1: a read-only file cannot be delete-on-close.
+    if delete_on_close && req.file_attributes & FILE_ATTRIBUTE_READONLY != 0 {
+        return Err(NtStatus::CANNOT_DELETE);
+    }
     let explicit_sd = cc::find(&contexts, cc::name::SD_BUFFER)
         .map(|c| crate::nt_acl::decode(c.data))
         .transpose()?;
@@ -224,13 +228,9 @@ pub async fn handle(
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
     let (file, action, stat) = open_on_disk(&tree, &path, vreq.clone()).await?;
-    // MS-FSA 2.1.5.1.2.1: a read-only file is not overwritten or superseded.
-    // (Overwriting dispositions open the file first and truncate it once the open is attached.)
-    let overwrites = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
-    if overwrites && stat.file_attributes("") & FILE_ATTRIBUTE_READONLY != 0 {
-        return Err(NtStatus::ACCESS_DENIED);
-    }
+    existing_file_checks(&req, action, &stat, delete_on_close)?;
     let file = Arc::new(file);
+    let overwrites = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
     let granted = acl
         .after_open(
             &file,
@@ -332,6 +332,34 @@ pub async fn handle(
             respond(ctx, out, file_id, resp)
         }
     }
+}
+
+/// MS-FSA 2.1.5.1.2.1 on an existing file: a read-only file is neither overwritten nor superseded
+/// (ACCESS_DENIED) nor deleted on close (CANNOT_DELETE); overwriting a hidden or system file must
+/// keep that attribute (ACCESS_DENIED otherwise). Overwriting dispositions open the file first and
+/// truncate it once the open is attached, so `action` is still "opened" here.
+fn existing_file_checks(
+    req: &CreateRequest<'_>,
+    action: CreateAction,
+    stat: &vfs::FileStat,
+    delete_on_close: bool,
+) -> Result<(), NtStatus> {
+    if action != CreateAction::Opened || stat.is_dir {
+        return Ok(());
+    }
+    let attributes = stat.file_attributes("");
+    let read_only = attributes & FILE_ATTRIBUTE_READONLY != 0;
+    if read_only && matches!(req.create_disposition, 0 | 4 | 5) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if read_only && delete_on_close {
+        return Err(NtStatus::CANNOT_DELETE);
+    }
+    let kept = vfs::FILE_ATTRIBUTE_HIDDEN | vfs::FILE_ATTRIBUTE_SYSTEM;
+    if matches!(req.create_disposition, 4 | 5) && attributes & kept & !req.file_attributes != 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(())
 }
 
 /// Open or create the file as the tree's user; returns it with what was done and its attributes.
