@@ -15,11 +15,15 @@ pub fn run(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
+    let unwrapped;
     let bytes = if mode & 1 == 0 {
         rest
     } else {
         match vfs::decode_ntacl(rest) {
-            Some(sd) => sd,
+            Some(sd) => {
+                unwrapped = sd;
+                &unwrapped[..]
+            }
             None => return,
         }
     };

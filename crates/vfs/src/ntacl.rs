@@ -11,10 +11,14 @@
 //! - version 4: `u32 sd ptr, u16 hash_type, hash[64]`, a NUL-terminated UTF-8 description, then,
 //!   aligned to 4, `NTTIME time` and `sys_acl_hash[64]`.
 //!
-//! Every version is read; version 4 is written, with hash type 1 (SHA-256) over the descriptor, the
-//! description "rsmbd" and a zero `sys_acl_hash`. Samba only takes a version 3 or 4 blob as it is when
-//! `acl_xattr:ignore system acls = yes`; otherwise it compares the hashes with its POSIX ACL mapping,
-//! which rsmbd does not keep.
+//! The descriptor's four offsets are NDR relative pointers, counted from the start of the blob, not of
+//! the descriptor: they are moved by the descriptor's position on the way in and out.
+//!
+//! Every version is read; version 4 is written with hash type 1 (SHA-256) and both hashes zero, the
+//! description "rsmbd": what Samba itself stores when it keeps no POSIX ACL beside the NT ACL
+//! (`acl_xattr:ignore system acls = yes`, where it writes zero hashes and takes the descriptor as it
+//! is), which is how rsmbd works. A Samba with `ignore system acls = no` compares the hashes with its
+//! POSIX ACL mapping instead and, as they differ, shows that mapping.
 //!
 //! `security.*` attributes need CAP_SYS_ADMIN to write, so they are read and written with the daemon's
 //! credentials: callers check the user's READ_CONTROL / WRITE_DAC / WRITE_OWNER first, as Samba does.
@@ -23,7 +27,6 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use rustix::fs::XattrFlags;
 use rustix::io::Errno;
-use sha2::{Digest, Sha256};
 
 use crate::errno::xattr_errno_to_status;
 use crate::file::OpenFile;
@@ -52,18 +55,34 @@ pub fn encode_ntacl(sd: &[u8], time: u64) -> Vec<u8> {
     out.extend_from_slice(&FIRST_REFERENT.to_le_bytes());
     out.extend_from_slice(&SECOND_REFERENT.to_le_bytes());
     out.extend_from_slice(&HASH_TYPE_SHA256.to_le_bytes());
-    let mut hash = [0u8; HASH_LEN];
-    hash.iter_mut()
-        .zip(Sha256::digest(sd))
-        .for_each(|(h, d)| *h = d);
-    out.extend_from_slice(&hash);
+    out.extend_from_slice(&[0u8; HASH_LEN]);
     out.extend_from_slice(b"rsmbd\0");
     pad4(&mut out);
     out.extend_from_slice(&time.to_le_bytes());
     out.extend_from_slice(&[0u8; HASH_LEN]);
     pad4(&mut out);
+    let at = out.len();
     out.extend_from_slice(sd);
+    if let Some(stored) = out.get_mut(at..) {
+        rebase(stored, |o| o.checked_add(u32::try_from(at).ok()?));
+    }
     out
+}
+
+/// The four offsets of the descriptor header at the start of `sd` (OffsetOwner, OffsetGroup,
+/// OffsetSacl, OffsetDacl), each non-zero one replaced by `shift` of it; `None` leaves a 0 that
+/// the descriptor's decoder then refuses or reads as absent.
+fn rebase(sd: &mut [u8], mut shift: impl FnMut(u32) -> Option<u32>) {
+    for field in sd
+        .get_mut(4..20)
+        .into_iter()
+        .flat_map(|h| h.chunks_exact_mut(4))
+    {
+        let offset = u32::from_le_bytes(<[u8; 4]>::try_from(&*field).unwrap_or_default());
+        if offset != 0 {
+            field.copy_from_slice(&shift(offset).unwrap_or(0).to_le_bytes());
+        }
+    }
 }
 
 fn pad4(out: &mut Vec<u8>) {
@@ -86,9 +105,10 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     ))
 }
 
-/// The descriptor bytes of a version 1 to 4 blob (from where the descriptor starts to the end); `None`
-/// when the blob is malformed, of another version, or has a null descriptor pointer.
-pub fn decode_ntacl(blob: &[u8]) -> Option<&[u8]> {
+/// The self-relative descriptor of a version 1 to 4 blob (from where it starts to the end, its offsets
+/// made relative to itself); `None` when the blob is malformed, of another version, has a null
+/// descriptor pointer or an offset pointing before the descriptor.
+pub fn decode_ntacl(blob: &[u8]) -> Option<Vec<u8>> {
     let version = u16_at(blob, 0)?;
     if u16_at(blob, 2)? != version || u32_at(blob, 4)? == 0 {
         return None;
@@ -108,7 +128,15 @@ pub fn decode_ntacl(blob: &[u8]) -> Option<&[u8]> {
         }
         _ => return None,
     };
-    blob.get(sd_at..).filter(|sd| !sd.is_empty())
+    let mut sd = blob.get(sd_at..).filter(|sd| sd.len() >= 20)?.to_vec();
+    let base = u32::try_from(sd_at).ok()?;
+    let mut before = false;
+    rebase(&mut sd, |o| {
+        let moved = o.checked_sub(base);
+        before |= moved.is_none();
+        moved
+    });
+    (!before).then_some(sd)
 }
 
 impl OpenFile {
@@ -125,7 +153,7 @@ impl OpenFile {
         });
         match read {
             Ok(len) => {
-                let sd = buf.get(..len).and_then(decode_ntacl).map(<[u8]>::to_vec);
+                let sd = buf.get(..len).and_then(decode_ntacl);
                 if sd.is_none() {
                     tracing::debug!(len, "ignoring a security.NTACL blob not understood");
                 }
@@ -175,74 +203,93 @@ fn proc_path(file: &OpenFile) -> String {
 mod tests {
     use super::*;
 
+    /// A descriptor with an owner (S-1-1-0) at offset 20 and nothing else.
+    const SD: [u8; 32] = [
+        1, 0, 0, 0x80, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0,
+        0, 0, 0,
+    ];
+
+    /// `SD` as it sits in a blob at `at`: its owner offset counted from the blob's start.
+    fn stored_at(at: u8) -> Vec<u8> {
+        let mut sd = SD.to_vec();
+        sd[4] = 20 + at;
+        sd
+    }
+
     #[test]
     fn version_4_layout() {
-        let sd = [
-            1u8, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        ];
-        let blob = encode_ntacl(&sd, 0x0102_0304_0506_0708);
+        let blob = encode_ntacl(&SD, 0x0102_0304_0506_0708);
         assert_eq!(blob[..12], [4, 0, 4, 0, 0, 0, 2, 0, 4, 0, 2, 0]);
         assert_eq!(blob[12..14], [1, 0]);
-        assert_eq!(blob[14..46], Sha256::digest(sd)[..]);
-        assert_eq!(blob[46..78], [0; 32]);
+        assert_eq!(blob[14..78], [0; 64]);
         assert_eq!(&blob[78..84], b"rsmbd\0");
-        // 84 is aligned: the time, the system ACL hash, then the descriptor at 156.
+        // 84 is aligned: the time, the system ACL hash, then the descriptor at 156, its owner
+        // offset counted from the blob's start.
         assert_eq!(blob[84..92], 0x0102_0304_0506_0708u64.to_le_bytes());
-        assert_eq!(blob.len(), 156 + sd.len());
-        assert_eq!(decode_ntacl(&blob), Some(&sd[..]));
+        assert_eq!(blob[92..156], [0; 64]);
+        assert_eq!(blob[156..], stored_at(156)[..]);
+        assert_eq!(decode_ntacl(&blob), Some(SD.to_vec()));
     }
 
     #[test]
     fn older_versions() {
-        let sd = [1u8, 0, 4, 0x80];
-        let v1 = [&[1u8, 0, 1, 0, 0, 0, 2, 0][..], &sd].concat();
-        assert_eq!(decode_ntacl(&v1), Some(&sd[..]));
-        let v2 = [&[2u8, 0, 2, 0, 0, 0, 2, 0, 4, 0, 2, 0][..], &[0; 16], &sd].concat();
-        assert_eq!(decode_ntacl(&v2), Some(&sd[..]));
-        let v3 = [
-            &[3u8, 0, 3, 0, 0, 0, 2, 0, 4, 0, 2, 0, 1, 0][..],
-            &[0; 64],
-            &[0, 0],
-            &sd,
+        let v1 = [&[1u8, 0, 1, 0, 0, 0, 2, 0][..], &stored_at(8)].concat();
+        assert_eq!(decode_ntacl(&v1), Some(SD.to_vec()));
+        let v2 = [
+            &[2u8, 0, 2, 0, 0, 0, 2, 0, 4, 0, 2, 0][..],
+            &[0; 16],
+            &stored_at(28),
         ]
         .concat();
-        assert_eq!(decode_ntacl(&v3), Some(&sd[..]));
-        // A description of another length moves the rest.
-        let v4 = [
-            &[4u8, 0, 4, 0, 0, 0, 2, 0, 4, 0, 2, 0, 1, 0][..],
-            &[0; 64],
-            b"posix_acl\0",
-            &[0; 72],
-            &sd,
-        ]
-        .concat();
-        assert_eq!(decode_ntacl(&v4), Some(&sd[..]));
+        assert_eq!(decode_ntacl(&v2), Some(SD.to_vec()));
+        let head3 = [3u8, 0, 3, 0, 0, 0, 2, 0, 4, 0, 2, 0, 1, 0];
+        let v3 = [&head3[..], &[0; 64], &[0, 0], &stored_at(80)].concat();
+        assert_eq!(decode_ntacl(&v3), Some(SD.to_vec()));
+    }
+
+    /// What Samba 4.17 with `vfs objects = acl_xattr` stored for a DACL set over SMB (deny
+    /// S-1-22-1-4242 write data, allow S-1-22-1-0 all, allow Everyone read with OI): description
+    /// "posix_acl", its hashes, the descriptor at 160 with offsets 180, 208 and 236.
+    #[test]
+    fn samba_version_4_blob() {
+        let hex = concat!(
+            "0400040000000200040002000100385c01cdfe1ed9f47f5473e0141b968dad41d0fae8122e5828bce07d1828",
+            "c9f40000000000000000000000000000000000000000000000000000000000000000706f7369785f61636c00",
+            "ae3fceab3286dd01cfcd413935cc5fd5399ac4478b25a476aad71007f09b3959b9fc516135849d6200000000",
+            "0000000000000000000000000000000000000000000000000000000001000480b4000000d000000000000000",
+            "ec000000010500000000000515000000bde080d12173dd20d509b828e8030000010500000000000515000000",
+            "bde080d12173dd20d509b8280102000002004c00030000000100180002000000010200000000001601000000",
+            "9210000000001800ff011f000102000000000016010000000000000000011400890012000101000000000001",
+            "00000000",
+        );
+        let blob: Vec<u8> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let sd = decode_ntacl(&blob).unwrap();
+        assert_eq!(sd.len(), blob.len() - 160);
+        assert_eq!(
+            sd[4..20],
+            [20, 0, 0, 0, 48, 0, 0, 0, 0, 0, 0, 0, 76, 0, 0, 0]
+        );
     }
 
     #[test]
     fn malformed_blobs() {
         assert_eq!(decode_ntacl(&[]), None);
-        assert_eq!(
-            decode_ntacl(&[1, 0, 2, 0, 0, 0, 2, 0, 1]),
-            None,
-            "level differs"
-        );
-        assert_eq!(
-            decode_ntacl(&[1, 0, 1, 0, 0, 0, 0, 0, 1]),
-            None,
-            "null pointer"
-        );
-        assert_eq!(
-            decode_ntacl(&[5, 0, 5, 0, 0, 0, 2, 0, 1]),
-            None,
-            "version 5"
-        );
+        let v1 = |head: [u8; 8]| decode_ntacl(&[&head[..], &stored_at(8)].concat());
+        assert_eq!(v1([1, 0, 2, 0, 0, 0, 2, 0]), None, "level differs");
+        assert_eq!(v1([1, 0, 1, 0, 0, 0, 0, 0]), None, "null pointer");
+        assert_eq!(v1([5, 0, 5, 0, 0, 0, 2, 0]), None, "version 5");
         assert_eq!(
             decode_ntacl(&[1, 0, 1, 0, 0, 0, 2, 0]),
             None,
             "no descriptor"
         );
-        let mut v4 = encode_ntacl(&[1, 2, 3, 4], 0);
+        // An offset that points before the descriptor (into the blob's header).
+        let mut early = [&[1u8, 0, 1, 0, 0, 0, 2, 0][..], &SD].concat();
+        early[8 + 4] = 4;
+        assert_eq!(decode_ntacl(&early), None);
+        let mut v4 = encode_ntacl(&SD, 0);
         v4.truncate(80);
         assert_eq!(decode_ntacl(&v4), None, "cut in the description");
         v4.truncate(60);
