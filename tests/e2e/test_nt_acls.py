@@ -102,9 +102,9 @@ class Peer:
 
 # ---------------------------------------------------------------- smbcacls and smbclient against rsmbd
 
-def smbcacls(server, path, *args):
+def smbcacls(server, path, *args, numeric=True):
     cmd = [SMBCACLS, f"//{server.host}/{server.share_name}", path, "-U", f"{server.user}%{server.password}",
-           "--numeric", *args]
+           *(["--numeric"] if numeric else []), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
@@ -169,6 +169,10 @@ def test_smbcacls_inheritable_ace_reaches_new_file(acl_server, tmp_path):
     assert "ACL:S-1-1-0:0/0x0/0x001200a9" in lines, lines
     sub = smbclient(server, "mkdir dir\\sub")
     assert "NT_STATUS" not in sub, sub
+    # lsarpc names the SIDs: Everyone, and the Unix user of the account.
+    named = smbcacls(server, "dir", numeric=False).stdout
+    assert f"OWNER:Unix User\\{server.user}" in named, named
+    assert "ACL:Everyone:ALLOWED/OI|CI/READ" in acl_lines(named), named
     # A directory keeps the inheritance flags to pass the ACE on.
     assert "ACL:S-1-1-0:0/0x3/0x001200a9" in acl_lines(smbcacls(server, "dir/sub").stdout)
 
