@@ -175,14 +175,7 @@ fn policy(tree: &Tree) -> AclPolicy {
 /// is stored); `None` for the share root or a parent that cannot be opened (blocking).
 fn parent_sd(tree: &Tree, path: &SmbPath, synthesized: bool) -> Option<SecurityDescriptor> {
     let (parent, _) = path.parent_and_name()?;
-    let request = vfs::CreateRequest {
-        disposition: vfs::Disposition::Open,
-        kind: vfs::Kind::Directory,
-        read: false,
-        write: false,
-        mode: 0,
-        attributes: 0,
-    };
+    let request = vfs::CreateRequest::existing_directory();
     let (dir, _) = tree.vfs().ok()?.create(&parent, &request).ok()?;
     match stored(policy(tree), &dir) {
         Some(sd) => Some(sd),
