@@ -201,6 +201,27 @@ impl Ace {
 }
 
 #[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// An ACCESS_DENIED_OBJECT_ACE for Everyone with an object type GUID.
+    pub(crate) fn object_ace() -> Ace {
+        Ace {
+            object: Some(ObjectTypes {
+                object_type: Some([7; 16]),
+                inherited_object_type: None,
+            }),
+            ..Ace::new(
+                ace_type::ACCESS_DENIED_OBJECT,
+                0,
+                1,
+                crate::sid::well_known::world(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::sid::well_known;
@@ -229,13 +250,7 @@ mod tests {
 
     #[test]
     fn object_ace_round_trip() {
-        let ace = Ace {
-            object: Some(ObjectTypes {
-                object_type: Some([7; 16]),
-                inherited_object_type: None,
-            }),
-            ..Ace::new(ace_type::ACCESS_DENIED_OBJECT, 0, 1, well_known::world())
-        };
+        let ace = super::tests_support::object_ace();
         let b = encoded(&ace);
         assert_eq!(b.len(), 8 + 4 + 16 + 12);
         assert_eq!(Ace::decode(&b), Ok((ace, 40)));

@@ -52,6 +52,13 @@ impl Acl {
             aces.push(ace);
             at += len;
         }
+        // Object ACEs need ACL_REVISION_DS (MS-DTYP 2.4.5); an older revision is read as that one, the
+        // revision the ACL is written back with.
+        let revision = if aces.iter().any(|a| a.object.is_some()) {
+            ACL_REVISION_DS
+        } else {
+            revision
+        };
         Ok(Acl { revision, aces })
     }
 
@@ -131,6 +138,13 @@ mod tests {
         b[0] = 1;
         assert_eq!(Acl::decode(&b), Err(Invalid), "revision 1");
         assert_eq!(Acl::decode(&good[..7]), Err(Invalid));
+        // An object ACE in a revision 2 ACL: read (and written back) as revision 4.
+        let object = crate::ace::tests_support::object_ace();
+        let mut raw = vec![2u8, 0, 0, 0, 1, 0, 0, 0];
+        object.write(&mut raw).unwrap();
+        let size = raw.len() as u16;
+        raw[2..4].copy_from_slice(&size.to_le_bytes());
+        assert_eq!(Acl::decode(&raw).unwrap().revision, ACL_REVISION_DS);
         // A smaller count leaves the rest of AclSize unused, as Windows allows.
         assert_eq!(with(4, 1).unwrap().aces.len(), 1);
     }

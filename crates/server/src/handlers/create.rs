@@ -506,6 +506,48 @@ mod tests {
     }
 
     #[test]
+    fn read_only_hidden_and_system_files() {
+        let stat = |mode, attributes| vfs::FileStat {
+            mode,
+            dos: Some(vfs::DosInfo {
+                attributes,
+                creation_time: None,
+            }),
+            ..Default::default()
+        };
+        let req = |disposition, file_attributes| CreateRequest {
+            create_disposition: disposition,
+            file_attributes,
+            ..Default::default()
+        };
+        let opened = CreateAction::Opened;
+        let read_only = stat(0o444, 0);
+        assert_eq!(
+            existing_file_checks(&req(5, 0), opened, &read_only, false),
+            Err(NtStatus::ACCESS_DENIED)
+        );
+        assert_eq!(
+            existing_file_checks(&req(1, 0), opened, &read_only, true),
+            Err(NtStatus::CANNOT_DELETE)
+        );
+        assert_eq!(
+            existing_file_checks(&req(1, 0), opened, &read_only, false),
+            Ok(())
+        );
+        let hidden = stat(0o644, vfs::FILE_ATTRIBUTE_HIDDEN);
+        assert_eq!(
+            existing_file_checks(&req(5, 0), opened, &hidden, false),
+            Err(NtStatus::ACCESS_DENIED)
+        );
+        let keeps = req(5, vfs::FILE_ATTRIBUTE_HIDDEN);
+        assert_eq!(existing_file_checks(&keeps, opened, &hidden, false), Ok(()));
+        assert_eq!(
+            existing_file_checks(&req(5, 0), CreateAction::Created, &hidden, false),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn directory_with_non_directory_is_invalid() {
         let req = CreateRequest {
             create_options: co::DIRECTORY_FILE | co::NON_DIRECTORY_FILE,
