@@ -20,8 +20,9 @@
 //! is), which is how rsmbd works. A Samba with `ignore system acls = no` compares the hashes with its
 //! POSIX ACL mapping instead and, as they differ, shows that mapping.
 //!
-//! `security.*` attributes need CAP_SYS_ADMIN to write, so they are read and written with the daemon's
-//! credentials: callers check the user's READ_CONTROL / WRITE_DAC / WRITE_OWNER first, as Samba does.
+//! `security.*` attributes need CAP_SYS_ADMIN to write, so they are written with the daemon's
+//! credentials: callers check the user's WRITE_DAC / WRITE_OWNER first, as Samba does. Reading one
+//! needs no privilege and is done as the user (callers check READ_CONTROL before showing it).
 
 use std::os::fd::{AsFd, AsRawFd};
 
@@ -46,6 +47,8 @@ const FIRST_REFERENT: u32 = 0x0002_0000;
 const SECOND_REFERENT: u32 = 0x0002_0004;
 /// The largest value Linux stores in one extended attribute.
 const MAX_BLOB: usize = 65536;
+/// The buffer tried first: descriptors of a few dozen ACEs fit.
+const FIRST_READ: usize = 4096;
 
 /// A version 4 blob holding the self-relative descriptor `sd`, stamped `time` (FILETIME).
 pub fn encode_ntacl(sd: &[u8], time: u64) -> Vec<u8> {
@@ -143,14 +146,14 @@ impl OpenFile {
     /// The stored descriptor (self-relative bytes, not yet validated); `None` when there is none or the
     /// blob is not understood.
     pub fn nt_acl(&self) -> VfsResult<Option<Vec<u8>>> {
-        let mut buf = vec![0u8; MAX_BLOB];
-        let read = as_daemon_briefly(|| {
-            if self.is_path_only() {
-                rustix::fs::getxattr(proc_path(self).as_str(), NTACL_XATTR, &mut buf[..])
-            } else {
-                rustix::fs::fgetxattr(self.as_fd(), NTACL_XATTR, &mut buf[..])
-            }
-        });
+        // Reading a security.* attribute needs no privilege: it is read as the user. Most blobs are
+        // small; a larger one is read again into a buffer of the largest size.
+        let mut buf = vec![0u8; FIRST_READ];
+        let mut read = self.read_ntacl(&mut buf);
+        if read == Err(Errno::RANGE) {
+            buf = vec![0u8; MAX_BLOB];
+            read = self.read_ntacl(&mut buf);
+        }
         match read {
             Ok(len) => {
                 let sd = buf.get(..len).and_then(decode_ntacl);
@@ -191,6 +194,16 @@ impl OpenFile {
             }
         })
         .map_err(xattr_errno_to_status)
+    }
+}
+
+impl OpenFile {
+    fn read_ntacl(&self, buf: &mut [u8]) -> rustix::io::Result<usize> {
+        if self.is_path_only() {
+            rustix::fs::getxattr(proc_path(self).as_str(), NTACL_XATTR, buf)
+        } else {
+            rustix::fs::fgetxattr(self.as_fd(), NTACL_XATTR, buf)
+        }
     }
 }
 
