@@ -52,9 +52,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$QUICK" -eq 1 ]; then
-    RUNS=1 BIG_MIB=64 PAR_MIB=64 META_FILES=200 TORTURE_SECS=2 CONNS=50 LEASE_OPENS=200
+    RUNS=1 BIG_MIB=64 PAR_MIB=64 META_FILES=200 TORTURE_SECS=2 CONNS=${CONNS:-50} LEASE_OPENS=200
 else
-    BIG_MIB=1024 PAR_MIB=256 META_FILES=2000 TORTURE_SECS=10 CONNS=300 LEASE_OPENS=2000
+    BIG_MIB=1024 PAR_MIB=256 META_FILES=2000 TORTURE_SECS=10 CONNS=${CONNS:-300} LEASE_OPENS=2000
 fi
 if [ -n "$SIZE_MIB" ]; then BIG_MIB=$SIZE_MIB PAR_MIB=$SIZE_MIB; fi
 PAR_CLIENTS=8
@@ -251,7 +251,8 @@ interfaces = 127.0.0.1
 bind interfaces only = yes
 passdb backend = smbpasswd:$d/smbpasswd
 # Every client of the bench connects from 127.0.0.1; the memory rows hold ${CONNS} connections at once.
-max connections per address = 1024
+max connections per address = $((CONNS + 1024))
+max tcp connections = $((CONNS + 1024))
 [$SHARE]
 path = ${DIR[rsmbd]}
 read only = no
@@ -506,11 +507,18 @@ soak() { # server
     record soak-pss-end "Soak: server PSS 20 s after the load" MiB lower "$srv" "$(mib pss_end_kib)"
 }
 
+server_pss_mib() { # server: its PSS now, in MiB
+    python3 "$BENCH/sessions.py" --pss-only --server-pid "${PID[$1]}" --marker "$WORK/$1/" |
+        awk -F'\t' '$1 == "pss_idle_kib" { printf "%.1f", $2 / 1024 }'
+}
+
 memory() { # server
-    local srv=$1 p=NA s=NA idle=NA out retained
-    retained=$(python3 "$BENCH/sessions.py" --pss-only --server-pid "${PID[$srv]}" --marker "$WORK/$srv/" |
-        awk -F'\t' '$1 == "pss_idle_kib" { printf "%.1f", $2 / 1024 }') || retained=NA
+    local srv=$1 p=NA s=NA idle=NA late=NA out retained
+    retained=$(server_pss_mib "$srv") || retained=NA
     record pss-retained "Server PSS after the rows above, no connection" MiB lower "$srv" "${retained:-NA}"
+    sleep 20 # memory the server frees once the load has ended (rsmbd trims its buffer pool after 10 s idle)
+    retained=$(server_pss_mib "$srv") || retained=NA
+    record pss-later "Server PSS 20 s after the rows above" MiB lower "$srv" "${retained:-NA}"
     restart "$srv"
     sleep 1 # let a fresh smbd start its helper processes before the first reading
     if out=$(python3 "$BENCH/sessions.py" --port "${PORT[$srv]}" --user "$BENCH_USER" --share "$SHARE" \
@@ -518,12 +526,17 @@ memory() { # server
         s=$(awk -F'\t' '$1 == "setups_per_s" { print $2 }' <<<"$out")
         idle=$(awk -F'\t' '$1 == "pss_idle_kib" { printf "%.1f", $2 / 1024 }' <<<"$out")
         p=$(awk -F'\t' '$1 == "pss_per_conn_kib" { print $2 }' <<<"$out")
+        late=$(awk -F'\t' '$1 == "new_client_ms" { print $2 }' <<<"$out")
     else
         { echo "== sessions.py $srv failed (run $RUN)"; tail -20 "$WORK/sessions.err"; } >>"$LOG"
     fi
     record pss-idle "Server PSS, fresh process, no connection" MiB lower "$srv" "$idle"
     record pss-conn "PSS per idle authenticated connection (${CONNS} open)" KiB lower "$srv" "$p"
     record setups "Connect + negotiate + session setup (${CONNS} sequential)" setups/s higher "$srv" "$s"
+    record late "A new client while ${CONNS} are open: logon, write and read 64 KiB" ms lower "$srv" "$late"
+    sleep 20
+    retained=$(server_pss_mib "$srv") || retained=NA
+    record pss-after-conns "Server PSS 20 s after the ${CONNS} connections closed" MiB lower "$srv" "${retained:-NA}"
 }
 
 ceilings() {

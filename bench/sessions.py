@@ -8,6 +8,9 @@ with NTLM inside SPNEGO), then a TREE_CONNECT on each, and holds them idle. It p
     pss_idle_kib        PSS of the server before the first connection
     pss_per_conn_kib    (PSS with COUNT connections open - pss_idle_kib) / COUNT
     server_processes    number of server processes counted with COUNT connections open
+    new_client_ms       with the COUNT connections still open, the time one more client takes to connect,
+                        log on, connect the share, write 64 KiB to a new file, read it back (compared) and
+                        delete it
 
 With --pss-only it prints only pss_idle_kib, without connecting.
 
@@ -18,6 +21,7 @@ variable BENCH_PASSWORD so that it does not appear in the process list.
 """
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -25,6 +29,9 @@ import uuid
 from pathlib import Path
 
 from smbprotocol.connection import Connection
+from smbprotocol.file_info import FileAttributes
+from smbprotocol.open import (CreateDisposition, CreateOptions, FilePipePrinterAccessMask, ImpersonationLevel, Open,
+                              ShareAccess)
 from smbprotocol.session import Session
 from smbprotocol.tree import TreeConnect
 
@@ -46,12 +53,8 @@ def cmdline_of(pid):
         return ""
 
 
-def server_pids(root, marker):
-    """root, its descendants, and every process whose command line contains marker."""
-    all_pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    children = {}
-    for pid in all_pids:
-        children.setdefault(parent_of(pid), []).append(pid)
+def descendants(root, children):
+    """root and every process below it."""
     found = set()
     todo = [root]
     while todo:
@@ -59,8 +62,20 @@ def server_pids(root, marker):
         if pid not in found:
             found.add(pid)
             todo.extend(children.get(pid, []))
+    return found
+
+
+def server_pids(root, marker):
+    """root, its descendants, and every process whose command line contains marker, except this script and the
+    workers it forked (whose command lines contain the marker too)."""
+    all_pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    children = {}
+    for pid in all_pids:
+        children.setdefault(parent_of(pid), []).append(pid)
+    found = descendants(root, children)
     if marker:
-        found.update(pid for pid in all_pids if pid != os.getpid() and marker in cmdline_of(pid))
+        ours = descendants(os.getpid(), children)
+        found.update(pid for pid in all_pids if pid not in ours and marker in cmdline_of(pid))
     return found
 
 
@@ -88,6 +103,53 @@ def open_session(host, port, user, password):
     return conn, session
 
 
+def new_client_ms(host, port, user, password, unc):
+    """Milliseconds for one more client to log on, write 64 KiB, read it back and delete the file."""
+    data = os.urandom(65536)
+    start = time.monotonic()
+    conn, session = open_session(host, port, user, password)
+    try:
+        tree = TreeConnect(session, unc)
+        tree.connect()
+        f = Open(tree, f"late-{uuid.uuid4().hex}.bin")
+        f.create(ImpersonationLevel.Impersonation, FilePipePrinterAccessMask.GENERIC_READ
+                 | FilePipePrinterAccessMask.GENERIC_WRITE | FilePipePrinterAccessMask.DELETE,
+                 FileAttributes.FILE_ATTRIBUTE_NORMAL, ShareAccess.FILE_SHARE_READ, CreateDisposition.FILE_CREATE,
+                 CreateOptions.FILE_NON_DIRECTORY_FILE | CreateOptions.FILE_DELETE_ON_CLOSE)
+        f.write(data, 0)
+        if f.read(0, len(data)) != data:
+            raise RuntimeError("the new client read back other bytes than it wrote")
+        f.close()
+        return (time.monotonic() - start) * 1000
+    finally:
+        conn.disconnect(close=True)
+
+
+PER_PROCESS = 900
+
+
+def hold(host, port, user, password, unc, count, pipe):
+    """In a worker process: open count sessions, each with a tree connect; send the seconds the logons took (or
+    an error text), keep them until told to release."""
+    held = []
+    try:
+        start = time.monotonic()
+        for _ in range(count):
+            held.append(open_session(host, port, user, password))
+        elapsed = time.monotonic() - start
+        for _, session in held:
+            TreeConnect(session, unc).connect()
+        pipe.send(elapsed)
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which fails the row
+        pipe.send(f"{type(e).__name__}: {e}")
+    pipe.recv()
+    for conn, _ in held:
+        try:
+            conn.disconnect(close=True)
+        except Exception:  # noqa: BLE001 - a connection the server already dropped is not an error here
+            pass
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -108,28 +170,36 @@ def main():
         return 0
     if args.port is None or args.user is None or args.share is None:
         ap.error("--port, --user and --share are required unless --pss-only")
-    held = []
+    unc = rf"\\{args.host}\{args.share}"
+    holders = []
     try:
-        start = time.monotonic()
-        for _ in range(args.count):
-            held.append(open_session(args.host, args.port, args.user, password))
-        elapsed = time.monotonic() - start
-        unc = rf"\\{args.host}\{args.share}"
-        for _, session in held:
-            TreeConnect(session, unc).connect()
+        # smbprotocol waits with select(), which takes no descriptor above 1023: the connections are held by
+        # worker processes, PER_PROCESS each, started one after the other (so logons stay sequential).
+        elapsed = 0.0
+        for first in range(0, args.count, PER_PROCESS):
+            n = min(PER_PROCESS, args.count - first)
+            parent, child = multiprocessing.Pipe()
+            proc = multiprocessing.Process(target=hold, args=(args.host, args.port, args.user, password, unc, n, child))
+            proc.start()
+            holders.append((proc, parent))
+            took = parent.recv()
+            if isinstance(took, str):
+                raise RuntimeError(f"holding connections failed: {took}")
+            elapsed += took
         time.sleep(args.settle)
         pids = server_pids(args.server_pid, args.marker)
         after = pss_kib(pids)
+        late_ms = new_client_ms(args.host, args.port, args.user, password, unc)
     finally:
-        for conn, _ in held:
-            try:
-                conn.disconnect(close=True)
-            except Exception:  # noqa: BLE001 - a connection the server already dropped is not an error here
-                pass
+        for proc, parent in holders:
+            parent.send("release")
+        for proc, _ in holders:
+            proc.join(60)
     print(f"setups_per_s\t{args.count / elapsed:.1f}")
     print(f"pss_idle_kib\t{before}")
     print(f"pss_per_conn_kib\t{(after - before) / args.count:.1f}")
     print(f"server_processes\t{len(pids)}")
+    print(f"new_client_ms\t{late_ms:.1f}")
     return 0
 
 

@@ -456,7 +456,18 @@ def security_descriptor_inputs():
     sds = [sd_bin(0x4, user, sid_bin(22, 2, 100), b"", dacl), sd_bin(0x14, user, b"", sacl, dacl),
            sd_bin(0x4), sd_bin(0x1404, b"", b"", b"", acl_bin()), sd_bin(0)]
     ntacl_v4 = struct.pack("<HHII", 4, 4, 0x20000, 0x20004) + b"\x01\x00" + bytes(64) + b"seed\x00" + bytes(1 + 72)
-    return [b"\x00" + sd for sd in sds] + [b"\x01" + ntacl_v4 + sd for sd in sds[:2]]
+    return [b"\x00" + sd for sd in sds] + [b"\x01" + ntacl_v4 + in_blob(sd, len(ntacl_v4)) for sd in sds[:2]]
+
+def in_blob(sd, at):
+    """`sd` as security.NTACL holds it at `at`: its offsets are NDR relative pointers from the blob's start."""
+    offsets = [o + at if o else 0 for o in struct.unpack_from("<4I", sd, 4)]
+    return sd[:4] + struct.pack("<4I", *offsets) + sd[20:]
+
+def stream_name_inputs():
+    """CREATE names with stream parts and stream rename targets (MS-FSCC 2.1.5), in UTF-16LE."""
+    names = ["f.txt:Zone.Identifier:$DATA", "d\\f::$DATA", "f:s:$FOO", "f:", ":s", "f:\x05Stream\n One",
+             "f:a\\b", "..:s", "f:s:$DATA:x", ":new:$DATA", "::$DATA", "f:?Stream*", "a\\b\\c:" + "s" * 240]
+    return [n.encode("utf-16-le") for n in names]
 
 # ---------------------------------------------------------------- writing the corpora
 
@@ -495,6 +506,7 @@ def main():
         ("auth", auth_inputs(recs)), ("transform", transform_inputs(recs)), ("rpc", rpc_inputs(recs)),
         ("info_class", info_class_inputs(recs)), ("ea", ea_inputs()), ("sid", sid_inputs()),
         ("security_descriptor", security_descriptor_inputs()),
+        ("stream_name", stream_name_inputs()),
     ]:
         write_corpus(target, inputs, LIMIT)
     log = (tmp / "server.log").read_text(errors="replace")

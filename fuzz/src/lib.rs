@@ -21,6 +21,7 @@ pub mod responses;
 pub mod rpc;
 pub mod security_descriptor;
 pub mod sid;
+pub mod stream_name;
 pub mod transform;
 
 /// Splits `data` into chunks, each a little-endian u16 length and that many bytes (the last one cut

@@ -18,7 +18,7 @@ from samba_server import SAMBA_PASSWORD, private_smbd
 @pytest.fixture
 def samba(tmp_path):
     """A private smbd serving `tmp_path/share` as [data] on a free loopback port: (port, share path, user)."""
-    with private_smbd(tmp_path) as started:
+    with private_smbd(tmp_path, "vfs objects = streams_xattr") as started:
         yield started
 
 

@@ -302,11 +302,16 @@ def test_io_at_huge_offsets(server, offset, length):
         assert r.status in {s.INVALID_PARAMETER, s.END_OF_FILE}, hex(r.status)
         if offset >= 2 ** 63:
             assert r.status == s.INVALID_PARAMETER
-        # A named stream of the file is not supported: refused by name, so no stream I/O can go astray.
-        r, _ = c.create("huge.bin:stream")
-        assert r.status == s.OBJECT_NAME_INVALID, hex(r.status)
+        # The same through a named stream (an extended attribute of at most 64 KiB): refused, nothing written.
+        r, sid = c.create("huge.bin:stream")
+        assert r.status == s.SUCCESS, hex(r.status)
+        r = c.write(sid, offset, b"W" * length)
+        assert r.status in {s.INVALID_PARAMETER, 0xC000007F}, hex(r.status)  # DISK_FULL below 2**63
+        r = c.read(sid, offset, 4096)
+        assert r.status in {s.INVALID_PARAMETER, s.END_OF_FILE}, hex(r.status)
     st = (server.share / "huge.bin").stat()
     assert st.st_size == 4 and st.st_blocks <= 16
+    assert os.getxattr(server.share / "huge.bin", "user.DosStream.stream:$DATA") == b"\0"
     s.still_serving(server)
 
 

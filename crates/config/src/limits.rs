@@ -47,6 +47,11 @@ pub struct Limits {
     pub server_max_open_files: u32,
     pub server_max_byte_range_locks: u32,
     pub server_max_pending_operations: u32,
+    /// `server max memory in flight` (rsmbd's own): bytes of requests being processed and responses not
+    /// yet sent, over all connections; at the limit the server stops reading from connections (TCP
+    /// backpressure) until responses have gone out. 0 (the default) means a quarter of the machine's
+    /// memory, at least 64 MiB and at most 1 GiB ([`Limits::memory_in_flight`]).
+    pub server_max_memory_in_flight: u64,
 }
 
 impl Default for Limits {
@@ -66,9 +71,13 @@ impl Default for Limits {
             server_max_open_files: 65_536,
             server_max_byte_range_locks: 1 << 20,
             server_max_pending_operations: 16_384,
+            server_max_memory_in_flight: 0,
         }
     }
 }
+
+/// The smallest `server max memory in flight`: two connections' worth of in-flight requests.
+const MIN_MEMORY_IN_FLIGHT: u64 = 64 << 20;
 
 /// Room for the headers, contexts and padding around the largest payload in one PDU.
 pub const PDU_OVERHEAD: u32 = 64 << 10;
@@ -131,6 +140,14 @@ impl Limits {
                 self.server_max_pending_operations =
                     in_range(n, 1, 1 << 20, "server max pending operations")?
             }
+            Key::ServerMaxMemoryInFlight => {
+                if n != 0 && !(MIN_MEMORY_IN_FLIGHT..=1 << 40).contains(&n) {
+                    return Err(format!(
+                        "server max memory in flight must be 0 (automatic) or between 64M and 1T, not {n}"
+                    ));
+                }
+                self.server_max_memory_in_flight = n
+            }
             Key::MaxPduSize => {
                 if n != 0 {
                     in_range(n, 128 << 10, 64 << 20, "max pdu size")?;
@@ -140,6 +157,14 @@ impl Limits {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// `server max memory in flight` in bytes, for a machine with `physical` bytes of memory.
+    pub fn memory_in_flight(&self, physical: u64) -> u64 {
+        if self.server_max_memory_in_flight != 0 {
+            return self.server_max_memory_in_flight;
+        }
+        (physical / 4).clamp(MIN_MEMORY_IN_FLIGHT, 1 << 30)
     }
 
     /// The largest PDU accepted when payloads go up to `largest_payload` bytes.
@@ -179,6 +204,22 @@ mod tests {
             .apply(Key::MaxTreeConnectsPerSession, &Value::Integer(70_000))
             .is_err());
         assert_eq!(l.apply(Key::Path, &Value::Integer(1)), Ok(false));
+    }
+
+    #[test]
+    fn memory_in_flight_follows_the_machine_unless_set() {
+        let mut l = Limits::default();
+        assert_eq!(l.memory_in_flight(24 << 30), 1 << 30);
+        assert_eq!(l.memory_in_flight(1 << 30), 256 << 20);
+        assert_eq!(l.memory_in_flight(128 << 20), 64 << 20);
+        assert!(l
+            .apply(Key::ServerMaxMemoryInFlight, &Value::Integer(1 << 20))
+            .is_err());
+        assert_eq!(
+            l.apply(Key::ServerMaxMemoryInFlight, &Value::Integer(3 << 30)),
+            Ok(true)
+        );
+        assert_eq!(l.memory_in_flight(1 << 30), 3 << 30);
     }
 
     #[test]

@@ -96,6 +96,14 @@ pub struct ShareConfig {
     pub acl_flag_inherited_canonicalization: bool,
 }
 
+impl ShareConfig {
+    /// Whether the share serves alternate data streams: by default, and with `vfs objects` naming
+    /// `streams_xattr` (Samba without the module refuses stream names).
+    pub fn streams(&self) -> bool {
+        self.vfs_objects.is_empty() || self.vfs_objects.iter().any(|m| m == "streams_xattr")
+    }
+}
+
 /// The `vfs objects` modules rsmbd knows by name.
 pub const KNOWN_VFS_OBJECTS: &[&str] = &["streams_xattr", "acl_xattr", "fruit", "shadow_copy2"];
 

@@ -28,8 +28,8 @@ pub fn run(config_path: Option<&Path>, section: Option<&str>, verbose: bool) -> 
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
-    for share in config.shares.iter().filter(|s| s.kernel_oplocks) {
-        eprintln!("warning: [{}] {KERNEL_OPLOCKS}", share.name);
+    for line in share_notes(&config) {
+        eprintln!("{line}");
     }
     print!("{}", render(&config, section, verbose)?);
     Ok(())
@@ -39,6 +39,26 @@ pub fn run(config_path: Option<&Path>, section: Option<&str>, verbose: bool) -> 
 pub const KERNEL_OPLOCKS: &str =
     "kernel oplocks = yes is not supported: rsmbd takes no Linux file leases, so \
      programs on the server that open a file do not break the caching of SMB clients";
+
+/// What a share without `streams_xattr` in its `vfs objects` does.
+pub const NO_STREAMS: &str =
+    "vfs objects without streams_xattr: alternate data streams are off, and names with a \
+     stream (file:stream) are refused with STATUS_OBJECT_NAME_INVALID, as Samba does; add \
+     streams_xattr to serve them (stored as user.DosStream.<name>:$DATA extended attributes)";
+
+/// Warnings and notes about share settings that do less than their name suggests.
+fn share_notes(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for share in &config.shares {
+        if share.kernel_oplocks {
+            out.push(format!("warning: [{}] {KERNEL_OPLOCKS}", share.name));
+        }
+        if !share.streams() {
+            out.push(format!("note: [{}] {NO_STREAMS}", share.name));
+        }
+    }
+    out
+}
 
 /// The effective configuration in smb.conf syntax.
 fn render(config: &Config, section: Option<&str>, verbose: bool) -> Result<String, String> {
@@ -245,6 +265,17 @@ fn share_lines(s: &ShareConfig) -> Vec<(&'static str, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_shares_without_streams() {
+        let c = Config::parse_str(
+            "[a]\npath = /a\n[b]\npath = /b\nvfs objects = acl_xattr\n\
+             [c]\npath = /c\nvfs objects = acl_xattr streams_xattr\n",
+            "t.conf",
+        )
+        .unwrap();
+        assert_eq!(share_notes(&c), vec![format!("note: [b] {NO_STREAMS}")]);
+    }
 
     #[test]
     fn prints_only_non_defaults_unless_verbose() {

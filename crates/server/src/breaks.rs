@@ -128,7 +128,7 @@ fn entry_changed(
     let Ok(st) = share.stat(&dir) else {
         return;
     };
-    if let Some(node) = server.files.node((st.dev, st.ino)) {
+    if let Some(node) = server.files.node(crate::files::key_of(&st)) {
         let timeout = server.settings.oplock_break_timeout;
         let notices = node.child_changed(parent, Instant::now(), timeout);
         tracing::debug!(

@@ -7,14 +7,15 @@
 //! Parts of the server that outlive a request (pending operations) keep a `Weak<Channel>`: once the
 //! connection is gone, sending fails instead of keeping the connection's memory alive.
 
+use crate::inflight::Reservation;
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
 
 /// A message for the socket and the share of the connection's memory budget it holds until written
 /// (responses to requests hold the budget their request reserved; asynchronous messages hold none).
-pub type Outgoing = (Bytes, Option<OwnedSemaphorePermit>);
+pub type Outgoing = (Bytes, Option<Reservation>);
 
 /// Identifies a connection for as long as the server runs (never reused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,7 +44,7 @@ impl Channel {
     }
 
     /// Queue a finished (signed or encrypted) message. False once the connection is shut.
-    pub async fn send(&self, msg: Bytes, budget: Option<OwnedSemaphorePermit>) -> bool {
+    pub async fn send(&self, msg: Bytes, budget: Option<Reservation>) -> bool {
         match self.sender() {
             Some(tx) => tx.send((msg, budget)).await.is_ok(),
             None => false,

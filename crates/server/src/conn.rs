@@ -5,6 +5,7 @@
 use crate::channel::{Channel, ConnId, Outgoing};
 use crate::credits::CreditWindow;
 use crate::dispatch::{process_frame, Outcome};
+use crate::inflight::{frame_units, ConnMemory, Reservation, CONN_UNITS, UNIT};
 use crate::open::Open;
 use crate::pending::PendingTable;
 use crate::session::Session;
@@ -19,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Notify, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Notify, OwnedMutexGuard, Semaphore};
 
 /// What NEGOTIATE settled (MS-SMB2 3.3.1.7 Connection.Dialect, ClientGuid, ClientCapabilities...).
 #[derive(Clone, Debug)]
@@ -51,6 +52,8 @@ pub struct Conn {
     pub pending: PendingTable,
     /// The writer's end of the outbound queue, until [`serve_stream`] starts the writer.
     outbound: Mutex<Option<mpsc::Receiver<Outgoing>>>,
+    /// What this connection's requests and responses in flight may hold ([`crate::inflight`]).
+    memory: ConnMemory,
     /// The server address the client connected to.
     pub local: SocketAddr,
     negotiated: Mutex<Option<Negotiated>>,
@@ -78,7 +81,7 @@ impl Conn {
     pub fn new(server: Arc<ServerState>, peer: SocketAddr, local: SocketAddr) -> Conn {
         let max = server.settings.max_credits;
         let id = ConnId(server.next_id());
-        let (tx, rx) = mpsc::channel::<Outgoing>(BUDGET_UNITS);
+        let (tx, rx) = mpsc::channel::<Outgoing>(CONN_UNITS);
         let pending = usize::try_from(server.settings.limits.max_pending_operations);
         Conn {
             id,
@@ -88,6 +91,7 @@ impl Conn {
                 server.budgets.pending_pool(),
             ),
             outbound: Mutex::new(Some(rx)),
+            memory: server.memory.connection(),
             server,
             peer,
             local,
@@ -269,17 +273,16 @@ pub async fn serve_stream(
     let Some(rx) = lock(&conn.outbound).take() else {
         return;
     };
-    let writer = tokio::spawn(write_loop(wr, rx));
-    let budget = Arc::new(Semaphore::new(BUDGET_UNITS));
+    let writer = tokio::spawn(write_loop(wr, rx, Arc::clone(&conn)));
     let max_outstanding = max_outstanding(&conn);
     let outstanding = Arc::new(Semaphore::new(max_outstanding));
     loop {
         let max = frame_limit(&conn);
         let frame = tokio::select! {
-            r = read_frame(&mut rd, max, &budget) => r,
+            r = read_frame(&mut rd, max, &conn) => r,
             () = conn.closing.notified() => break,
         };
-        let (frame, permit) = match frame {
+        let (frame, reserved) = match frame {
             Ok(Some(f)) => f,
             Ok(None) => continue,
             Err(e) => {
@@ -288,7 +291,7 @@ pub async fn serve_stream(
             }
         };
         if must_run_in_order(&frame) {
-            if !respond(&conn, frame, permit, None).await {
+            if !respond(&conn, frame, reserved, None).await {
                 break;
             }
         } else {
@@ -302,7 +305,7 @@ pub async fn serve_stream(
             let ticket = Arc::clone(&conn.admission).lock_owned().await;
             let conn = Arc::clone(&conn);
             tokio::spawn(async move {
-                if !respond(&conn, frame, permit, Some(ticket)).await {
+                if !respond(&conn, frame, reserved, Some(ticket)).await {
                     conn.close();
                 }
                 drop(slot);
@@ -339,20 +342,31 @@ fn must_run_in_order(frame: &[u8]) -> bool {
 async fn respond(
     conn: &Arc<Conn>,
     frame: BytesMut,
-    permit: OwnedSemaphorePermit,
+    reserved: Reservation,
     ticket: Option<OwnedMutexGuard<()>>,
 ) -> bool {
-    match process_raw(conn, frame, ticket).await {
-        Outcome::Reply(out) => conn.channel.send(out.freeze(), Some(permit)).await,
+    let Some((frame, encrypted_for)) = unseal(conn, frame) else {
+        return false;
+    };
+    // An encrypted frame's CreditCharge could only be read once decrypted.
+    let reserved = match encrypted_for {
+        Some(_) => match conn.memory.grow(reserved, frame_units(&frame)).await {
+            Some(r) => r,
+            None => return false,
+        },
+        None => reserved,
+    };
+    match process_unsealed(conn, frame, ticket, encrypted_for).await {
+        Outcome::Reply(out) => conn.channel.send(out.freeze(), Some(reserved)).await,
         Outcome::ReplyThenStart(out, launches) => {
-            let sent = conn.channel.send(out.freeze(), Some(permit)).await;
+            let sent = conn.channel.send(out.freeze(), Some(reserved)).await;
             for l in launches {
                 l.start(conn);
             }
             sent
         }
         Outcome::ReplyThenClose(out) => {
-            let _ = conn.channel.send(out.freeze(), Some(permit)).await;
+            let _ = conn.channel.send(out.freeze(), Some(reserved)).await;
             false
         }
         Outcome::NoReply => true,
@@ -364,27 +378,47 @@ async fn respond(
 /// not decrypt ends the connection), then processed.
 pub async fn process_raw(
     conn: &Arc<Conn>,
-    mut frame: BytesMut,
+    frame: BytesMut,
     ticket: Option<OwnedMutexGuard<()>>,
 ) -> Outcome {
-    let encrypted_for = if frame.starts_with(&TRANSFORM_PROTOCOL_ID) {
-        match crate::encryption::decrypt(&mut frame, |id| conn.session(id)) {
-            Ok(session) => Some(session),
-            Err(e) => {
-                tracing::warn!(peer = %conn.peer, "undecryptable message ({e:?}): closing the connection");
-                return Outcome::Disconnect;
-            }
+    match unseal(conn, frame) {
+        Some((frame, encrypted_for)) => process_unsealed(conn, frame, ticket, encrypted_for).await,
+        None => Outcome::Disconnect,
+    }
+}
+
+/// The frame decrypted if it carries a TRANSFORM_HEADER, with the session it was encrypted for; None if
+/// it does not decrypt (the connection must end).
+fn unseal(conn: &Conn, mut frame: BytesMut) -> Option<(BytesMut, Option<Arc<Session>>)> {
+    if !frame.starts_with(&TRANSFORM_PROTOCOL_ID) {
+        return Some((frame, None));
+    }
+    match crate::encryption::decrypt(&mut frame, |id| conn.session(id)) {
+        Ok(session) => Some((frame, Some(session))),
+        Err(e) => {
+            tracing::warn!(peer = %conn.peer, "undecryptable message ({e:?}): closing the connection");
+            None
         }
-    } else {
-        None
-    };
+    }
+}
+
+async fn process_unsealed(
+    conn: &Arc<Conn>,
+    mut frame: BytesMut,
+    ticket: Option<OwnedMutexGuard<()>>,
+    encrypted_for: Option<Arc<Session>>,
+) -> Outcome {
     // An encrypted frame carries no signatures (its cipher tag authenticates it).
     let detached = if encrypted_for.is_none() {
         Detached::take(&mut frame)
     } else {
         Detached::default()
     };
-    process_frame(conn, &frame.freeze(), ticket, encrypted_for, &detached).await
+    let frame = frame.freeze();
+    let outcome = process_frame(conn, &frame, ticket, encrypted_for, &detached).await;
+    // Nothing refers to a large frame once its requests are done, unless one of them still waits.
+    conn.server.buffers.give_bytes(frame);
+    outcome
 }
 
 /// The largest frame a connection without an authenticated session may send: room for a NEGOTIATE or a
@@ -403,20 +437,14 @@ fn frame_limit(conn: &Conn) -> usize {
     }
 }
 
-/// Memory a connection may tie up in requests being processed and their responses, in 64 KiB units
-/// (one unit per credit): 32 MiB. When it is used up the reader stops reading, and TCP flow control
-/// holds the client back.
-const BUDGET_UNITS: usize = 512;
-const UNIT: usize = 65536;
-
-/// Read one transport frame and reserve its share of the connection's memory budget: the larger of its
-/// own size and the CreditCharge of its first request (a READ's response is as large as its charge).
-/// `Ok(None)` for a NetBIOS keep-alive (type 0x85), which carries nothing.
+/// Read one transport frame and reserve its share of the memory budgets ([`crate::inflight`]): the
+/// larger of its own size and the CreditCharge of its requests (a READ's response is as large as its
+/// charge). `Ok(None)` for a NetBIOS keep-alive (type 0x85), which carries nothing.
 async fn read_frame(
     rd: &mut (impl AsyncReadExt + Unpin),
     max: usize,
-    budget: &Arc<Semaphore>,
-) -> std::io::Result<Option<(BytesMut, OwnedSemaphorePermit)>> {
+    conn: &Conn,
+) -> std::io::Result<Option<(BytesMut, Reservation)>> {
     let mut h = [0u8; 4];
     rd.read_exact(&mut h).await?;
     if h == [0x85, 0, 0, 0] {
@@ -424,36 +452,43 @@ async fn read_frame(
     }
     let len = decode_frame_header(h, max)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    let units = len.div_ceil(UNIT).clamp(1, BUDGET_UNITS);
-    let mut permit = acquire(budget, units).await?;
+    let closed = || std::io::Error::other("memory budget closed");
+    let reserved = conn
+        .memory
+        .reserve(len.div_ceil(UNIT))
+        .await
+        .ok_or_else(closed)?;
     // Bounded by `max` (configuration), checked above, and by the budget just reserved. `read_buf`
     // fills the spare capacity without zeroing it first (a large WRITE's frame is not written twice).
-    let mut buf = BytesMut::with_capacity(len);
+    let mut buf = conn.server.buffers.take_bytes_mut(len);
     while buf.len() < len {
         let want = u64::try_from(len - buf.len()).unwrap_or(u64::MAX);
         if (&mut *rd).take(want).read_buf(&mut buf).await? == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
     }
-    let charge = proto::reader::u16_at(&buf, 6)
-        .map_or(1, usize::from)
-        .clamp(1, BUDGET_UNITS);
-    if charge > units {
-        permit.merge(acquire(budget, charge - units).await?);
-    }
-    Ok(Some((buf, permit)))
+    let reserved = if buf.starts_with(&TRANSFORM_PROTOCOL_ID) {
+        reserved
+    } else {
+        conn.memory
+            .grow(reserved, frame_units(&buf))
+            .await
+            .ok_or_else(closed)?
+    };
+    Ok(Some((buf, reserved)))
 }
 
-async fn acquire(budget: &Arc<Semaphore>, units: usize) -> std::io::Result<OwnedSemaphorePermit> {
-    let n = u32::try_from(units).unwrap_or(u32::MAX);
-    Arc::clone(budget)
-        .acquire_many_owned(n)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))
-}
+/// How long the client may take to accept one message. A response holds its memory reservation
+/// (server-wide too) until it is written, so a client that stops reading would otherwise keep that
+/// memory from everyone else for as long as it likes; past this the connection ends.
+pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-async fn write_loop(mut wr: impl AsyncWrite + Unpin, mut rx: mpsc::Receiver<Outgoing>) {
-    while let Some((msg, _permit)) = rx.recv().await {
+async fn write_loop(
+    mut wr: impl AsyncWrite + Unpin,
+    mut rx: mpsc::Receiver<Outgoing>,
+    conn: Arc<Conn>,
+) {
+    while let Some((msg, reserved)) = rx.recv().await {
         let Ok(h) = encode_frame_header(msg.len()) else {
             tracing::error!(
                 "response of {} bytes exceeds the transport limit",
@@ -461,9 +496,22 @@ async fn write_loop(mut wr: impl AsyncWrite + Unpin, mut rx: mpsc::Receiver<Outg
             );
             break;
         };
-        if wr.write_all(&h).await.is_err() || wr.write_all(&msg).await.is_err() {
-            break;
+        let write = async {
+            wr.write_all(&h).await?;
+            wr.write_all(&msg).await
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => break,
+            Err(_) => {
+                tracing::warn!("a client took no response for {SEND_TIMEOUT:?}: closing");
+                break;
+            }
         }
+        conn.server.buffers.give_bytes(msg);
+        drop(reserved);
     }
+    // A connection whose writer is gone cannot answer: the reader stops too.
+    conn.close();
     let _ = wr.shutdown().await;
 }

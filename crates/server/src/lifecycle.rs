@@ -170,22 +170,35 @@ async fn release(server: &ServerState, open: &Arc<Open>, conn: Option<&Conn>) ->
     if held > 0 {
         open.node.grant_waiting_locks();
     }
-    if !last_of_deleted {
+    let stream = open.file.stream_name().is_some();
+    // A stream's own delete removes the stream; its file, deleted while the stream was open, goes
+    // with the last of its streams.
+    let delete_stream = last_of_deleted && stream;
+    let delete_object =
+        (last_of_deleted && !stream) || server.files.base_delete_due(open.node.key());
+    if !delete_stream && !delete_object {
         return false;
     }
-    let (tree, path, is_dir) = (Arc::clone(&open.tree), open.path(), open.is_dir);
+    let (tree, path) = (Arc::clone(&open.tree), open.path());
     let file = Arc::clone(&open.file);
-    let res = run_as(&open.unix, move || match tree.share.vfs.as_ref() {
-        Some(share) => {
-            if is_dir && tree.share.names.delete_veto_files {
-                delete_vetoed(share, &tree.share.names, &file, &path);
-            }
-            share.unlink(&path, is_dir)
+    let res = run_as(&open.unix, move || {
+        if delete_stream {
+            file.delete_stream()?;
         }
-        None => Ok(()),
+        match tree.share.vfs.as_ref() {
+            Some(share) if delete_object => {
+                let is_dir = file.object_is_dir();
+                if is_dir && tree.share.names.delete_veto_files {
+                    delete_vetoed(share, &tree.share.names, &file, &path);
+                }
+                share.unlink(&path, is_dir)
+            }
+            _ => Ok(()),
+        }
     })
     .await;
     match res {
+        Ok(()) if !delete_object => true,
         Ok(()) => {
             let path = open.path();
             crate::notify::removed(server, &open.tree, &path, open.is_dir);

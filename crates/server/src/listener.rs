@@ -35,6 +35,8 @@ pub async fn serve(
     for l in listeners {
         tasks.spawn(accept_loop(Arc::clone(&state), l));
     }
+    let pool_owner = Arc::clone(&state);
+    tasks.spawn(async move { crate::buffers::trim_when_idle(&pool_owner.buffers).await });
     shutdown.await;
     tasks.abort_all();
     drain(&state).await;

@@ -76,7 +76,7 @@ impl Opening {
     /// causes are sent at once. Disconnected durable opens in the way are closed first.
     pub async fn attach(&self, retry: bool) -> Result<Step, NtStatus> {
         let opener = self.opener(retry);
-        let key = (self.stat.dev, self.stat.ino);
+        let key = crate::files::key_of(&self.stat);
         self.clear_the_way().await;
         match self.conn.server.files.attach(key, opener, Instant::now())? {
             Attach::Granted {
@@ -101,7 +101,7 @@ impl Opening {
     /// Close the disconnected durable opens in this open's way; true if that deleted the file (the
     /// file this CREATE opened is then gone and must be opened again).
     pub async fn clear_the_way(&self) -> bool {
-        let key = (self.stat.dev, self.stat.ino);
+        let key = crate::files::key_of(&self.stat);
         crate::durable::clear_the_way(&self.conn.server, key, &self.opener(false)).await
     }
 
@@ -426,7 +426,7 @@ async fn finish_data(o: &Opening, overwrite: bool) -> Result<(u32, vfs::FileStat
             if f.is_dir() {
                 return Err(NtStatus::INVALID_PARAMETER);
             }
-            f.set_len(0)?;
+            f.overwrite()?;
         }
         if let Some(size) = allocation {
             f.allocate(size)?;

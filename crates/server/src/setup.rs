@@ -175,6 +175,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         read_only: s.read_only && s.write_list.is_empty() && s.admin_users.is_empty(),
         store_dos_attributes: s.store_dos_attributes,
         ea_support: s.ea_support,
+        streams: s.streams(),
         create_mask: s.create_mask,
         force_create_mode: s.force_create_mode,
         directory_mask: s.directory_mask,

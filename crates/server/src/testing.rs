@@ -127,11 +127,11 @@ impl Fixture {
             dir: false,
             retry: false,
         };
-        let Ok(Attach::Granted { node, .. }) =
-            server
-                .files
-                .attach((stat.dev, stat.ino), opener, tokio::time::Instant::now())
-        else {
+        let Ok(Attach::Granted { node, .. }) = server.files.attach(
+            crate::files::key_of(&stat),
+            opener,
+            tokio::time::Instant::now(),
+        ) else {
             panic!("the fixture's opens never wait");
         };
         let open = Arc::new(Open {

@@ -278,5 +278,7 @@ fn check_kind(file: Option<OpenFile>, req: &CreateRequest) -> VfsResult<Option<O
     }
 }
 
+mod stream;
+
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,11 @@ pub fn errno_to_status(e: Errno) -> NtStatus {
         Errno::ACCESS | Errno::PERM => NtStatus::ACCESS_DENIED,
         Errno::NOTEMPTY => NtStatus::DIRECTORY_NOT_EMPTY,
         Errno::ISDIR => NtStatus::FILE_IS_A_DIRECTORY,
-        Errno::NOSPC | Errno::DQUOT | Errno::FBIG => NtStatus::DISK_FULL,
+        Errno::NOSPC | Errno::FBIG => NtStatus::DISK_FULL,
+        // The user's disk quota: Windows reports its own quota the same way.
+        Errno::DQUOT => NtStatus::QUOTA_EXCEEDED,
+        // The disk failed the operation (a medium error, a vanished device).
+        Errno::IO => NtStatus::IO_DEVICE_ERROR,
         Errno::NAMETOOLONG => NtStatus::NAME_TOO_LONG,
         Errno::XDEV => NtStatus::NOT_SAME_DEVICE,
         Errno::LOOP => NtStatus::ACCESS_DENIED,
@@ -83,7 +87,8 @@ mod tests {
             (Errno::NOTEMPTY, NtStatus::DIRECTORY_NOT_EMPTY),
             (Errno::ISDIR, NtStatus::FILE_IS_A_DIRECTORY),
             (Errno::NOSPC, NtStatus::DISK_FULL),
-            (Errno::DQUOT, NtStatus::DISK_FULL),
+            (Errno::DQUOT, NtStatus::QUOTA_EXCEEDED),
+            (Errno::IO, NtStatus::IO_DEVICE_ERROR),
             (Errno::NAMETOOLONG, NtStatus::NAME_TOO_LONG),
             (Errno::XDEV, NtStatus::NOT_SAME_DEVICE),
             (Errno::LOOP, NtStatus::ACCESS_DENIED),
@@ -91,7 +96,7 @@ mod tests {
             (Errno::MFILE, NtStatus::TOO_MANY_OPENED_FILES),
             (Errno::NFILE, NtStatus::TOO_MANY_OPENED_FILES),
             (Errno::INVAL, NtStatus::INVALID_PARAMETER),
-            (Errno::IO, NtStatus::UNSUCCESSFUL),
+            (Errno::PROTO, NtStatus::UNSUCCESSFUL),
         ];
         for (errno, status) in table {
             assert_eq!(errno_to_status(errno), status, "{errno:?}");

@@ -3,6 +3,7 @@
 //! MS-FSCC 2.6).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::{Mutex, PoisonError};
 
 use proto::NtStatus;
 use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, Timespec, Timestamps, UTIME_OMIT};
@@ -77,6 +78,11 @@ pub struct OpenFile {
     store_dos: bool,
     /// The share serves extended attributes (`ea support`).
     eas: bool,
+    /// The stored name of the named stream this open is of (its descriptor is the object's): see
+    /// [`crate::stream`].
+    stream: Option<Mutex<String>>,
+    /// The share serves streams (`vfs objects`).
+    streams: bool,
 }
 
 impl OpenFile {
@@ -95,13 +101,41 @@ impl OpenFile {
             share_root: p.is_root(),
             store_dos: share.options().store_dos_attributes,
             eas: share.options().ea_support,
+            stream: None,
+            streams: share.options().streams,
         }
+    }
+
+    /// The same descriptor as an open of the object's stream stored as `stored`, with `access` to its data.
+    pub(crate) fn into_stream(self, stored: String, access: Access) -> OpenFile {
+        OpenFile {
+            is_dir: false,
+            access,
+            stream: Some(Mutex::new(stored)),
+            ..self
+        }
+    }
+
+    /// How the descriptor was opened.
+    pub(crate) fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The stored name of the stream this open is of; `None` for the object itself.
+    pub fn stream_name(&self) -> Option<String> {
+        self.stream
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner).clone())
     }
 
     /// Current metadata, with the stored DOS information (not read through attribute-only opens, which
     /// cannot read extended attributes).
     pub fn stat(&self) -> VfsResult<FileStat> {
-        Ok(stat_fd(&self.fd)?.with_dos(self.stored_dos()))
+        let st = stat_fd(&self.fd)?.with_dos(self.stored_dos());
+        match self.stream_name() {
+            None => Ok(st),
+            Some(stored) => self.stream_stat(st, &stored),
+        }
     }
 
     /// Whether this is a directory.
@@ -112,6 +146,13 @@ impl OpenFile {
     /// Reads at `offset` until `buf` is full or end of file; returns the bytes read.
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
         self.check_data(self.access.can_read())?;
+        if let Some(stored) = self.stream_name() {
+            return self.stream_read(&stored, offset, buf.len()).map(|data| {
+                let n = data.len().min(buf.len());
+                buf.iter_mut().zip(&data).for_each(|(b, d)| *b = *d);
+                n
+            });
+        }
         let mut done = 0;
         while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
             let pos = offset_plus(offset, done)?;
@@ -130,6 +171,11 @@ impl OpenFile {
     /// responses are built this way, so a large read writes its buffer once).
     pub fn read_append(&self, buf: &mut Vec<u8>, offset: u64, len: usize) -> VfsResult<usize> {
         self.check_data(self.access.can_read())?;
+        if let Some(stored) = self.stream_name() {
+            let data = self.stream_read(&stored, offset, len)?;
+            buf.extend_from_slice(&data);
+            return Ok(data.len());
+        }
         let start = buf.len();
         let target = start.checked_add(len).ok_or(NtStatus::INVALID_PARAMETER)?;
         buf.reserve_exact(len);
@@ -151,6 +197,11 @@ impl OpenFile {
     /// Writes all of `data` at `offset`; returns `data.len()`.
     pub fn write_at(&self, data: &[u8], offset: u64) -> VfsResult<usize> {
         self.check_data(self.access.can_write())?;
+        if let Some(stored) = self.stream_name() {
+            return self
+                .stream_write(&stored, data, offset)
+                .map(|()| data.len());
+        }
         let mut done = 0;
         while let Some(rest) = data.get(done..).filter(|rest| !rest.is_empty()) {
             let pos = offset_plus(offset, done)?;
@@ -172,13 +223,16 @@ impl OpenFile {
     /// Sets the end of file (truncates or extends with zeros).
     pub fn set_len(&self, len: u64) -> VfsResult<()> {
         self.check_data(self.access.can_write())?;
+        if let Some(stored) = self.stream_name() {
+            return self.stream_set_len(&stored, len);
+        }
         retry_on_intr(|| rustix::fs::ftruncate(&self.fd, len)).map_err(errno_to_status)
     }
 
     /// Reserves space up to `len` bytes without changing the size; a no-op where the file system cannot.
     pub fn allocate(&self, len: u64) -> VfsResult<()> {
         self.check_data(self.access.can_write())?;
-        if len == 0 {
+        if len == 0 || self.stream.is_some() {
             return Ok(());
         }
         match retry_on_intr(|| rustix::fs::fallocate(&self.fd, FallocateFlags::KEEP_SIZE, 0, len)) {
@@ -384,6 +438,7 @@ fn timespec(ft: Option<u64>) -> Timespec {
 }
 
 mod ranges;
+mod streams;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@ mod ntacl;
 mod path;
 mod share;
 mod stat;
+mod stream;
 mod time;
 
 #[cfg(test)]
@@ -40,6 +41,10 @@ pub use stat::{
     FILE_ATTRIBUTE_NORMAL, FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, FILE_ATTRIBUTE_OFFLINE,
     FILE_ATTRIBUTE_READONLY, FILE_ATTRIBUTE_SPARSE_FILE, FILE_ATTRIBUTE_SYSTEM,
     FILE_ATTRIBUTE_TEMPORARY, FS_NAME_FOR_CLIENTS, SETTABLE_ATTRIBUTES,
+};
+pub use stream::{
+    parse_name, parse_rename_target, stream_id, ParsedName, StreamInfo, StreamName, StreamPart,
+    MAX_STREAM_NAME_CHARS, MAX_STREAM_SIZE,
 };
 pub use time::{filetime_to_unix, unix_to_filetime};
 

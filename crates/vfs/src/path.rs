@@ -3,7 +3,7 @@
 //! An [`SmbPath`] is the only kind of name the share code opens: components relative to the share root,
 //! never empty, `.` or `..`, free of NUL, control characters, `/`, `:` and wildcard characters, each at most
 //! 255 bytes. The default data stream suffix (`::$DATA` or `:$DATA`) is accepted and dropped; other stream
-//! names are refused until streams are supported.
+//! names are refused here: a CREATE name with a stream part is split by [`crate::stream::parse_name`].
 
 use std::fmt;
 

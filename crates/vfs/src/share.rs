@@ -29,6 +29,10 @@ pub struct ShareOptions {
     /// Extended attributes (MS-FSCC 2.4.15) as `user.<name>` xattrs, as Samba keeps them (`ea support`,
     /// default yes); when off, every EA request fails with STATUS_EAS_NOT_SUPPORTED.
     pub ea_support: bool,
+    /// Alternate data streams as `user.DosStream.<name>:$DATA` xattrs, as Samba's `streams_xattr` keeps
+    /// them (on unless `vfs objects` is set without `streams_xattr`); when off, stream names are
+    /// OBJECT_NAME_INVALID.
+    pub streams: bool,
     /// Permission bits a new file may have (`create mask`) and bits it always gets (`force create mode`).
     pub create_mask: u32,
     pub force_create_mode: u32,
@@ -44,6 +48,7 @@ impl Default for ShareOptions {
             read_only: false,
             store_dos_attributes: true,
             ea_support: true,
+            streams: true,
             create_mask: 0o7777,
             force_create_mode: 0,
             directory_mask: 0o7777,

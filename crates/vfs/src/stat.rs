@@ -65,6 +65,9 @@ pub struct FileStat {
     pub change_time: u64,
     /// The stored `user.DOSATTRIB` value, when there is one and it was read.
     pub dos: Option<DosInfo>,
+    /// Which stream of the object this describes: 0 for the object itself, else
+    /// [`crate::stream::stream_id`] of a named stream.
+    pub stream_id: u64,
 }
 
 impl FileStat {
@@ -144,6 +147,7 @@ impl FileStat {
             // Samba does, the change time reported is the last write time.
             change_time: mtime,
             dos: None,
+            stream_id: 0,
         }
     }
 }
@@ -235,6 +239,7 @@ mod tests {
             last_write_time: 0,
             change_time: 0,
             dos: None,
+            stream_id: 0,
         }
     }
 

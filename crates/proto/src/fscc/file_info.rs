@@ -238,17 +238,6 @@ pub struct FileStreamInformation {
 }
 
 impl FileStreamInformation {
-    /// The unnamed data stream of a regular file (directories have no stream entries).
-    pub fn data_stream(size: u64, allocation_size: u64) -> Self {
-        FileStreamInformation {
-            entries: vec![StreamEntry {
-                name: "::$DATA".into(),
-                size,
-                allocation_size,
-            }],
-        }
-    }
-
     pub fn encode(&self, w: &mut BytesMut) {
         super::put_linked_entries(w, &self.entries, 8, |w, e| {
             w.put_u32_le(len_u32(utf16le_len(&e.name)));
@@ -370,9 +359,5 @@ mod tests {
         assert_eq!(&out[..8], &[40, 0, 0, 0, 14, 0, 0, 0]);
         assert_eq!(&out[40..48], &[0, 0, 0, 0, 16, 0, 0, 0]);
         assert_eq!(out.len(), 40 + 24 + 16);
-        assert_eq!(
-            FileStreamInformation::data_stream(5, 8).entries,
-            s.entries[..1]
-        );
     }
 }

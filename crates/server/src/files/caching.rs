@@ -685,7 +685,7 @@ mod tests {
         }
     }
 
-    const KEY: FileKey = (9, 9);
+    const KEY: FileKey = (9, 9, 0);
 
     #[tokio::test(start_paused = true)]
     async fn a_close_racing_the_break_lets_the_waiting_open_through() {
@@ -830,7 +830,7 @@ mod tests {
         );
         assert_eq!(
             t.attach(
-                (1, 1),
+                (1, 1, 0),
                 opener(2, OplockLevel::None, Some((1, lease::R))),
                 now
             )

@@ -17,7 +17,7 @@ use proto::messages::create::access::{
     DELETE, FILE_APPEND_DATA, FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA,
 };
 use proto::NtStatus;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::{oneshot, watch};
 use tokio::time::{Duration, Instant};
@@ -26,8 +26,14 @@ pub const FILE_SHARE_READ: u32 = 0x1;
 pub const FILE_SHARE_WRITE: u32 = 0x2;
 pub const FILE_SHARE_DELETE: u32 = 0x4;
 
-/// Identifies a file: (device, inode).
-pub type FileKey = (u64, u64);
+/// Identifies a file or one of its named streams: (device, inode, [`vfs::stream_id`] or 0 for the
+/// file itself). Each stream has its own share modes, oplocks and leases.
+pub type FileKey = (u64, u64, u64);
+
+/// The key of the file or stream `st` describes.
+pub fn key_of(st: &vfs::FileStat) -> FileKey {
+    (st.dev, st.ino, st.stream_id)
+}
 
 #[derive(Clone, Debug)]
 struct Holder {
@@ -91,6 +97,42 @@ fn conflicts(h: &Holder, access: u32, share: u32) -> bool {
         (h.access & bits != 0 && share & share_bit == 0)
             || (access & bits != 0 && h.share & share_bit == 0)
     })
+}
+
+/// The rules between a file and its named streams, whose opens are otherwise separate (MS-FSA
+/// 2.1.5.1.2): a stream of a delete-pending file cannot be opened (DELETE_PENDING), and the file cannot
+/// be opened for DELETE while one of its streams is open without FILE_SHARE_DELETE (SHARING_VIOLATION).
+fn stream_conflict(
+    nodes: &BTreeMap<FileKey, Arc<FileNode>>,
+    key: FileKey,
+    access: u32,
+) -> Result<(), NtStatus> {
+    let (dev, ino, stream) = key;
+    if stream != 0 {
+        if nodes
+            .get(&(dev, ino, 0))
+            .is_some_and(|n| n.delete_pending())
+        {
+            return Err(NtStatus::DELETE_PENDING);
+        }
+        return Ok(());
+    }
+    if access & DELETE == 0 {
+        return Ok(());
+    }
+    let blocked = nodes
+        .range((dev, ino, 1)..=(dev, ino, u64::MAX))
+        .any(|(_, n)| {
+            lock(&n.state)
+                .holders
+                .iter()
+                .any(|h| touches_data(h.access) && h.share & FILE_SHARE_DELETE == 0)
+        });
+    if blocked {
+        Err(NtStatus::SHARING_VIOLATION)
+    } else {
+        Ok(())
+    }
 }
 
 /// Opens that read, write, execute or delete (the others are attribute-only "stat" opens).
@@ -182,7 +224,8 @@ impl FileNode {
 
 #[derive(Debug, Default)]
 pub struct FileTable {
-    nodes: Mutex<HashMap<FileKey, Arc<FileNode>>>,
+    /// Ordered, so the streams of one file are neighbours (see [`stream_conflict`]).
+    nodes: Mutex<BTreeMap<FileKey, Arc<FileNode>>>,
     /// The file each lease was granted on (always locked after `nodes`).
     leases: Mutex<LeaseFiles>,
     /// The leases granted on directories: while there are none, a change in a directory costs no
@@ -226,6 +269,7 @@ impl FileTable {
     /// 3.3.5.9.8), or asks the caller to wait while breaks it caused are outstanding.
     pub fn attach(&self, key: FileKey, opener: Opener, now: Instant) -> Result<Attach, NtStatus> {
         let mut nodes = lock(&self.nodes);
+        stream_conflict(&nodes, key, opener.access)?;
         let lease = opener.lease.map(|l| l.id);
         if let Some(id) = lease {
             if lock(&self.leases).get(&id).is_some_and(|file| *file != key) {
@@ -283,7 +327,8 @@ impl FileTable {
         node.acknowledge_lease(id, state, now, timeout)
     }
     /// Remove an open. Returns true if it was the last one and the file is delete-pending: the caller
-    /// must then delete the file.
+    /// must then delete the file. A delete-pending file whose streams are still open is kept (new opens
+    /// of it or its streams get DELETE_PENDING) until the last of them closes ([`Self::base_delete_due`]).
     pub fn detach(&self, node: &FileNode, open_id: u64) -> bool {
         let mut nodes = lock(&self.nodes);
         node.withdraw_open_waiters(open_id);
@@ -294,11 +339,40 @@ impl FileTable {
             lock(&self.dir_leases).remove(&gone);
         }
         let last = st.holders.is_empty();
-        if last {
+        let (dev, ino, stream) = node.key;
+        let kept = last
+            && st.delete_pending
+            && stream == 0
+            && nodes
+                .range((dev, ino, 1)..=(dev, ino, u64::MAX))
+                .next()
+                .is_some();
+        if last && !kept {
             nodes.remove(&node.key);
         }
         node.changed.send_replace(());
-        last && st.delete_pending
+        last && st.delete_pending && !kept
+    }
+
+    /// After the last open of the stream `key` went: whether its file was kept delete-pending for its
+    /// streams ([`Self::detach`]) and none is open any more, so the caller must now delete the file.
+    pub fn base_delete_due(&self, key: FileKey) -> bool {
+        let (dev, ino, stream) = key;
+        if stream == 0 {
+            return false;
+        }
+        let mut nodes = lock(&self.nodes);
+        let due = nodes.get(&(dev, ino, 0)).is_some_and(|n| {
+            let st = lock(&n.state);
+            st.holders.is_empty() && st.delete_pending
+        }) && nodes
+            .range((dev, ino, 1)..=(dev, ino, u64::MAX))
+            .next()
+            .is_none();
+        if due {
+            nodes.remove(&(dev, ino, 0));
+        }
+        due
     }
 
     /// Whether an open with `access` and `share` would conflict with the opens of `key`, without
@@ -323,6 +397,15 @@ impl FileTable {
         lock(&self.nodes).get(&key).cloned()
     }
 
+    /// Whether a named stream of the file `key` names is open.
+    pub fn has_open_streams(&self, key: FileKey) -> bool {
+        let (dev, ino, _) = key;
+        lock(&self.nodes)
+            .range((dev, ino, 1)..=(dev, ino, u64::MAX))
+            .next()
+            .is_some()
+    }
+
     /// Whether another open than `open_id` holds the file.
     pub fn is_open_elsewhere(&self, key: FileKey, open_id: u64) -> bool {
         let nodes = lock(&self.nodes);
@@ -340,45 +423,87 @@ mod tests {
     fn share_modes() {
         let t = FileTable::default();
         let n = t
-            .attach_plain((1, 1), 1, FILE_READ_DATA, FILE_SHARE_READ)
+            .attach_plain((1, 1, 0), 1, FILE_READ_DATA, FILE_SHARE_READ)
             .unwrap();
         assert_eq!(
-            t.attach_plain((1, 1), 2, FILE_WRITE_DATA, 7).unwrap_err(),
+            t.attach_plain((1, 1, 0), 2, FILE_WRITE_DATA, 7)
+                .unwrap_err(),
             NtStatus::SHARING_VIOLATION
         );
         assert_eq!(
-            t.attach_plain((1, 1), 3, FILE_READ_DATA, FILE_SHARE_WRITE)
+            t.attach_plain((1, 1, 0), 3, FILE_READ_DATA, FILE_SHARE_WRITE)
                 .unwrap_err(),
             NtStatus::SHARING_VIOLATION
         );
         let n2 = t
-            .attach_plain((1, 1), 4, FILE_READ_DATA, FILE_SHARE_READ)
+            .attach_plain((1, 1, 0), 4, FILE_READ_DATA, FILE_SHARE_READ)
             .unwrap();
         assert!(!t.detach(&n, 1));
         assert!(!t.detach(&n2, 4));
-        assert!(!t.is_open_elsewhere((1, 1), 0));
+        assert!(!t.is_open_elsewhere((1, 1, 0), 0));
     }
 
     #[test]
     fn attribute_only_opens_never_conflict() {
         let t = FileTable::default();
-        t.attach_plain((1, 2), 1, FILE_READ_DATA | FILE_WRITE_DATA | DELETE, 0)
+        t.attach_plain((1, 2, 0), 1, FILE_READ_DATA | FILE_WRITE_DATA | DELETE, 0)
             .unwrap();
-        t.attach_plain((1, 2), 2, 0x80, 0).unwrap();
+        t.attach_plain((1, 2, 0), 2, 0x80, 0).unwrap();
     }
 
     #[test]
     fn delete_pending_blocks_new_opens_and_last_close_deletes() {
         let t = FileTable::default();
-        let n = t.attach_plain((2, 2), 1, DELETE, 7).unwrap();
-        let n2 = t.attach_plain((2, 2), 2, 0, 7).unwrap();
+        let n = t.attach_plain((2, 2, 0), 1, DELETE, 7).unwrap();
+        let n2 = t.attach_plain((2, 2, 0), 2, 0, 7).unwrap();
         n.set_delete_pending(true);
         assert_eq!(
-            t.attach_plain((2, 2), 3, 0, 7).unwrap_err(),
+            t.attach_plain((2, 2, 0), 3, 0, 7).unwrap_err(),
             NtStatus::DELETE_PENDING
         );
         assert!(!t.detach(&n, 1));
         assert!(t.detach(&n2, 2));
+    }
+
+    #[test]
+    fn streams_are_separate_entries_tied_to_their_file() {
+        let t = FileTable::default();
+        let (file, one, two) = ((5, 5, 0), (5, 5, 11), (5, 5, 12));
+        let s1 = t.attach_plain(one, 1, FILE_READ_DATA, 0).unwrap();
+        // Another stream, and the file itself, are other share-mode entries.
+        let s2 = t
+            .attach_plain(two, 2, FILE_READ_DATA, FILE_SHARE_DELETE)
+            .unwrap();
+        let f = t.attach_plain(file, 3, FILE_READ_DATA, 0).unwrap();
+        assert_eq!(
+            t.attach_plain(one, 4, FILE_READ_DATA, 7).unwrap_err(),
+            NtStatus::SHARING_VIOLATION
+        );
+        // DELETE on the file needs FILE_SHARE_DELETE from every open stream.
+        assert_eq!(
+            t.attach_plain(file, 5, DELETE, 7).unwrap_err(),
+            NtStatus::SHARING_VIOLATION
+        );
+        assert!(!t.detach(&s1, 1));
+        assert!(t.has_open_streams(file));
+        t.detach(&f, 3);
+        let f = t.attach_plain(file, 6, DELETE, 7).unwrap();
+        // The file deleted while a stream is open stays, delete-pending, until that stream closes.
+        f.set_delete_pending(true);
+        assert!(!t.detach(&f, 6));
+        assert_eq!(
+            t.attach_plain(file, 7, 0, 7).unwrap_err(),
+            NtStatus::DELETE_PENDING
+        );
+        assert_eq!(
+            t.attach_plain(one, 8, FILE_READ_DATA, 7).unwrap_err(),
+            NtStatus::DELETE_PENDING
+        );
+        assert!(!t.base_delete_due(file));
+        assert!(!t.detach(&s2, 2));
+        assert!(t.base_delete_due(two));
+        assert!(!t.has_open_streams(file));
+        assert!(t.node(file).is_none());
     }
 
     fn range(open_id: u64, offset: u64) -> ByteRangeLock {
@@ -393,7 +518,7 @@ mod tests {
     #[test]
     fn waiters_are_granted_in_arrival_order_when_ranges_free() {
         let t = FileTable::default();
-        let n = t.attach_plain((3, 3), 1, FILE_READ_DATA, 7).unwrap();
+        let n = t.attach_plain((3, 3, 0), 1, FILE_READ_DATA, 7).unwrap();
         assert!(n.lock_or_wait(100, range(1, 0)).is_ok());
         let mut first = n.lock_or_wait(101, range(2, 0)).unwrap_err();
         let mut second = n.lock_or_wait(102, range(3, 5)).unwrap_err();
@@ -411,8 +536,8 @@ mod tests {
     #[test]
     fn closing_an_open_withdraws_its_waiters() {
         let t = FileTable::default();
-        let n = t.attach_plain((4, 4), 1, FILE_READ_DATA, 7).unwrap();
-        let n2 = t.attach_plain((4, 4), 2, FILE_READ_DATA, 7).unwrap();
+        let n = t.attach_plain((4, 4, 0), 1, FILE_READ_DATA, 7).unwrap();
+        let n2 = t.attach_plain((4, 4, 0), 2, FILE_READ_DATA, 7).unwrap();
         assert!(n.lock_or_wait(1, range(1, 0)).is_ok());
         let mut w = n2.lock_or_wait(2, range(2, 0)).unwrap_err();
         t.detach(&n2, 2);

@@ -25,7 +25,7 @@ use proto::messages::Body;
 use proto::reader::utf16le_to_string;
 use proto::{FileId, HeaderFlags, NtStatus};
 use std::sync::Arc;
-use vfs::{CreateAction, Disposition, Kind, SmbPath};
+use vfs::{CreateAction, Disposition, Kind};
 
 /// Valid FileAttributes bits a client may set (MS-FSCC 2.6).
 const SETTABLE_ATTRIBUTES: u32 = 0x0000_7FB7;
@@ -151,8 +151,9 @@ pub async fn handle(
     if name.starts_with('\\') {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let path = SmbPath::parse(&name)
+    let named = vfs::parse_name(&name)
         .inspect_err(|e| tracing::debug!(name, "create: invalid name: {e}"))?;
+    let path = named.path.clone();
     // Once per CREATE: `negotiated()` copies the connection's negotiated state.
     let negotiated = ctx.conn.negotiated().ok_or(NtStatus::INVALID_PARAMETER)?;
     let durable = durable_context(&contexts, negotiated.dialect >= SMB3_0)
@@ -227,7 +228,7 @@ pub async fn handle(
     };
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
-    let (file, action, stat) = open_on_disk(&tree, &path, vreq.clone()).await?;
+    let (file, action, stat) = open_on_disk(&tree, &named, vreq.clone()).await?;
     existing_file_checks(&req, action, &stat, delete_on_close)?;
     let file = Arc::new(file);
     let overwrites = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
@@ -242,6 +243,7 @@ pub async fn handle(
                 share_max: tree.maximal_access,
                 explicit: explicit_sd,
                 overwrites,
+                stream: matches!(named.stream, vfs::StreamPart::Named(_)),
             },
         )
         .await?;
@@ -298,7 +300,7 @@ pub async fn handle(
     };
     if opening.clear_the_way().await {
         // A disconnected delete-on-close open in the way took the file with it: open it afresh.
-        let (file, action, stat) = open_on_disk(&opening.tree, &opening.path, vreq).await?;
+        let (file, action, stat) = open_on_disk(&opening.tree, &named, vreq).await?;
         opening.reopened(file, action, stat);
     }
     match opening.attach(false).await? {
@@ -362,16 +364,17 @@ fn existing_file_checks(
     Ok(())
 }
 
-/// Open or create the file as the tree's user; returns it with what was done and its attributes.
+/// Open or create the file or stream as the tree's user; returns it with what was done and its
+/// attributes.
 async fn open_on_disk(
     tree: &Arc<Tree>,
-    path: &SmbPath,
+    name: &vfs::ParsedName,
     vreq: vfs::CreateRequest,
 ) -> Result<(vfs::OpenFile, CreateAction, vfs::FileStat), NtStatus> {
-    let (tree, path) = (Arc::clone(tree), path.clone());
+    let (tree, name) = (Arc::clone(tree), name.clone());
     let unix = Arc::clone(&tree.unix);
     run_as(&unix, move || {
-        let (file, action) = tree.vfs()?.create(&path, &vreq)?;
+        let (file, action) = tree.vfs()?.create_named(&name, &vreq)?;
         let stat = file.stat()?;
         Ok((file, action, stat))
     })

@@ -157,14 +157,35 @@ fn standard(o: &Open, s: &vfs::FileStat) -> FileStandardInformation {
     }
 }
 
-/// The path as Windows shows it: `\dir\file` from the share root.
+/// The path as Windows shows it: `\dir\file` from the share root, with `:stream` for a stream's open.
 fn smb_name(o: &Open) -> String {
     let p = o.path();
-    if p.is_root() {
+    let mut name = if p.is_root() {
         "\\".to_owned()
     } else {
         format!("\\{}", p.as_unix().replace('/', "\\"))
+    };
+    if let Some(stream) = o.file.stream_name() {
+        name.push(':');
+        name.push_str(&stream);
     }
+    name
+}
+
+/// FileStreamInformation (MS-FSCC 2.4.44): `::$DATA` for the unnamed data stream of a file, then
+/// `:name:$DATA` for each named stream of the file or directory.
+fn stream_information(o: &Open) -> Result<FileStreamInformation, NtStatus> {
+    let entries = o
+        .file
+        .streams()?
+        .into_iter()
+        .map(|s| StreamEntry {
+            name: format!(":{}:$DATA", s.name),
+            size: s.size,
+            allocation_size: s.alloc_size,
+        })
+        .collect();
+    Ok(FileStreamInformation { entries })
 }
 
 /// What a named pipe answers (MS-FSCC 2.4.41 FileStandardInformation of a pipe): its buffer as the
@@ -286,10 +307,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             reparse_tag: 0,
         }
         .encode(&mut w),
-        FILE_STREAM_INFORMATION if s.is_dir => {}
-        FILE_STREAM_INFORMATION => {
-            FileStreamInformation::data_stream(s.size, s.alloc_size).encode(&mut w)
-        }
+        FILE_STREAM_INFORMATION => stream_information(o)?.encode(&mut w),
         FILE_COMPRESSION_INFORMATION => FileCompressionInformation {
             compressed_file_size: s.size,
             compression_format: 0,

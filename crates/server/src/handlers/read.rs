@@ -74,9 +74,10 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: ReadRequest<'_>, out: &mut BytesMut)
     encode_read_response_prefix(out, 0, 0);
     let data_start = out.len();
     let len = usize::try_from(req.length).map_err(|_| NtStatus::INVALID_PARAMETER)?;
-    // The response so far (a few dozen bytes) is copied into a buffer the data is then read into
-    // without zero-filling; the buffer becomes the response without another copy.
-    let mut buf = Vec::with_capacity(data_start.saturating_add(len));
+    // The response so far (a few dozen bytes) is copied into a buffer (from the pool of reused buffers,
+    // bounded by the CreditCharge the frame reserved) the data is then read into without zero-filling;
+    // the buffer becomes the response without another copy.
+    let mut buf = ctx.conn.server.buffers.take(data_start.saturating_add(len));
     buf.extend_from_slice(out);
     let file = Arc::clone(&open.file);
     let offset = req.offset;
@@ -86,10 +87,7 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: ReadRequest<'_>, out: &mut BytesMut)
     })
     .await
     .unwrap_or_else(|status| (vec![0; data_start], Err(status)));
-    // A Vec turns into a uniquely owned Bytes and that into a BytesMut, both without a copy.
-    *out = bytes::Bytes::from(buf)
-        .try_into_mut()
-        .unwrap_or_else(|b| BytesMut::from(&b[..]));
+    *out = crate::buffers::into_bytes_mut(buf);
     let n = result?;
     out.truncate(data_start + n);
     if n == 0 && len > 0 || n < usize::try_from(req.minimum_count).unwrap_or(usize::MAX) {

@@ -93,7 +93,7 @@ async fn release_target_handles(ctx: &mut Ctx<'_>, open: &Arc<Open>, to: &SmbPat
     let (o, to2) = (Arc::clone(open), to.clone());
     let key = run_as(&open.unix, move || {
         let st = o.tree.vfs()?.stat(&to2)?;
-        Ok((st.dev, st.ino))
+        Ok(crate::files::key_of(&st))
     })
     .await;
     if let Some(node) = key.ok().and_then(|k| ctx.conn.server.files.node(k)) {
@@ -262,6 +262,39 @@ fn target_path(info: &FileRenameInformation<'_>) -> Result<SmbPath, NtStatus> {
     SmbPath::parse(name)
 }
 
+/// A rename through a stream's handle, or to a stream name (`:name`).
+fn is_stream_rename(open: &Open, info: &FileRenameInformation<'_>) -> bool {
+    open.file.stream_name().is_some() || info.file_name.starts_with(&[b':', 0])
+}
+
+/// Renames the stream of `open` (MS-FSA 2.1.5.15.11.1) to `:name[:$DATA]`. A full path through a
+/// stream's handle is SHARING_VIOLATION, as Windows answers; renaming to or from the unnamed data stream
+/// is not supported.
+async fn rename_stream(
+    open: &Arc<Open>,
+    info: &FileRenameInformation<'_>,
+    replace: bool,
+) -> Result<(), NtStatus> {
+    require(open, DELETE)?;
+    if info.root_directory != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let name = utf16le_to_string(info.file_name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
+    if !name.starts_with(':') {
+        return Err(NtStatus::SHARING_VIOLATION);
+    }
+    let to = vfs::parse_rename_target(&name)?;
+    let o = Arc::clone(open);
+    run_as(&open.unix, move || match to {
+        // A directory has no unnamed data stream to rename to.
+        None if o.file.object_is_dir() => Err(NtStatus::INVALID_PARAMETER),
+        None => Err(NtStatus::NOT_SUPPORTED),
+        Some(_) if o.file.stream_name().is_none() => Err(NtStatus::NOT_SUPPORTED),
+        Some(to) => o.file.rename_stream(&to, replace),
+    })
+    .await
+}
+
 async fn rename_or_link(
     ctx: &mut Ctx<'_>,
     open: &Arc<Open>,
@@ -274,6 +307,15 @@ async fn rename_or_link(
         FileRenameInformation::decode(buf)
     }
     .map_err(short)?;
+    let replace = info.flags & rename_flags::REPLACE_IF_EXISTS != 0;
+    let is_link = class == FILE_LINK_INFORMATION;
+    if is_stream_rename(open, &info) {
+        if is_link {
+            // A hard link names a file, never a stream (MS-FSA 2.1.5.15.6).
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
+        return rename_stream(open, &info, replace).await;
+    }
     let to = target_path(&info)?;
     // A vetoed name cannot be created by renaming either (Samba answers the same).
     open.tree
@@ -281,10 +323,12 @@ async fn rename_or_link(
         .names
         .check_path(&to)
         .map_err(|_| NtStatus::ACCESS_DENIED)?;
-    let replace = info.flags & rename_flags::REPLACE_IF_EXISTS != 0;
-    let is_link = class == FILE_LINK_INFORMATION;
     if !is_link {
         require(open, DELETE)?;
+        // Windows refuses to rename a file one of whose streams is open.
+        if ctx.conn.server.files.has_open_streams(open.node.key()) {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
     }
     let from = open.path();
     if !is_link && from == to {
@@ -304,7 +348,7 @@ async fn rename_or_link(
             if let Ok(st) = share.stat(&to2) {
                 if server
                     .files
-                    .is_open_elsewhere((st.dev, st.ino), o.file_id.volatile)
+                    .is_open_elsewhere(crate::files::key_of(&st), o.file_id.volatile)
                 {
                     return Err(NtStatus::ACCESS_DENIED);
                 }
@@ -320,7 +364,7 @@ async fn rename_or_link(
             let share_rw = crate::files::FILE_SHARE_READ | crate::files::FILE_SHARE_WRITE;
             if server
                 .files
-                .would_conflict((st.dev, st.ino), FILE_WRITE_DATA, share_rw)
+                .would_conflict(crate::files::key_of(&st), FILE_WRITE_DATA, share_rw)
             {
                 return Err(NtStatus::SHARING_VIOLATION);
             }

@@ -4,7 +4,8 @@
 //! the SecD create context's; an existing object's stored DACL decides the desired access
 //! (MAXIMUM_ALLOWED included), DELETE also coming from the parent's FILE_DELETE_CHILD,
 //! FILE_READ_ATTRIBUTES always granted and FILE_WRITE_DATA needed to overwrite. The granted access
-//! never exceeds the share's, and the MxAc context reports what the DACL allows.
+//! never exceeds the share's, and the MxAc context reports what the DACL allows. A named stream has
+//! its file's descriptor: a new stream inherits one only for a file that has none yet.
 
 use std::sync::Arc;
 
@@ -44,6 +45,8 @@ pub struct Asked {
     pub explicit: Option<SecurityDescriptor>,
     /// An existing file's data is to be overwritten or superseded.
     pub overwrites: bool,
+    /// A named stream is opened: the descriptor is its file's.
+    pub stream: bool,
 }
 
 /// The result: the access the open is granted and its maximal access (MxAc).
@@ -111,6 +114,7 @@ impl AclCreate {
             share_max,
             explicit,
             overwrites,
+            stream,
         } = asked;
         let as_share = Granted {
             access: share_granted,
@@ -126,7 +130,9 @@ impl AclCreate {
         );
         let (file, stat, bypass) = (Arc::clone(file), stat.clone(), self.bypass);
         run_as(&tree.unix.clone(), move || {
-            if action == CreateAction::Created {
+            let stored_sd = stored(policy(&tree), &file);
+            // A new stream of a file that already has a descriptor keeps that one.
+            if action == CreateAction::Created && !(stream && stored_sd.is_some()) {
                 let sd = inherit_new(&tree, &path, &token, &file, &stat, explicit.as_ref());
                 return Ok(Granted {
                     maximal: match sd {
@@ -136,7 +142,7 @@ impl AclCreate {
                     ..as_share
                 });
             }
-            let Some(sd) = stored(policy(&tree), &file).filter(|_| !bypass) else {
+            let Some(sd) = stored_sd.filter(|_| !bypass) else {
                 return Ok(as_share);
             };
             // FILE_READ_ATTRIBUTES is never refused (as Samba); DELETE may come from the parent.

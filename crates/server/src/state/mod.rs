@@ -187,7 +187,17 @@ pub struct ServerState {
     pub conns: ConnRegistry,
     /// What all connections together may hold.
     pub budgets: crate::budget::Budgets,
+    /// Memory in flight over all connections (`server max memory in flight`).
+    pub memory: crate::inflight::ServerMemory,
+    /// Large frame and READ buffers, reused.
+    pub buffers: crate::buffers::BufferPool,
     next_id: AtomicU64,
+}
+
+/// The machine's memory in bytes (for the default `server max memory in flight`).
+fn physical_memory() -> u64 {
+    let info = rustix::system::sysinfo();
+    info.totalram.saturating_mul(u64::from(info.mem_unit))
 }
 
 /// Adds IPC$ unless the list has it.
@@ -209,6 +219,10 @@ impl ServerState {
             throttle,
             conns: ConnRegistry::new(&settings.limits),
             budgets: crate::budget::Budgets::new(&settings.limits),
+            memory: crate::inflight::ServerMemory::new(
+                settings.limits.memory_in_flight(physical_memory()),
+            ),
+            buffers: Default::default(),
             settings,
             shares: RwLock::new(Arc::new(with_ipc(shares))),
             files: FileTable::default(),

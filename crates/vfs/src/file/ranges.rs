@@ -3,6 +3,7 @@
 //! FSCTL_SET_SPARSE), zeroing a range (2.1.5.9.29 FSCTL_SET_ZERO_DATA) and the allocated ranges of a
 //! file (2.1.5.9.22 FSCTL_QUERY_ALLOCATED_RANGES, from `SEEK_DATA`/`SEEK_HOLE`).
 
+use proto::NtStatus;
 use rustix::fs::{FallocateFlags, SeekFrom};
 use rustix::io::{retry_on_intr, Errno};
 
@@ -33,6 +34,10 @@ impl OpenFile {
     ) -> VfsResult<usize> {
         src.check_data(src.access.can_read())?;
         self.check_data(self.access.can_write())?;
+        if src.stream.is_some() || self.stream.is_some() {
+            // A stream's bytes are an extended attribute's value: the kernel cannot copy them.
+            return self.copy_by_buffer(src, src_offset, dst_offset, len);
+        }
         let (mut off_in, mut off_out, mut done) = (src_offset, dst_offset, 0usize);
         while done < len {
             let rest = len.saturating_sub(done);
@@ -71,16 +76,19 @@ impl OpenFile {
 
     /// Whether the file carries FILE_ATTRIBUTE_SPARSE_FILE.
     pub fn is_sparse(&self) -> bool {
-        self.stored_dos()
-            .is_some_and(|d| d.attributes & FILE_ATTRIBUTE_SPARSE_FILE != 0)
+        self.stream.is_none()
+            && self
+                .stored_dos()
+                .is_some_and(|d| d.attributes & FILE_ATTRIBUTE_SPARSE_FILE != 0)
     }
 
     /// Sets or clears FILE_ATTRIBUTE_SPARSE_FILE in the stored DOS attributes (nothing is stored where
-    /// the share keeps no DOS attributes).
+    /// the share keeps no DOS attributes, nor through a stream's open).
     pub fn set_sparse(&self, sparse: bool) -> VfsResult<()> {
         self.check_data(true)?;
         self.check_metadata_writable()?;
-        if !self.store_dos {
+        // A stream is too small to have holes; the flag belongs to the file's own data.
+        if !self.store_dos || self.stream.is_some() {
             return Ok(());
         }
         let st = self.stat()?;
@@ -115,6 +123,11 @@ impl OpenFile {
         let Some(len) = end.checked_sub(offset).filter(|&l| l > 0) else {
             return Ok(());
         };
+        if self.stream.is_some() {
+            // Streams are small (one extended attribute): zeros are written.
+            let zeros = vec![0u8; usize::try_from(len).map_err(|_| NtStatus::DISK_FULL)?];
+            return self.write_at(&zeros, offset).map(drop);
+        }
         let mut modes = vec![FallocateFlags::ZERO_RANGE | FallocateFlags::KEEP_SIZE];
         if self.is_sparse() {
             modes.insert(0, FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE);
