@@ -51,6 +51,7 @@ mod testing;
 pub mod throttle;
 pub mod username_map;
 pub mod wildcard;
+pub mod write_time;
 
 pub use listener::{bind, serve};
 pub use state::{ServerSettings, ServerState, ShareEntry};

@@ -145,6 +145,7 @@ pub async fn connection_lost(conn: &Conn) {
 /// `conn`, when the open still has one, gets back the byte-range locks it counted. Returns true if the
 /// file was deleted.
 async fn release(server: &ServerState, open: &Arc<Open>, conn: Option<&Conn>) -> bool {
+    crate::write_time::closing(open).await;
     if open.written.load(std::sync::atomic::Ordering::Relaxed) {
         // smbtorture smb2.lease.v2_request: the close of a written file breaks its directory's
         // leases (what the directory lists has changed), unless it was opened under that lease.

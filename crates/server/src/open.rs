@@ -68,6 +68,16 @@ pub struct Open {
 }
 
 impl Open {
+    /// The file's information as clients see it: with the write time a delayed update still holds
+    /// back ([`crate::write_time`]).
+    pub fn stat(&self) -> vfs::VfsResult<vfs::FileStat> {
+        let mut s = self.file.stat()?;
+        if let Some(t) = self.node.write_time.shown() {
+            s.last_write_time = t;
+        }
+        Ok(s)
+    }
+
     pub fn path(&self) -> vfs::SmbPath {
         self.path
             .lock()

@@ -6,7 +6,9 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Mutex, PoisonError};
 
 use proto::NtStatus;
-use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, Timespec, Timestamps, UTIME_OMIT};
+use rustix::fs::{
+    AtFlags, FallocateFlags, Mode, OFlags, Timespec, Timestamps, UTIME_NOW, UTIME_OMIT,
+};
 use rustix::io::{retry_on_intr, Errno};
 
 use crate::dir::DirStream;
@@ -252,6 +254,37 @@ impl OpenFile {
             last_modification: timespec(mtime),
         };
         rustix::fs::utimensat(&self.fd, "", &times, AtFlags::EMPTY_PATH).map_err(errno_to_status)
+    }
+
+    /// Sets the last write time to now and returns it as a FILETIME. Now is read from the system clock:
+    /// the file system's own clock (`UTIME_NOW`) runs up to a few milliseconds behind it, so a client
+    /// could see a write time earlier than its request. Only the owner may set an explicit time; for
+    /// anyone else with write access the file system's clock is used.
+    pub fn touch_last_write(&self) -> VfsResult<u64> {
+        self.check_metadata_writable()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let precise = Timespec {
+            tv_sec: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: now.subsec_nanos().into(),
+        };
+        let set = |last_modification| {
+            let times = Timestamps {
+                last_access: timespec(None),
+                last_modification,
+            };
+            rustix::fs::utimensat(&self.fd, "", &times, AtFlags::EMPTY_PATH)
+        };
+        match set(precise) {
+            Err(Errno::PERM) => set(Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_NOW,
+            }),
+            other => other,
+        }
+        .map_err(errno_to_status)?;
+        Ok(self.stat()?.last_write_time)
     }
 
     /// Maps the DOS READONLY attribute: set clears every write bit, clear gives the owner write permission back.

@@ -34,7 +34,7 @@ impl SmbPath {
         }
     }
 
-    /// Validates an SMB name (`\` separators, optional leading `\`, `""` for the root).
+    /// Validates an SMB name (`\` or `/` separators, optional leading `\`, `""` for the root).
     pub fn parse(name: &str) -> VfsResult<SmbPath> {
         let name = name.strip_prefix('\\').unwrap_or(name);
         let name = strip_default_stream(name);
@@ -42,7 +42,7 @@ impl SmbPath {
             return Ok(SmbPath::root());
         }
         let mut unix = String::with_capacity(name.len());
-        for component in name.split('\\') {
+        for component in name.split(['\\', '/']) {
             check_component(component)?;
             if !unix.is_empty() {
                 unix.push('/');
@@ -177,8 +177,9 @@ mod tests {
             ("\\\\a", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\0b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\u{1}b", Err(NtStatus::OBJECT_NAME_INVALID)),
-            ("a/b", Err(NtStatus::OBJECT_NAME_INVALID)),
-            ("../etc", Err(NtStatus::OBJECT_NAME_INVALID)),
+            ("a/b", Ok("a/b")),
+            ("a/../b", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
+            ("../etc", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
             ("a*", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a?", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a<", Err(NtStatus::OBJECT_NAME_INVALID)),

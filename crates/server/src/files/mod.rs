@@ -65,6 +65,8 @@ pub struct FileNode {
     waiting: Mutex<VecDeque<LockWaiter>>,
     /// Fires when a break ends (acknowledged, timed out, or its open closed).
     changed: watch::Sender<()>,
+    /// The delayed last-write-time update.
+    pub write_time: crate::write_time::WriteTime,
 }
 
 /// A blocking lock request waiting for its range.
@@ -285,6 +287,7 @@ impl FileTable {
                     locks: Mutex::new(Vec::new()),
                     waiting: Mutex::new(VecDeque::new()),
                     changed: watch::channel(()).0,
+                    write_time: Default::default(),
                 })
             })
             .clone();

@@ -22,6 +22,8 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: FlushRequest, out: &mut BytesMut) ->
     }
     let file = Arc::clone(&open.file);
     run_as(&open.unix, move || file.flush()).await?;
+    // A flush makes a due write-time update at once (smbtorture smb2.timestamps.delayed-write-vs-flush).
+    crate::write_time::update_now(&open).await?;
     FlushResponse::default().encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

@@ -135,6 +135,14 @@ fn changes(class: u8, buf: &[u8]) -> u32 {
 }
 
 fn set_simple(o: &Open, class: u8, buf: &[u8]) -> Result<(), NtStatus> {
+    if matches!(
+        class,
+        FILE_BASIC_INFORMATION | FILE_END_OF_FILE_INFORMATION | FILE_ALLOCATION_INFORMATION
+    ) {
+        // These make a due write-time update first, even when they change no time (Windows; smbtorture
+        // smb2.timestamps.delayed-write-vs-setbasic and -seteof).
+        o.node.write_time.update_if_due(&o.file)?;
+    }
     match class {
         FILE_BASIC_INFORMATION => {
             require(o, FILE_WRITE_ATTRIBUTES)?;
@@ -203,6 +211,9 @@ fn set_basic(o: &Open, b: &FileBasicInformation) -> Result<(), NtStatus> {
     let (atime, mtime) = (time_arg(b.last_access_time), time_arg(b.last_write_time));
     if atime.is_some() || mtime.is_some() {
         o.file.set_times(atime, mtime)?;
+    }
+    if mtime.is_some() {
+        o.node.write_time.set_explicitly();
     }
     let creation = time_arg(b.creation_time);
     if b.file_attributes == 0 && creation.is_none() {

@@ -34,17 +34,14 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
     if open.is_dir {
         return Err(NtStatus::INVALID_DEVICE_REQUEST);
     }
-    // Writing at "end of file" is how append-only handles write (MS-SMB2 3.3.5.13); a handle with write
-    // access must name a real offset.
-    let append = req.offset == APPEND_OFFSET && !open.has_access(FILE_WRITE_DATA);
-    let allowed = if append {
-        open.has_access(FILE_APPEND_DATA)
-    } else {
-        open.has_access(FILE_WRITE_DATA)
-    };
-    if !allowed {
+    // An append-only handle (FILE_APPEND_DATA without FILE_WRITE_DATA) writes at "end of file" or at
+    // any offset from the end of the file on (MS-FSA 2.1.5.4), checked against the size when it
+    // writes; a handle with write access must name a real offset.
+    let append_only = !open.has_access(FILE_WRITE_DATA);
+    if append_only && !open.has_access(FILE_APPEND_DATA) {
         return Err(NtStatus::ACCESS_DENIED);
     }
+    let append = append_only && req.offset == APPEND_OFFSET;
     let len = proto::writer::len_u32(req.data.len());
     if len > ctx.conn.server.settings.max_write {
         return Err(NtStatus::INVALID_PARAMETER);
@@ -73,16 +70,23 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
     // Level II oplocks end before the data change (MS-FSA 2.1.4.12).
     crate::breaks::data_changed(&ctx.conn.server, &open);
     let data = ctx.frame_slice(req.data);
-    let file = Arc::clone(&open.file);
-    let written = run_as(&open.unix, move || {
-        let offset = if append {
-            file.stat()?.size
+    let (file, node) = (Arc::clone(&open.file), Arc::clone(&open.node));
+    let id = open.file_id.volatile;
+    let (written, delayed) = run_as(&open.unix, move || {
+        let delayed = node
+            .write_time
+            .before_write(id, || file.stat().ok().map(|s| s.last_write_time));
+        let offset = if append_only {
+            append_offset(&file, req.offset)?
         } else {
             req.offset
         };
-        file.write_at(&data, offset)
+        Ok((file.write_at(&data, offset)?, delayed))
     })
     .await?;
+    if delayed {
+        crate::write_time::update_later(&open);
+    }
     crate::notify::modified(
         &ctx.conn.server,
         &open,
@@ -96,4 +100,15 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
     }
     .encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
+}
+
+/// Where an append-only handle's write of `requested` goes: the end of the file for "end of file",
+/// `requested` if it is not below the end, else STATUS_ACCESS_DENIED.
+fn append_offset(file: &vfs::OpenFile, requested: u64) -> Result<u64, NtStatus> {
+    let size = file.stat()?.size;
+    match requested {
+        APPEND_OFFSET => Ok(size),
+        at if at >= size => Ok(at),
+        _ => Err(NtStatus::ACCESS_DENIED),
+    }
 }

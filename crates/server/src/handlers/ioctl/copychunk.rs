@@ -8,7 +8,7 @@ use crate::blocking::run_as;
 use crate::dispatch::Ctx;
 use crate::open::Open;
 use proto::messages::change_notify::completion_filter;
-use proto::messages::create::access::{FILE_READ_DATA, FILE_WRITE_DATA};
+use proto::messages::create::access::{FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA};
 use proto::messages::ioctl::copychunk::{
     encode_resume_key_response, ResumeKey, SrvCopychunk, SrvCopychunkCopy, SrvCopychunkResponse,
 };
@@ -91,7 +91,10 @@ pub async fn copychunk(
     } else {
         FILE_WRITE_DATA
     };
-    if !source.has_access(FILE_READ_DATA) || !target.has_access(target_access) {
+    // The source may be read with execute access too (Windows; smbtorture
+    // smb2.ioctl.copy_chunk_bad_access).
+    let source_readable = source.has_any_access(FILE_READ_DATA | FILE_EXECUTE);
+    if !source_readable || !target.has_access(target_access) {
         return Err(NtStatus::ACCESS_DENIED);
     }
     if source.is_dir || target.is_dir {
