@@ -229,7 +229,8 @@ fn short_name_char(c: char) -> bool {
 fn short_name(name: &str) -> String {
     let (base, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     let valid = |s: &str, max: usize| s.len() <= max && s.chars().all(short_name_char);
-    if !base.is_empty() && valid(base, 8) && valid(ext, 3) && (name.contains('.') != ext.is_empty()) {
+    if !base.is_empty() && valid(base, 8) && valid(ext, 3) && (name.contains('.') != ext.is_empty())
+    {
         return name.to_ascii_uppercase();
     }
     let keep = |s: &str, n: usize| -> String {
@@ -250,7 +251,8 @@ fn short_name(name: &str) -> String {
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         });
-    let digit = |v: u64| char::from_digit((v % 36) as u32, 36).map_or('_', |c| c.to_ascii_uppercase());
+    let digit =
+        |v: u64| char::from_digit((v % 36) as u32, 36).map_or('_', |c| c.to_ascii_uppercase());
     let ext = keep(ext, 3);
     let mut short = format!("{prefix}~{}{}", digit(hash), digit(hash / 36));
     if !ext.is_empty() {
@@ -453,14 +455,22 @@ mod tests {
         assert_eq!(short_name("readme.txt"), "README.TXT");
         assert_eq!(short_name("A"), "A");
         let long = short_name("longfilename.text");
-        assert!(long.starts_with("LONGF~") && long.ends_with(".TEX"), "{long}");
+        assert!(
+            long.starts_with("LONGF~") && long.ends_with(".TEX"),
+            "{long}"
+        );
         assert_eq!(long.len(), 12);
-        assert_ne!(short_name("longfilename1.txt"), short_name("longfilename2.txt"));
+        assert_ne!(
+            short_name("longfilename1.txt"),
+            short_name("longfilename2.txt")
+        );
         assert_eq!(short_name("Long File.txt"), short_name("LONG FILE.TXT"));
         assert!(short_name("a b.txt").starts_with("AB~"));
         assert!(short_name(".hidden").starts_with("_~"));
         assert!(!short_name("x.").ends_with('.'));
-        assert!(short_name("\u{e9}t\u{e9}.txt").chars().all(|c| c.is_ascii()));
+        assert!(short_name("\u{e9}t\u{e9}.txt")
+            .chars()
+            .all(|c| c.is_ascii()));
     }
 
     #[test]
