@@ -206,7 +206,7 @@ pub async fn handle(
     let explicit_sd = cc::find(&contexts, cc::name::SD_BUFFER)
         .map(|c| crate::nt_acl::decode(c.data))
         .transpose()?;
-    let acl = AclCreate::new(&tree, &path, &ctx.conn.server.settings.domain_sid);
+    let mut acl = AclCreate::new(&tree, &path, &ctx.conn.server.settings.domain_sid);
     acl.check_add(
         matches!(req.create_disposition, 0 | 2 | 3 | 5),
         req.create_options & co::DIRECTORY_FILE != 0,

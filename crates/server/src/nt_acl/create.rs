@@ -31,6 +31,9 @@ pub struct AclCreate {
     token: Token,
     /// The check is skipped (a share that keeps no ACLs).
     bypass: bool,
+    /// The parent's stored descriptor once [`AclCreate::check_add`] has read it (`Some(None)`: it has
+    /// none), so a new object's inheritance does not read it again.
+    parent: Option<Option<SecurityDescriptor>>,
 }
 
 /// What the client asked for and what the share alone would grant it.
@@ -63,12 +66,13 @@ impl AclCreate {
             path: path.clone(),
             token: token(domain, &tree.unix),
             bypass: !policy(tree).store,
+            parent: None,
         }
     }
 
     /// Before opening: when the name is missing and `may_create`, the parent's stored DACL must allow
     /// adding it.
-    pub async fn check_add(&self, may_create: bool, directory: bool) -> Result<(), NtStatus> {
+    pub async fn check_add(&mut self, may_create: bool, directory: bool) -> Result<(), NtStatus> {
         if self.bypass || !may_create {
             return Ok(());
         }
@@ -77,26 +81,25 @@ impl AclCreate {
             self.path.clone(),
             self.token.clone(),
         );
-        run_as(&tree.unix.clone(), move || {
-            let share = tree.vfs()?;
-            if share.stat(&path).is_ok() {
-                return Ok(());
+        self.parent = run_as(&tree.unix.clone(), move || {
+            if tree.vfs()?.stat(&path).is_ok() {
+                return Ok(None);
             }
-            let Some(parent) = parent_sd(&tree, &path, false) else {
-                return Ok(());
-            };
+            let parent = parent_sd(&tree, &path, false);
             let needed = if directory {
                 FILE_ADD_SUBDIRECTORY
             } else {
                 FILE_ADD_FILE
             };
-            if maximal_access(&parent, &token) & needed == needed {
-                Ok(())
-            } else {
-                Err(NtStatus::ACCESS_DENIED)
+            match &parent {
+                Some(sd) if maximal_access(sd, &token) & needed != needed => {
+                    Err(NtStatus::ACCESS_DENIED)
+                }
+                _ => Ok(Some(parent)),
             }
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// After opening: the granted and maximal access of the open of `file`, which `action` says was
@@ -129,11 +132,21 @@ impl AclCreate {
             self.token.clone(),
         );
         let (file, stat, bypass) = (Arc::clone(file), stat.clone(), self.bypass);
+        let parent = self.parent.clone();
         run_as(&tree.unix.clone(), move || {
             let stored_sd = stored(policy(&tree), &file);
             // A new stream of a file that already has a descriptor keeps that one.
             if action == CreateAction::Created && !(stream && stored_sd.is_some()) {
-                let sd = inherit_new(&tree, &path, &token, &file, &stat, explicit.as_ref());
+                let parent = parent.unwrap_or_else(|| parent_sd(&tree, &path, false));
+                let sd = inherit_new(
+                    &tree,
+                    &path,
+                    &token,
+                    &file,
+                    &stat,
+                    explicit.as_ref(),
+                    parent,
+                );
                 return Ok(Granted {
                     maximal: match sd {
                         Some(sd) if !bypass => maximal_access(&sd, &token) & share_max,
@@ -196,9 +209,9 @@ fn parent_grants_delete(tree: &Tree, path: &SmbPath, token: &Token) -> bool {
         .is_some_and(|sd| maximal_access(&sd, token) & FILE_DELETE_CHILD != 0)
 }
 
-/// Gives a new object the descriptor it inherits (with `explicit` merged in) and stores it; returns it,
-/// or `None` when it inherits nothing (it then shows its POSIX permissions). A descriptor that cannot
-/// be stored is logged: the object exists by now.
+/// Gives a new object the descriptor it inherits from its parent's stored one, `parent` (with `explicit`
+/// merged in), and stores it; returns it, or `None` when it inherits nothing (it then shows its POSIX
+/// permissions). A descriptor that cannot be stored is logged: the object exists by now.
 fn inherit_new(
     tree: &Tree,
     path: &SmbPath,
@@ -206,12 +219,13 @@ fn inherit_new(
     file: &vfs::OpenFile,
     stat: &vfs::FileStat,
     explicit: Option<&SecurityDescriptor>,
+    parent: Option<SecurityDescriptor>,
 ) -> Option<SecurityDescriptor> {
     let p = policy(tree);
     if !p.store {
         return None;
     }
-    let parent = parent_sd(tree, path, false).unwrap_or_default();
+    let parent = parent.unwrap_or_default();
     let owner = parent
         .owner
         .clone()
