@@ -232,3 +232,43 @@ def test_hostile_descriptors_are_refused(server):
             assert set_sd(c, "hostile.txt", sd) == INVALID_SECURITY_DESCR, what
         assert set_sd(c, "hostile.txt", good) == s.SUCCESS
     s.still_serving(server)
+
+
+# ---------------------------------------------------------------- access-based enumeration
+
+def listed_names(c):
+    """The names QUERY_DIRECTORY (FileNamesInformation) lists in the share's root."""
+    r, fid = c.create("", access=0x1, disposition=s.FILE_OPEN, options=0x1)
+    assert r.status == s.SUCCESS, hex(r.status)
+    r = c.call(s.QUERY_DIRECTORY, s.query_directory_body(fid, "*", info_class=0x0C))
+    assert r.status == s.SUCCESS, hex(r.status)
+    buf, names, at = r.buffer("<HI", 2), [], 0
+    while True:
+        nxt, _, length = struct.unpack_from("<III", buf, at)
+        names.append(buf[at + 12:at + 12 + length].decode("utf-16-le"))
+        if nxt == 0:
+            return names
+        at += nxt
+
+
+def deny_reading(c, name):
+    """The user may do anything with `name` but read its data."""
+    sd = descriptor([(1, 0, 0x1, USER_SID), (0, 0, FILE_ALL_ACCESS, USER_SID)])
+    assert set_sd(c, name, sd) == s.SUCCESS
+
+
+@pytest.mark.rsmbd_conf(extra_share="hide unreadable = yes")
+def test_hide_unreadable_leaves_out_what_cannot_be_read(server):
+    (server.share / "open.txt").write_text("a")
+    (server.share / "closed.txt").write_text("b")
+    with s.logged_on(server) as c:
+        deny_reading(c, "closed.txt")
+        names = listed_names(c)
+    assert "open.txt" in names and "closed.txt" not in names, names
+
+
+def test_listing_shows_unreadable_files_by_default(server):
+    (server.share / "closed.txt").write_text("b")
+    with s.logged_on(server) as c:
+        deny_reading(c, "closed.txt")
+        assert "closed.txt" in listed_names(c)

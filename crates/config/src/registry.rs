@@ -77,6 +77,7 @@ pub enum Key {
     InheritOwner,
     IgnoreSystemAcls,
     AclFlagInheritedCanonicalization,
+    HideUnreadable,
     ControlSocket,
     HandshakeTimeout,
     MaxTcpConnections,
@@ -236,6 +237,7 @@ pub static PARAMETERS: &[Parameter] = &[
     share("nt acl support", Bool, Key::NtAclSupport),
     share("inherit owner", Text, Key::InheritOwner),
     share("acl_xattr:ignore system acls", Bool, Key::IgnoreSystemAcls),
+    share("hide unreadable", Bool, Key::HideUnreadable),
     share(
         "acl flag inherited canonicalization",
         Bool,

@@ -94,6 +94,9 @@ pub struct ShareConfig {
     /// `acl flag inherited canonicalization` (default yes): a descriptor set with
     /// SE_DACL_AUTO_INHERITED but without SE_DACL_AUTO_INHERIT_REQ loses the former, as on Windows.
     pub acl_flag_inherited_canonicalization: bool,
+    /// `hide unreadable` (default no): directory listings leave out what the user may not read
+    /// (access-based enumeration).
+    pub hide_unreadable: bool,
 }
 
 impl ShareConfig {
@@ -223,6 +226,7 @@ impl ShareConfig {
             nt_acl_support: true,
             inherit_owner: false,
             acl_flag_inherited_canonicalization: true,
+            hide_unreadable: false,
         }
     }
 
@@ -243,6 +247,7 @@ impl ShareConfig {
                 return Ok(warning);
             }
             (Key::NtAclSupport, Value::Bool(b)) => self.nt_acl_support = b,
+            (Key::HideUnreadable, Value::Bool(b)) => self.hide_unreadable = b,
             (Key::AclFlagInheritedCanonicalization, Value::Bool(b)) => {
                 self.acl_flag_inherited_canonicalization = b
             }

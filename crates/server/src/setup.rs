@@ -220,6 +220,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
             store: s.stores_nt_acls(),
             inherit_owner: s.inherit_owner,
             canonicalize_inherited: s.acl_flag_inherited_canonicalization,
+            hide_unreadable: s.hide_unreadable,
         },
     })
 }

@@ -417,6 +417,11 @@ impl OpenFile {
         self.access == Access::Path
     }
 
+    /// Whether the object could only be opened for its metadata: the kernel refused reading it.
+    pub fn is_metadata_only(&self) -> bool {
+        self.is_path_only()
+    }
+
     pub(crate) fn ea_fd(&self, write: bool) -> VfsResult<BorrowedFd<'_>> {
         if !self.eas {
             return Err(NtStatus::EAS_NOT_SUPPORTED);

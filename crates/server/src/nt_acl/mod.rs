@@ -30,6 +30,8 @@ pub struct AclPolicy {
     /// `acl flag inherited canonicalization`: DACL_AUTO_INHERITED is kept on SET_INFO only with
     /// DACL_AUTO_INHERIT_REQ, as Windows does.
     pub canonicalize_inherited: bool,
+    /// `hide unreadable`: listings leave out entries the user may not read.
+    pub hide_unreadable: bool,
 }
 
 /// The token of the Unix user `unix`: its Unix user SID, its Unix groups, its account SID in the
@@ -86,6 +88,24 @@ pub fn current(
     stat: &vfs::FileStat,
 ) -> SecurityDescriptor {
     stored(policy, file).unwrap_or_else(|| synthesize(stat))
+}
+
+/// Whether the user of `tree` (with `token`) may read the data of `path` (list it, for a directory):
+/// the kernel lets it open the object for reading and its stored DACL, if any, grants FILE_READ_DATA
+/// (blocking; access-based enumeration, `hide unreadable`).
+pub fn readable(tree: &crate::session::Tree, token: &Token, path: &vfs::SmbPath) -> bool {
+    let request = vfs::CreateRequest {
+        read: true,
+        kind: vfs::Kind::Any,
+        ..vfs::CreateRequest::existing_directory()
+    };
+    let Ok((file, _)) = tree.vfs().and_then(|share| share.create(path, &request)) else {
+        return false;
+    };
+    !file.is_metadata_only()
+        && stored(tree.share.acls, &file).is_none_or(|sd| {
+            dtyp::access::maximal_access(&sd, token) & dtyp::access::mask::FILE_READ_DATA != 0
+        })
 }
 
 /// Stores `sd` as the descriptor of `file` (blocking; the caller has checked the user's rights).
