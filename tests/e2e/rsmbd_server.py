@@ -55,9 +55,11 @@ def wait_for_port(port, proc, timeout, host="127.0.0.1"):
 class RsmbdServer:
     """One rsmbd process serving `[data]` from a fresh temporary directory."""
 
-    def __init__(self, extra_global="", extra_share="", tmp_root=None, user=USER, host="127.0.0.1", port=None):
+    def __init__(self, extra_global="", extra_share="", tmp_root=None, user=USER, host="127.0.0.1", port=None,
+                 extra_shares=None):
         """`host` and `port` pin the address (clients such as smbcacls 4.17 dial only port 445, so their tests
-        use 445 on a loopback address of their own); by default a free port on 127.0.0.1."""
+        use 445 on a loopback address of their own); by default a free port on 127.0.0.1. `extra_shares` maps
+        further share names to their extra lines; each serves an empty directory of its own."""
         self.tmp = Path(tempfile.mkdtemp(prefix="rsmbd-test-", dir=tmp_root))
         self.share = self.tmp / "share"
         self.share.mkdir()
@@ -74,6 +76,9 @@ class RsmbdServer:
         self._log = None
         self._extra_global = extra_global
         self._extra_share = extra_share
+        self._extra_shares = extra_shares or {}
+        for name in self._extra_shares:
+            (self.tmp / name).mkdir()
 
     def _write_conf(self):
         self.conf.write_text(
@@ -87,6 +92,8 @@ class RsmbdServer:
             f"path = {self.share}\n"
             "read only = no\n"
             f"{self._extra_share}\n"
+            + "".join(f"[{name}]\npath = {self.tmp / name}\nread only = no\n{lines}\n"
+                      for name, lines in self._extra_shares.items())
         )
 
     def _add_user(self):

@@ -90,9 +90,9 @@ pub fn current(
     stored(policy, file).unwrap_or_else(|| synthesize(stat))
 }
 
-/// Whether the user of `tree` (with `token`) may read the data of `path` (list it, for a directory):
-/// the kernel lets it open the object for reading and its stored DACL, if any, grants FILE_READ_DATA
-/// (blocking; access-based enumeration, `hide unreadable`).
+/// Whether the user of `tree` (with `token`) may read `path`: the kernel lets it open the object for
+/// reading and its stored DACL, if any, grants FILE_READ_DATA (FILE_LIST_DIRECTORY), FILE_READ_EA and
+/// FILE_READ_ATTRIBUTES (blocking; access-based enumeration, `hide unreadable`).
 pub fn readable(tree: &crate::session::Tree, token: &Token, path: &vfs::SmbPath) -> bool {
     let request = vfs::CreateRequest {
         read: true,
@@ -104,7 +104,9 @@ pub fn readable(tree: &crate::session::Tree, token: &Token, path: &vfs::SmbPath)
     };
     !file.is_metadata_only()
         && stored(tree.share.acls, &file).is_none_or(|sd| {
-            dtyp::access::maximal_access(&sd, token) & dtyp::access::mask::FILE_READ_DATA != 0
+            use dtyp::access::mask::{FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_READ_EA};
+            let read = FILE_READ_DATA | FILE_READ_EA | FILE_READ_ATTRIBUTES;
+            dtyp::access::maximal_access(&sd, token) & read == read
         })
 }
 
