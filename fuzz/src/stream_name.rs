@@ -10,7 +10,10 @@ pub fn run(data: &[u8]) {
     if let Ok(parsed) = vfs::parse_name(&name) {
         let unix = parsed.path.as_unix();
         assert!(!unix.starts_with('/'), "absolute path from {name:?}");
-        assert!(unix.split('/').all(|c| c != ".."), "parent component from {name:?}");
+        assert!(
+            unix.split('/').all(|c| c != ".."),
+            "parent component from {name:?}"
+        );
         if let vfs::StreamPart::Named(stream) = &parsed.stream {
             check_stream(stream, &name);
         }

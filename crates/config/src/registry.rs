@@ -43,6 +43,7 @@ pub enum Key {
     FollowSymlinks,
     StoreDosAttributes,
     EaSupport,
+    CaseSensitive,
     ServerSigning,
     EncryptionAlgorithms,
     MaxLogonFailures,
@@ -209,6 +210,7 @@ pub static PARAMETERS: &[Parameter] = &[
     share("follow symlinks", Bool, Key::FollowSymlinks),
     share("store dos attributes", Bool, Key::StoreDosAttributes),
     share("ea support", Bool, Key::EaSupport),
+    share("case sensitive", Text, Key::CaseSensitive),
     share("server smb encrypt", Text, Key::SmbEncrypt)
         .synonyms(&["smb encrypt", "smb3 encryption"]),
     share("available", Bool, Key::Available),
@@ -372,7 +374,6 @@ pub static PARAMETERS: &[Parameter] = &[
     ignored_global("wins server", Text),
     ignored_global("wins support", Bool),
     // Known but not implemented yet, per share.
-    ignored_share("case sensitive", Text),
     ignored_share("crossmnt", Bool),
     ignored_share("inherit acls", Bool),
     ignored_share("inherit permissions", Bool),

@@ -34,6 +34,10 @@ pub struct ShareConfig {
     pub store_dos_attributes: bool,
     /// Extended attributes of files as `user.<name>` xattrs (`ea support`, default yes).
     pub ea_support: bool,
+    /// `case sensitive` (Samba's values `yes`, `no`, `auto`; default `auto`): with `yes` names match
+    /// exactly; with `no` and `auto` a name matches an entry that differs only in case, as Windows
+    /// clients expect (rsmbd speaks no POSIX extensions, so `auto` is `no` for every client).
+    pub case_sensitive: bool,
     /// `server smb encrypt` / `smb encrypt` (ksmbd: `smb3 encryption`); default if_required.
     pub smb_encrypt: SmbEncrypt,
     /// Share is served at all; default true.
@@ -104,6 +108,16 @@ impl ShareConfig {
     /// `streams_xattr` (Samba without the module refuses stream names).
     pub fn streams(&self) -> bool {
         self.vfs_objects.is_empty() || self.vfs_objects.iter().any(|m| m == "streams_xattr")
+    }
+}
+
+fn parse_case_sensitive(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "1" | "on" => Ok(true),
+        "no" | "false" | "0" | "off" | "auto" => Ok(false),
+        other => Err(format!(
+            "case sensitive must be yes, no or auto, not {other:?}"
+        )),
     }
 }
 
@@ -199,6 +213,7 @@ impl ShareConfig {
             follow_symlinks: false,
             store_dos_attributes: true,
             ea_support: true,
+            case_sensitive: false,
             smb_encrypt: SmbEncrypt::IfRequired,
             available: true,
             read_list: Vec::new(),
@@ -293,6 +308,7 @@ impl ShareConfig {
             (Key::FollowSymlinks, Value::Bool(b)) => self.follow_symlinks = b,
             (Key::StoreDosAttributes, Value::Bool(b)) => self.store_dos_attributes = b,
             (Key::EaSupport, Value::Bool(b)) => self.ea_support = b,
+            (Key::CaseSensitive, Value::Str(s)) => self.case_sensitive = parse_case_sensitive(&s)?,
             (Key::SmbEncrypt, Value::Str(s)) => self.smb_encrypt = parse_smb_encrypt(&s)?,
             (Key::Available, Value::Bool(b)) => self.available = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),

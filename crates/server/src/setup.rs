@@ -176,6 +176,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         store_dos_attributes: s.store_dos_attributes,
         ea_support: s.ea_support,
         streams: s.streams(),
+        case_sensitive: s.case_sensitive,
         create_mask: s.create_mask,
         force_create_mode: s.force_create_mode,
         directory_mask: s.directory_mask,

@@ -80,6 +80,13 @@ impl WriteTime {
         *self.state() = State::default();
     }
 
+    /// Whether the CLOSE of `open_id` has to change the file's write time (most do not, and need no
+    /// file-system call for it).
+    pub fn close_updates(&self, open_id: u64) -> bool {
+        let s = self.state();
+        s.due || s.late_writers.contains(&open_id)
+    }
+
     /// `open_id` closes (`last`: no other open of the file remains).
     pub fn closing(&self, open_id: u64, file: &vfs::OpenFile, last: bool) -> vfs::VfsResult<()> {
         self.update_if_due(file)?;
@@ -94,6 +101,14 @@ impl WriteTime {
             s.shown = None;
         }
         Ok(())
+    }
+
+    /// The CLOSE of an open that changes no write time: the time held back is forgotten with the
+    /// file's last open.
+    pub fn closing_quietly(&self, last: bool) {
+        if last {
+            self.state().shown = None;
+        }
     }
 }
 
@@ -111,6 +126,9 @@ pub fn update_later(open: &Arc<Open>) {
 
 /// Makes `open`'s file's due update now (FLUSH, SET_INFO).
 pub async fn update_now(open: &Arc<Open>) -> vfs::VfsResult<()> {
+    if !open.node.write_time.state().due {
+        return Ok(());
+    }
     let (node, file) = (Arc::clone(&open.node), Arc::clone(&open.file));
     run_as(&open.unix, move || node.write_time.update_if_due(&file)).await
 }
@@ -121,6 +139,9 @@ pub async fn closing(open: &Arc<Open>) {
     let (node, file) = (Arc::clone(&open.node), Arc::clone(&open.file));
     let id = open.file_id.volatile;
     let last = node.open_count() <= 1;
+    if !node.write_time.close_updates(id) {
+        return node.write_time.closing_quietly(last);
+    }
     let done = run_as(&open.unix, move || node.write_time.closing(id, &file, last)).await;
     if let Err(status) = done {
         tracing::debug!("write time at close not updated: {status:?}");

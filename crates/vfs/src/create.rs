@@ -217,7 +217,8 @@ impl Share {
             return Err(Errno::EXIST);
         };
         let dir = self.open_at(&parent, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
-        rustix::fs::mkdirat(&dir, name, mode)?;
+        // A directory whose name differs only in case is the same name (it collides).
+        rustix::fs::mkdirat(&dir, &*self.actual_name(&dir, name), mode)?;
         self.open_dir(p, false)
     }
 

@@ -4,6 +4,7 @@
 //! of SMB message layouts; all calls are plain blocking system calls meant for a blocking thread pool.
 #![forbid(unsafe_code)]
 
+mod case;
 mod create;
 mod dir;
 mod dosattrib;

@@ -4,6 +4,7 @@
 //! Every lookup goes through `openat2(root_fd, path, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS
 //! [| RESOLVE_NO_SYMLINKS])`, so the kernel keeps it inside the share; no absolute path is ever built.
 
+use std::borrow::Cow;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,9 @@ pub struct ShareOptions {
     /// them (on unless `vfs objects` is set without `streams_xattr`); when off, stream names are
     /// OBJECT_NAME_INVALID.
     pub streams: bool,
+    /// Match names exactly (`case sensitive = yes`); by default a name that does not exist as given
+    /// matches an entry that differs only in case, as on Windows ([`crate::case`]).
+    pub case_sensitive: bool,
     /// Permission bits a new file may have (`create mask`) and bits it always gets (`force create mode`).
     pub create_mask: u32,
     pub force_create_mode: u32,
@@ -49,6 +53,7 @@ impl Default for ShareOptions {
             store_dos_attributes: true,
             ea_support: true,
             streams: true,
+            case_sensitive: false,
             create_mask: 0o7777,
             force_create_mode: 0,
             directory_mask: 0o7777,
@@ -121,7 +126,7 @@ impl Share {
         } else {
             AtFlags::empty()
         };
-        rustix::fs::unlinkat(&parent, name, flags).map_err(name_errno_to_status)
+        rustix::fs::unlinkat(&parent, &*name, flags).map_err(name_errno_to_status)
     }
 
     /// Renames `from` to `to`. Without `replace` an existing target gives `OBJECT_NAME_COLLISION`; with it, an
@@ -130,18 +135,24 @@ impl Share {
         self.check_writable()?;
         let (from_dir, from_name) = self.open_parent(from)?;
         if from == to {
-            return stat_at(&from_dir, from_name)
+            return stat_at(&from_dir, &from_name)
                 .map(drop)
                 .map_err(name_errno_to_status);
         }
         let (to_dir, to_name) = self.open_parent(to)?;
+        // A new name that differs from the file's own only in case is taken as given.
+        let to_name = if same_object(&from_dir, &from_name, &to_dir, &to_name) {
+            Cow::Borrowed(to.file_name())
+        } else {
+            to_name
+        };
         let flags = if replace {
-            refuse_directory_target(&to_dir, to_name)?;
+            refuse_directory_target(&to_dir, &to_name)?;
             RenameFlags::empty()
         } else {
             RenameFlags::NOREPLACE
         };
-        rustix::fs::renameat_with(&from_dir, from_name, &to_dir, to_name, flags)
+        rustix::fs::renameat_with(&from_dir, &*from_name, &to_dir, &*to_name, flags)
             .map_err(name_errno_to_status)
     }
 
@@ -150,7 +161,7 @@ impl Share {
     pub fn link(&self, existing: &SmbPath, new: &SmbPath, replace: bool) -> VfsResult<()> {
         self.check_writable()?;
         let (from_dir, from_name) = self.open_parent(existing)?;
-        if stat_at(&from_dir, from_name)
+        if stat_at(&from_dir, &from_name)
             .map_err(name_errno_to_status)?
             .is_dir
         {
@@ -158,13 +169,13 @@ impl Share {
         }
         let (to_dir, to_name) = self.open_parent(new)?;
         if replace {
-            refuse_directory_target(&to_dir, to_name)?;
-            match rustix::fs::unlinkat(&to_dir, to_name, AtFlags::empty()) {
+            refuse_directory_target(&to_dir, &to_name)?;
+            match rustix::fs::unlinkat(&to_dir, &*to_name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(name_errno_to_status(e)),
             }
         }
-        rustix::fs::linkat(&from_dir, from_name, &to_dir, to_name, AtFlags::empty())
+        rustix::fs::linkat(&from_dir, &*from_name, &to_dir, &*to_name, AtFlags::empty())
             .map_err(name_errno_to_status)
     }
 
@@ -197,8 +208,31 @@ impl Share {
         }
     }
 
-    /// Confined `openat2` of `p` relative to the share root.
+    /// Confined `openat2` of `p` relative to the share root, matching names that do not exist as given
+    /// without regard to case ([`crate::case`]). A create uses the stored name when one matches, so
+    /// that it finds the existing object instead of making a second one.
     pub(crate) fn open_at(
+        &self,
+        p: &SmbPath,
+        flags: OFlags,
+        mode: Mode,
+    ) -> rustix::io::Result<OwnedFd> {
+        if flags.contains(OFlags::CREATE) {
+            if let Some(stored) = self.case_corrected(p) {
+                return self.open_exact(&stored, flags, mode);
+            }
+        }
+        match self.open_exact(p, flags, mode) {
+            Err(Errno::NOENT) => match self.case_corrected(p) {
+                Some(stored) => self.open_exact(&stored, flags, mode),
+                None => Err(Errno::NOENT),
+            },
+            other => other,
+        }
+    }
+
+    /// Confined `openat2` of `p` exactly as named.
+    pub(crate) fn open_exact(
         &self,
         p: &SmbPath,
         flags: OFlags,
@@ -221,11 +255,13 @@ impl Share {
 
     /// Opens the directory holding the last component of `p` and returns it with that component's name.
     /// The root has no parent: asking to change it is refused with `ACCESS_DENIED`.
-    pub(crate) fn open_parent<'p>(&self, p: &'p SmbPath) -> VfsResult<(OwnedFd, &'p str)> {
+    /// The name is the stored one when it matches only without regard to case.
+    pub(crate) fn open_parent<'p>(&self, p: &'p SmbPath) -> VfsResult<(OwnedFd, Cow<'p, str>)> {
         let (parent, name) = p.parent_and_name().ok_or(NtStatus::ACCESS_DENIED)?;
         let fd = self
             .open_at(&parent, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
             .map_err(parent_errno_to_status)?;
+        let name = self.actual_name(&fd, name);
         Ok((fd, name))
     }
 
@@ -264,6 +300,14 @@ fn name_errno_to_status(e: Errno) -> NtStatus {
     match e {
         Errno::NOTDIR => NtStatus::NOT_A_DIRECTORY,
         other => errno_to_status(other),
+    }
+}
+
+/// Whether `a_name` in `a_dir` and `b_name` in `b_dir` are the same file (both exist).
+fn same_object(a_dir: &OwnedFd, a_name: &str, b_dir: &OwnedFd, b_name: &str) -> bool {
+    match (stat_at(a_dir, a_name), stat_at(b_dir, b_name)) {
+        (Ok(a), Ok(b)) => (a.dev, a.ino) == (b.dev, b.ino),
+        _ => false,
     }
 }
 

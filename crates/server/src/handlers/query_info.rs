@@ -58,6 +58,14 @@ pub async fn handle(
         QueryInfoResponse { buffer: &data }.encode(out, ctx.resp_start);
         return Ok(status);
     }
+    // MS-SMB2 3.3.5.20.1: FileNormalizedNameInformation is for SMB 3.1.1 only.
+    let smb311 = ctx
+        .conn
+        .negotiated()
+        .is_some_and(|n| n.dialect >= proto::messages::negotiate::SMB3_1_1);
+    if req.info_type == INFO_FILE && class == FILE_NORMALIZED_NAME_INFORMATION && !smb311 {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
     let buf = match req.info_type {
         INFO_FILE => run_as(&open.unix, move || file_info(&o, class)).await?,
         INFO_FILESYSTEM => run_as(&open.unix, move || fs_info(&o, class)).await?,
@@ -159,7 +167,11 @@ fn standard(o: &Open, s: &vfs::FileStat) -> FileStandardInformation {
 
 /// The path as Windows shows it: `\dir\file` from the share root, with `:stream` for a stream's open.
 fn smb_name(o: &Open) -> String {
-    let p = o.path();
+    smb_name_of(o, &o.path())
+}
+
+/// `p` (the path of `o`, as named or as stored) in SMB form, with `o`'s stream.
+fn smb_name_of(o: &Open, p: &vfs::SmbPath) -> String {
     let mut name = if p.is_root() {
         "\\".to_owned()
     } else {
@@ -352,7 +364,9 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
         }
         .encode(&mut w),
         FILE_NORMALIZED_NAME_INFORMATION => {
-            let n = smb_name(o);
+            // The name as stored, whatever case the client opened it with (MS-FSCC 2.4.30).
+            let stored = o.tree.vfs()?.stored_path(&o.path());
+            let n = smb_name_of(o, &stored);
             FileNameInformation {
                 file_name: n.trim_start_matches('\\').to_owned(),
             }
