@@ -6,7 +6,7 @@
 #                          [--protection LIST] [--no-install] [--keep] [--perf FILE]
 #   --runs N      measure every row N times per server, alternating the servers (default 3)
 #   --quick       one run with small sizes (64 MiB files, 200 files, 50 connections, 2 s smbtorture runs)
-#   --only GROUPS comma-separated subset of: get,put,copy,meta,parallel,torture,leases,memory,ceilings; seq = get,put
+#   --only GROUPS comma-separated subset of: get,put,copy,meta,acl,parallel,torture,leases,memory,ceilings; seq = get,put
 #                 (default: all); also soak (SOAK_CLIENTS clients of mixed work for SOAK_SECONDS, default 32
 #                 and 600; bench/soak.py), which runs only when named
 #   --servers S   rsmbd, samba or both (default both)
@@ -215,7 +215,7 @@ make_data() {
     for i in $(seq "$PAR_CLIENTS"); do head -c "${PAR_MIB}M" /dev/urandom >"$MNT/src/p$i.bin"; done
     for srv in "${SERVER_LIST[@]}"; do
         DIR[$srv]="$MNT/$srv"
-        mkdir -p "${DIR[$srv]}/par" "${DIR[$srv]}/meta"
+        mkdir -p "${DIR[$srv]}/par" "${DIR[$srv]}/meta" "${DIR[$srv]}-acl"
         # Hard links: both shares serve the very same tmpfs pages.
         ln "$MNT/src/big.bin" "${DIR[$srv]}/big.bin"
         ln "$MNT/src/small.bin" "${DIR[$srv]}/small.bin"
@@ -255,6 +255,10 @@ max connections per address = $((CONNS + 1024))
 max tcp connections = $((CONNS + 1024))
 [$SHARE]
 path = ${DIR[rsmbd]}
+read only = no
+# The ACL row's share: NT ACLs are stored by default.
+[acl]
+path = ${DIR[rsmbd]}-acl
 read only = no
 EOF
     printf '%s\n' "$PASSWORD" | "$RSMBD_BIN" user add "$BENCH_USER" --config "$d/smb.conf" >/dev/null
@@ -299,6 +303,12 @@ usershare path =
 [$SHARE]
 path = ${DIR[samba]}
 read only = no
+# The ACL row's share: Samba keeps NT ACLs with acl_xattr, as rsmbd does (no POSIX ACLs beside them).
+[acl]
+path = ${DIR[samba]}-acl
+read only = no
+vfs objects = acl_xattr
+acl_xattr:ignore system acls = yes
 EOF
     printf '%s\n%s\n' "$PASSWORD" "$PASSWORD" | "$SMBPASSWD" -c "$d/smb.conf" -a -s "$BENCH_USER" >/dev/null 2>&1 ||
         die "smbpasswd -a failed"
@@ -421,6 +431,22 @@ meta() { # server
     record meta-create "Create+close ${META_FILES} files" files/s higher "$srv" "$c"
     record meta-list "List ${META_FILES}-entry directory" entries/s higher "$srv" "$l"
     record meta-delete "Delete ${META_FILES} files" files/s higher "$srv" "$d"
+}
+
+# The create row again in a directory whose NT ACL every new file inherits (share [acl], see bench/acl_dir.py):
+# the cost of reading the parent's descriptor, computing the inherited one and storing it per file.
+meta_acl() { # server
+    local srv=$1 dir="${DIR[$1]}-acl/inherit" s="$WORK/meta-acl" c=NA n i
+    rm -rf "$dir"
+    python3 "$BENCH/acl_dir.py" "$dir" || { failed "acl_dir.py $srv"; return; }
+    : >"$WORK/empty"
+    { echo "cd inherit"; for i in $(seq -w "$META_FILES"); do echo "put $WORK/empty f$i"; done; } >"$s.create"
+    if SHARE=acl script_session "$srv" "$s.create"; then
+        n=$(find "$dir" -type f | wc -l)
+        if [ "$n" -eq "$META_FILES" ]; then c=$(rate "$META_FILES" "$ELAPSED"); else failed "acl create $srv: $n files"; fi
+    fi
+    rm -rf "$dir"
+    record meta-create-acl "Create+close ${META_FILES} files, inherited ACL" files/s higher "$srv" "$c"
 }
 
 # Re-opens of one small file under a read-handle lease that a first open holds (bench/leases.py).
@@ -550,6 +576,7 @@ one_run() {
     done
     if want copy; then for srv in "${order[@]}"; do copy "$srv"; done; fi
     if want meta; then for srv in "${order[@]}"; do meta "$srv"; done; fi
+    if want acl; then for srv in "${order[@]}"; do meta_acl "$srv"; done; fi
     if want parallel; then for srv in "${order[@]}"; do parallel "$srv"; done; fi
     if want torture; then
         for n in 4 64; do

@@ -430,6 +430,39 @@ def sid_inputs():
     text = [b"S-1-5-21-1-2-3-1000", b"S-1-1-0", b"S-1-5-32-544", b"S-1-0x123456789ABC-7"]
     return text + [sid_ndr(5, 21, 1, 2, 3, 1000), sid_ndr(1, 0), sid_ndr(5, 32, 544), sid_ndr(5)]
 
+def sid_bin(authority, *subs):
+    """A SID in its binary form (MS-DTYP 2.4.2.2)."""
+    return struct.pack("<BB", 1, len(subs)) + authority.to_bytes(6, "big") + struct.pack(f"<{len(subs)}I", *subs)
+
+def ace_bin(ace_type, flags, mask, sid):
+    return struct.pack("<BBHI", ace_type, flags, 8 + len(sid), mask) + sid
+
+def acl_bin(*aces):
+    body = b"".join(aces)
+    return struct.pack("<BBHHH", 2, 0, 8 + len(body), len(aces), 0) + body
+
+def sd_bin(control, owner=b"", group=b"", sacl=b"", dacl=b""):
+    """A self-relative descriptor (MS-DTYP 2.4.6): header, then owner, group, SACL, DACL."""
+    offsets, body, at = [], b"", 20
+    for part in (owner, group, sacl, dacl):
+        offsets.append(at + len(body) if part else 0)
+        body += part
+    return struct.pack("<BBHIIII", 1, 0, control | 0x8000, *offsets) + body
+
+def security_descriptor_inputs():
+    user, world, creator = sid_bin(22, 1, 1000), sid_bin(1, 0), sid_bin(3, 0)
+    dacl = acl_bin(ace_bin(1, 0, 0x1, user), ace_bin(0, 0x3, 0x1F01FF, world), ace_bin(0, 0xB, 0x10000000, creator))
+    sacl = acl_bin(ace_bin(2, 0xC0, 0x1F01FF, world))
+    sds = [sd_bin(0x4, user, sid_bin(22, 2, 100), b"", dacl), sd_bin(0x14, user, b"", sacl, dacl),
+           sd_bin(0x4), sd_bin(0x1404, b"", b"", b"", acl_bin()), sd_bin(0)]
+    ntacl_v4 = struct.pack("<HHII", 4, 4, 0x20000, 0x20004) + b"\x01\x00" + bytes(64) + b"seed\x00" + bytes(1 + 72)
+    return [b"\x00" + sd for sd in sds] + [b"\x01" + ntacl_v4 + in_blob(sd, len(ntacl_v4)) for sd in sds[:2]]
+
+def in_blob(sd, at):
+    """`sd` as security.NTACL holds it at `at`: its offsets are NDR relative pointers from the blob's start."""
+    offsets = [o + at if o else 0 for o in struct.unpack_from("<4I", sd, 4)]
+    return sd[:4] + struct.pack("<4I", *offsets) + sd[20:]
+
 def stream_name_inputs():
     """CREATE names with stream parts and stream rename targets (MS-FSCC 2.1.5), in UTF-16LE."""
     names = ["f.txt:Zone.Identifier:$DATA", "d\\f::$DATA", "f:s:$FOO", "f:", ":s", "f:\x05Stream\n One",
@@ -472,6 +505,7 @@ def main():
         ("negotiate_context", negotiate_context_inputs(recs)), ("create_context", create_context_inputs(recs)),
         ("auth", auth_inputs(recs)), ("transform", transform_inputs(recs)), ("rpc", rpc_inputs(recs)),
         ("info_class", info_class_inputs(recs)), ("ea", ea_inputs()), ("sid", sid_inputs()),
+        ("security_descriptor", security_descriptor_inputs()),
         ("stream_name", stream_name_inputs()),
     ]:
         write_corpus(target, inputs, LIMIT)

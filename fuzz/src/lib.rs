@@ -19,6 +19,7 @@ pub mod negotiate_context;
 pub mod request;
 pub mod responses;
 pub mod rpc;
+pub mod security_descriptor;
 pub mod sid;
 pub mod stream_name;
 pub mod transform;

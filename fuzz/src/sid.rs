@@ -1,10 +1,10 @@
 //! Target `sid`: security identifiers (MS-DTYP 2.4.2) in their two encodings: the RPC_SID NDR form the
 //! lsarpc and samr pipes read, and the S-1-... text form of configuration and lookups. What decodes
-//! must encode back to the same SID. (rsmbd reads no security descriptors: SET_INFO and the SecD
-//! create context with one are refused, so SIDs are the whole of this class.)
+//! must encode back to the same SID. (Security descriptors, which hold SIDs in their binary form,
+//! have their own target, `security_descriptor`.)
 
 use rpc::ndr::{Decoder, Encoder};
-use rpc::Sid;
+use rpc::{RpcSid, Sid};
 
 pub fn run(data: &[u8]) {
     if let Ok(sid) = Sid::decode(&mut Decoder::new(data)) {

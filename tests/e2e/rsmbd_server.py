@@ -38,14 +38,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for_port(port, proc, timeout):
-    """True once 127.0.0.1:port accepts TCP; False on timeout or if the process died first."""
+def wait_for_port(port, proc, timeout, host="127.0.0.1"):
+    """True once host:port accepts TCP; False on timeout or if the process died first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return True
         except OSError:
             time.sleep(0.1)
@@ -55,14 +55,19 @@ def wait_for_port(port, proc, timeout):
 class RsmbdServer:
     """One rsmbd process serving `[data]` from a fresh temporary directory."""
 
-    def __init__(self, extra_global="", extra_share="", tmp_root=None, user=USER):
+    def __init__(self, extra_global="", extra_share="", tmp_root=None, user=USER, host="127.0.0.1", port=None,
+                 extra_shares=None):
+        """`host` and `port` pin the address (clients such as smbcacls 4.17 dial only port 445, so their tests
+        use 445 on a loopback address of their own); by default a free port on 127.0.0.1. `extra_shares` maps
+        further share names to their extra lines; each serves an empty directory of its own."""
         self.tmp = Path(tempfile.mkdtemp(prefix="rsmbd-test-", dir=tmp_root))
         self.share = self.tmp / "share"
         self.share.mkdir()
         self.conf = self.tmp / "smb.conf"
         self.log_path = self.tmp / "server.log"
-        self.host = "127.0.0.1"
+        self.host = host
         self.port = None
+        self._fixed_port = port
         self.user = user
         self.password = PASSWORD
         self.share_name = SHARE
@@ -71,12 +76,15 @@ class RsmbdServer:
         self._log = None
         self._extra_global = extra_global
         self._extra_share = extra_share
+        self._extra_shares = extra_shares or {}
+        for name in self._extra_shares:
+            (self.tmp / name).mkdir()
 
     def _write_conf(self):
         self.conf.write_text(
             "[global]\n"
             f"smb ports = {self.port}\n"
-            "interfaces = 127.0.0.1\n"
+            f"interfaces = {self.host}\n"
             "bind interfaces only = yes\n"
             f"passdb backend = smbpasswd:{self.tmp / 'smbpasswd'}\n"
             f"{self._extra_global}\n"
@@ -84,6 +92,8 @@ class RsmbdServer:
             f"path = {self.share}\n"
             "read only = no\n"
             f"{self._extra_share}\n"
+            + "".join(f"[{name}]\npath = {self.tmp / name}\nread only = no\n{lines}\n"
+                      for name, lines in self._extra_shares.items())
         )
 
     def _add_user(self):
@@ -105,7 +115,7 @@ class RsmbdServer:
         A port can be taken between free_port() and the bind, so a failed start is retried on a new port.
         """
         for _ in range(3):
-            self.port = free_port()
+            self.port = self._fixed_port or free_port()
             self._write_conf()
             self._add_user()
             self._log = open(self.log_path, "ab")
@@ -115,7 +125,7 @@ class RsmbdServer:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
             )
-            if wait_for_port(self.port, self.proc, START_TIMEOUT):
+            if wait_for_port(self.port, self.proc, START_TIMEOUT, self.host):
                 return self
             self.stop()
         raise RuntimeError(f"rsmbd did not start listening; log:\n{self.log()}")

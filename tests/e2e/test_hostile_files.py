@@ -109,9 +109,10 @@ def test_input_buffer_lies(server):
 
 def test_malformed_security_descriptor_set_then_query(server):
     """ksmbd class: a SET_INFO security descriptor whose owner/group/DACL offsets point outside the buffer was
-    stored and then walked by the next QUERY_INFO. rsmbd does not store descriptors yet: SET_INFO is refused
-    with STATUS_NOT_SUPPORTED, and QUERY_INFO still returns the well-formed descriptor synthesised from the
-    file's owner and mode (owner S-1-22-1-uid at offset 20); the handle and connection keep working."""
+    stored and then walked by the next QUERY_INFO. rsmbd decodes a descriptor completely before storing it:
+    SET_INFO is refused with STATUS_INVALID_SECURITY_DESCR, nothing is stored, and QUERY_INFO still returns the
+    well-formed descriptor synthesised from the file's owner and mode (owner S-1-22-1-uid at offset 20); the
+    handle and connection keep working."""
     bad_sds = [
         struct.pack("<BBHIIII", 1, 0, 0x8004, 0xFFFF0, 0xFFFF0, 0, 0x14),
         struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 0x14) + struct.pack("<BBHHH", 2, 0, 0xFFFF, 0xFFFF, 0),
@@ -122,7 +123,7 @@ def test_malformed_security_descriptor_set_then_query(server):
         assert r.status == s.SUCCESS
         for sd in bad_sds:
             r = c.call(s.SET_INFO, s.set_info_body(fid, 3, 0, sd, additional=0x7))
-            assert r.status == s.NOT_SUPPORTED, hex(r.status)
+            assert r.status == 0xC0000079, hex(r.status)  # STATUS_INVALID_SECURITY_DESCR
             r = c.call(s.QUERY_INFO, s.query_info_body(fid, 3, 0, out_len=65536, additional=0x7))
             assert r.status == s.SUCCESS, hex(r.status)
             sd = r.buffer("<HI", 2)
@@ -131,6 +132,7 @@ def test_malformed_security_descriptor_set_then_query(server):
             r = c.call(s.QUERY_INFO, s.query_info_body(fid, 3, 0, out_len=8, additional=0x7))
             assert r.status == 0xC0000023, hex(r.status)  # STATUS_BUFFER_TOO_SMALL, with the size needed
         assert c.write(fid, 0, b"ok").status == s.SUCCESS
+    assert "security.NTACL" not in os.listxattr(server.share / "sd.txt")
     s.still_serving(server)
 
 

@@ -173,7 +173,7 @@ fn classify(
     if let Current::Skipped = current {
         return None;
     }
-    if name.contains(':') {
+    if name.contains(':') && registry::lookup(&name).is_none() {
         diags.warn(
             &at,
             format!("parametric option '{name}' is not supported by rsmbd yet and is ignored"),

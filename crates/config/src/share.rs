@@ -88,6 +88,19 @@ pub struct ShareConfig {
     pub max_connections: u32,
     /// `vfs objects`, recorded by name (streams_xattr, acl_xattr, fruit, shadow_copy2 are known).
     pub vfs_objects: Vec<String>,
+    /// `nt acl support` (default yes): security descriptors are stored, enforced and inherited; with
+    /// no, every file shows the one its POSIX owner, group and mode give and SET_INFO of one is
+    /// accepted without effect, as Samba does.
+    pub nt_acl_support: bool,
+    /// `inherit owner` (default no): "windows and unix" (or yes) makes a new object's owner SID its
+    /// parent's; "unix only" is not supported.
+    pub inherit_owner: bool,
+    /// `acl flag inherited canonicalization` (default yes): a descriptor set with
+    /// SE_DACL_AUTO_INHERITED but without SE_DACL_AUTO_INHERIT_REQ loses the former, as on Windows.
+    pub acl_flag_inherited_canonicalization: bool,
+    /// `hide unreadable` (default no): directory listings leave out what the user may not read
+    /// (access-based enumeration).
+    pub hide_unreadable: bool,
 }
 
 impl ShareConfig {
@@ -110,6 +123,17 @@ fn parse_case_sensitive(s: &str) -> Result<bool, String> {
 
 /// The `vfs objects` modules rsmbd knows by name.
 pub const KNOWN_VFS_OBJECTS: &[&str] = &["streams_xattr", "acl_xattr", "fruit", "shadow_copy2"];
+
+/// `inherit owner`: no, yes / "windows and unix"; "unix only" (a Unix owner without the SID) is refused.
+fn parse_inherit_owner(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "no" | "false" | "0" => Ok(false),
+        "yes" | "true" | "1" | "windows and unix" => Ok(true),
+        other => Err(format!(
+            "inherit owner = {other}: rsmbd supports no, yes and windows and unix"
+        )),
+    }
+}
 
 /// Splits Samba's `/pattern/pattern/` list; empty parts are dropped.
 fn parse_patterns(text: &str) -> Vec<String> {
@@ -214,7 +238,19 @@ impl ShareConfig {
             kernel_oplocks: false,
             max_connections: 0,
             vfs_objects: Vec::new(),
+            nt_acl_support: true,
+            inherit_owner: false,
+            acl_flag_inherited_canonicalization: true,
+            hide_unreadable: false,
         }
+    }
+
+    /// Whether NT ACLs are kept in `security.NTACL` (Samba's acl_xattr): by default, like a Windows
+    /// server, and whenever `vfs objects` names acl_xattr; not when `vfs objects` is set without it
+    /// or `nt acl support` is off.
+    pub fn stores_nt_acls(&self) -> bool {
+        self.nt_acl_support
+            && (self.vfs_objects.is_empty() || self.vfs_objects.iter().any(|m| m == "acl_xattr"))
     }
 
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
@@ -225,6 +261,18 @@ impl ShareConfig {
                 self.vfs_objects = list;
                 return Ok(warning);
             }
+            (Key::NtAclSupport, Value::Bool(b)) => self.nt_acl_support = b,
+            (Key::HideUnreadable, Value::Bool(b)) => self.hide_unreadable = b,
+            (Key::AclFlagInheritedCanonicalization, Value::Bool(b)) => {
+                self.acl_flag_inherited_canonicalization = b
+            }
+            (Key::InheritOwner, Value::Str(s)) => self.inherit_owner = parse_inherit_owner(&s)?,
+            (Key::IgnoreSystemAcls, Value::Bool(false)) => return Ok(Some(
+                "acl_xattr:ignore system acls = no: rsmbd keeps no POSIX ACLs beside the NT ACL \
+                     and behaves as with yes"
+                    .into(),
+            )),
+            (Key::IgnoreSystemAcls, Value::Bool(true)) => {}
             (Key::ReadList, Value::List(l)) => self.read_list = l,
             (Key::WriteList, Value::List(l)) => self.write_list = l,
             (Key::AdminUsers, Value::List(l)) => self.admin_users = l,
@@ -315,5 +363,30 @@ mod tests {
         assert_eq!(s.vfs_objects, ["fruit", "recycle"]);
         s.apply(Key::ForceUser, Value::Str(" ".into())).unwrap();
         assert_eq!(s.force_user, None);
+    }
+
+    #[test]
+    fn nt_acl_parameters() {
+        let mut s = ShareConfig::new("data", PathBuf::new());
+        assert!(s.stores_nt_acls() && !s.inherit_owner);
+        s.apply(Key::VfsObjects, Value::List(vec!["fruit".into()]))
+            .unwrap();
+        assert!(!s.stores_nt_acls());
+        s.apply(Key::VfsObjects, Value::List(vec!["acl_xattr".into()]))
+            .unwrap();
+        assert!(s.stores_nt_acls());
+        s.apply(Key::NtAclSupport, Value::Bool(false)).unwrap();
+        assert!(!s.stores_nt_acls());
+        s.apply(Key::InheritOwner, Value::Str("Windows and Unix".into()))
+            .unwrap();
+        assert!(s.inherit_owner);
+        assert!(s
+            .apply(Key::InheritOwner, Value::Str("unix only".into()))
+            .is_err());
+        assert!(s
+            .apply(Key::IgnoreSystemAcls, Value::Bool(false))
+            .unwrap()
+            .is_some());
+        assert_eq!(s.apply(Key::IgnoreSystemAcls, Value::Bool(true)), Ok(None));
     }
 }

@@ -10,7 +10,12 @@
 //!   answered when asked for by name or SID; they are not enumerated and cannot be opened.
 //! - The BUILTIN domain (S-1-5-32) holds the aliases Administrators (544), Users (545) and Guests (546).
 //! - An isolated name is looked up as a domain name, then in BUILTIN, then in the account domain (the order
-//!   MS-LSAT gives for isolated names); "DOMAIN\name" only in the named domain. Names compare case-insensitively.
+//!   MS-LSAT gives for isolated names), then among the well-known names; "DOMAIN\name" only in the named
+//!   domain. Names compare case-insensitively.
+//! - LSA also translates the SIDs security descriptors hold (MS-DTYP 2.4.2.4): Everyone (S-1-1-0), CREATOR
+//!   OWNER / CREATOR GROUP / OWNER RIGHTS (S-1-3-0, -1, -4), NT AUTHORITY\Authenticated Users and SYSTEM
+//!   (S-1-5-11, -18), and Samba's "Unix User" (S-1-22-1-uid, a user of the provider) and "Unix Group"
+//!   (S-1-22-2-gid, unnamed: no group database here) domains. SAMR serves only the account domain and BUILTIN.
 
 use crate::sid::Sid;
 use crate::{Provider, UserInfo};
@@ -42,7 +47,43 @@ pub enum Domain {
     Account,
     /// S-1-5-32.
     Builtin,
+    /// NT AUTHORITY, S-1-5 (LSA only).
+    NtAuthority,
+    /// The unnamed domain of Everyone, S-1-1 (LSA only).
+    World,
+    /// The unnamed domain of CREATOR OWNER, S-1-3 (LSA only).
+    Creator,
+    /// Samba's "Unix User" domain, S-1-22-1 (LSA only).
+    UnixUser,
+    /// Samba's "Unix Group" domain, S-1-22-2 (LSA only).
+    UnixGroup,
 }
+
+impl Domain {
+    /// The domains SAMR serves.
+    pub const SAM: [Domain; 2] = [Domain::Account, Domain::Builtin];
+    /// Every domain LSA translates in, in the order isolated names are looked up.
+    const LSA: [Domain; 7] = [
+        Domain::Builtin,
+        Domain::Account,
+        Domain::NtAuthority,
+        Domain::World,
+        Domain::Creator,
+        Domain::UnixUser,
+        Domain::UnixGroup,
+    ];
+}
+
+/// Well-known principals (MS-DTYP 2.4.2.4): domain, RID, name.
+const WELL_KNOWN_GROUPS: [(Domain, u32, &str); 7] = [
+    (Domain::World, 0, "Everyone"),
+    (Domain::Creator, 0, "CREATOR OWNER"),
+    (Domain::Creator, 1, "CREATOR GROUP"),
+    (Domain::Creator, 4, "OWNER RIGHTS"),
+    (Domain::NtAuthority, 7, "ANONYMOUS LOGON"),
+    (Domain::NtAuthority, 11, "Authenticated Users"),
+    (Domain::NtAuthority, 18, "SYSTEM"),
+];
 
 /// SID_NAME_USE (MS-LSAT 2.2.13, MS-SAMR 2.2.2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +92,7 @@ pub enum SidNameUse {
     Group = 2,
     Domain = 3,
     Alias = 4,
+    WellKnownGroup = 5,
     Unknown = 8,
 }
 
@@ -135,36 +177,52 @@ impl Directory {
         self.users.iter().find(|(r, _)| *r == rid).map(|(_, u)| u)
     }
 
-    /// The LSA name of a domain: the NetBIOS name, or "BUILTIN".
+    /// The LSA name of a domain: the NetBIOS name, "BUILTIN", "NT AUTHORITY", "Unix User", ...
     pub fn domain_name(&self, domain: Domain) -> &str {
         match domain {
             Domain::Account => &self.netbios_name,
             Domain::Builtin => "BUILTIN",
+            Domain::NtAuthority => "NT AUTHORITY",
+            Domain::World | Domain::Creator => "",
+            Domain::UnixUser => "Unix User",
+            Domain::UnixGroup => "Unix Group",
         }
     }
 
     pub fn domain_sid(&self, domain: Domain) -> Sid {
         match domain {
             Domain::Account => self.domain_sid.clone(),
-            Domain::Builtin => Sid {
-                authority: BUILTIN_AUTHORITY,
-                sub_authorities: vec![BUILTIN_RID],
-            },
+            Domain::Builtin => Sid::new(BUILTIN_AUTHORITY, &[BUILTIN_RID]),
+            Domain::NtAuthority => Sid::new(5, &[]),
+            Domain::World => Sid::new(1, &[]),
+            Domain::Creator => Sid::new(3, &[]),
+            Domain::UnixUser => Sid::new(22, &[1]),
+            Domain::UnixGroup => Sid::new(22, &[2]),
         }
     }
 
-    /// The domain with this SID.
+    /// The SAM domain with this SID.
     pub fn domain_with_sid(&self, sid: &Sid) -> Option<Domain> {
-        [Domain::Account, Domain::Builtin]
-            .into_iter()
-            .find(|d| self.domain_sid(*d) == *sid)
+        self.find_domain(&Domain::SAM, |d| self.domain_sid(d) == *sid)
     }
 
-    /// The domain with this name (case-insensitive, so "Builtin" names BUILTIN).
+    /// The SAM domain with this name (case-insensitive, so "Builtin" names BUILTIN).
     pub fn domain_named(&self, name: &str) -> Option<Domain> {
-        [Domain::Account, Domain::Builtin]
-            .into_iter()
-            .find(|d| self.domain_name(*d).eq_ignore_ascii_case(name))
+        self.find_domain(&Domain::SAM, |d| {
+            self.domain_name(d).eq_ignore_ascii_case(name)
+        })
+    }
+
+    fn find_domain(&self, among: &[Domain], matches: impl Fn(Domain) -> bool) -> Option<Domain> {
+        among.iter().copied().find(|d| matches(*d))
+    }
+
+    /// The LSA domain with this name; the unnamed ones are not found by name.
+    fn lsa_domain_named(&self, name: &str) -> Option<Domain> {
+        self.find_domain(&Domain::LSA, |d| {
+            let own = self.domain_name(d);
+            !own.is_empty() && own.eq_ignore_ascii_case(name)
+        })
     }
 
     /// The account with this RID in a domain.
@@ -181,6 +239,16 @@ impl Directory {
                 .iter()
                 .find(|(r, _)| *r == rid)
                 .map(|(_, n)| (*n, SidNameUse::Alias))?,
+            Domain::UnixUser => self
+                .users
+                .iter()
+                .find(|(_, u)| u.uid == rid)
+                .map(|(_, u)| (u.name.as_str(), SidNameUse::User))?,
+            Domain::UnixGroup => return None,
+            Domain::NtAuthority | Domain::World | Domain::Creator => WELL_KNOWN_GROUPS
+                .iter()
+                .find(|(d, r, _)| *d == domain && *r == rid)
+                .map(|(_, _, n)| (*n, SidNameUse::WellKnownGroup))?,
         };
         Some(Account {
             rid,
@@ -209,13 +277,23 @@ impl Directory {
                 .iter()
                 .find(|(_, n)| matches(n))
                 .map(|(r, _)| *r),
+            Domain::UnixUser => self
+                .users
+                .iter()
+                .find(|(_, u)| matches(&u.name))
+                .map(|(_, u)| u.uid),
+            Domain::UnixGroup => None,
+            Domain::NtAuthority | Domain::World | Domain::Creator => WELL_KNOWN_GROUPS
+                .iter()
+                .find(|(d, _, n)| *d == domain && matches(n))
+                .map(|(_, r, _)| *r),
         }?;
         self.account_by_rid(domain, rid)
     }
 
     /// Translates a SID (MS-LSAT 3.1.4.9 in outline): a domain SID, an account of a known domain, or unknown.
     pub fn lookup_sid(&self, sid: &Sid) -> Translation {
-        if let Some(domain) = self.domain_with_sid(sid) {
+        if let Some(domain) = self.find_domain(&Domain::LSA, |d| self.domain_sid(d) == *sid) {
             return Translation {
                 kind: SidNameUse::Domain,
                 domain: Some(domain),
@@ -223,7 +301,7 @@ impl Directory {
                 name: self.domain_name(domain).to_owned(),
             };
         }
-        for domain in [Domain::Account, Domain::Builtin] {
+        for domain in Domain::LSA {
             if let Some(rid) = sid.rid_in(&self.domain_sid(domain)) {
                 return match self.account_by_rid(domain, rid) {
                     Some(account) => found(domain, account),
@@ -237,7 +315,7 @@ impl Directory {
     /// Translates a name, isolated or "DOMAIN\name".
     pub fn lookup_name(&self, name: &str) -> Translation {
         if let Some((domain_name, account)) = name.split_once('\\') {
-            let Some(domain) = self.domain_named(domain_name) else {
+            let Some(domain) = self.lsa_domain_named(domain_name) else {
                 return unknown(None, name.to_owned());
             };
             if account.is_empty() {
@@ -248,10 +326,10 @@ impl Directory {
                 None => unknown(None, name.to_owned()),
             };
         }
-        if let Some(domain) = self.domain_named(name) {
+        if let Some(domain) = self.lsa_domain_named(name) {
             return self.domain_translation(domain);
         }
-        [Domain::Builtin, Domain::Account]
+        Domain::LSA
             .into_iter()
             .find_map(|d| self.account_by_name(d, name).map(|a| found(d, a)))
             .unwrap_or_else(|| unknown(None, name.to_owned()))

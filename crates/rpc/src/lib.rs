@@ -29,7 +29,6 @@ pub mod pdu;
 mod pipe;
 mod samr;
 mod samr_user;
-pub mod security;
 mod services;
 mod sid;
 mod srvsvc;
@@ -43,8 +42,9 @@ mod wkssvc;
 
 use std::sync::Arc;
 
+pub use accounts::user_rid;
 pub use pipe::{Pipe, MAX_BUFFERED};
-pub use sid::Sid;
+pub use sid::{RpcSid, Sid};
 
 /// What the services need to know about the server itself.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 //! The decoder never reads past its slice and checks every count against the bytes that remain before it
 //! allocates, so no allocation is larger than the input.
 
+use crate::sid::RpcSid;
 use crate::sid::Sid;
 
 /// A stub that does not decode (answered with the nca_s_fault_ndr fault).

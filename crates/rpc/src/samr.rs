@@ -16,6 +16,7 @@ use crate::ntstatus::{
 };
 use crate::samr_user;
 use crate::services::encode_union_response;
+use crate::sid::RpcSid;
 use crate::sid::{decode_sid_array, Sid};
 use crate::Provider;
 
@@ -98,8 +99,8 @@ pub fn domain(object: Object) -> Option<Domain> {
 /// The SAM name of a domain.
 fn sam_domain_name(directory: &Directory, domain: Domain) -> &str {
     match domain {
-        Domain::Account => directory.domain_name(domain),
         Domain::Builtin => BUILTIN_NAME,
+        _ => directory.domain_name(domain),
     }
 }
 
@@ -212,7 +213,7 @@ fn enumerate_domains(
         return Ok(encode_enumeration(context, None, INVALID_HANDLE));
     }
     let directory = Directory::new(provider);
-    let all = [Domain::Account, Domain::Builtin].map(|dom| (0, sam_domain_name(&directory, dom)));
+    let all = Domain::SAM.map(|dom| (0, sam_domain_name(&directory, dom)));
     let start = usize::try_from(context)
         .unwrap_or(usize::MAX)
         .min(all.len());
@@ -279,7 +280,7 @@ fn query_information_domain(
         DOMAIN_GENERAL_INFORMATION => {
             let (users, groups, aliases) = match domain {
                 Domain::Account => (directory.users().len(), 1, 0),
-                Domain::Builtin => (0, 0, 3),
+                _ => (0, 0, 3),
             };
             fields.extend(old_large_integer(NEVER));
             fields.extend([
@@ -337,7 +338,7 @@ fn enumerate_users(
             .filter(|(_, u)| filter == 0 || account_control(u) & filter != 0)
             .map(|(rid, u)| (*rid, u.name.as_str()))
             .collect(),
-        Domain::Builtin => Vec::new(),
+        _ => Vec::new(),
     };
     let start = usize::try_from(context)
         .unwrap_or(usize::MAX)

@@ -1,6 +1,7 @@
 //! lsarpc tests: requests laid out from the MS-LSAD / MS-LSAT IDL with the crate's encoder, answers decoded field
 //! by field.
 
+use crate::sid::RpcSid;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -427,14 +428,14 @@ fn lookup_sids_all_forms() {
     let out = call(
         &mut pipe,
         15,
-        &lookup_sids_stub(Some(&handle), &[sid("S-1-1-0")], false),
+        &lookup_sids_stub(Some(&handle), &[sid("S-1-2-0")], false),
     )
     .unwrap();
     let mut d = Decoder::new(&out);
     assert!(referenced_domains(&mut d).is_empty());
     assert_eq!(
         translated_names(&mut d, false),
-        vec![(8, "S-1-1-0".to_string(), u32::MAX)]
+        vec![(8, "S-1-2-0".to_string(), u32::MAX)]
     );
     assert_eq!(status(&out), NONE_MAPPED);
     let out = call(
@@ -444,6 +445,62 @@ fn lookup_sids_all_forms() {
     )
     .unwrap();
     assert_eq!(status(&out), INVALID_HANDLE);
+}
+
+/// The SIDs security descriptors hold: well-known principals, Samba's Unix User and Unix Group domains.
+#[test]
+fn lookup_sids_of_security_descriptors() {
+    let mut pipe = lsa_pipe();
+    let handle = open_policy(&mut pipe);
+    let sids = [
+        sid("S-1-1-0"),
+        sid("S-1-3-0"),
+        sid("S-1-5-11"),
+        sid("S-1-5-18"),
+        sid("S-1-22-1-1000"),
+        sid("S-1-22-1-4242"),
+        sid("S-1-22-2-100"),
+    ];
+    let out = call(
+        &mut pipe,
+        15,
+        &lookup_sids_stub(Some(&handle), &sids, false),
+    )
+    .unwrap();
+    let mut d = Decoder::new(&out);
+    assert_eq!(
+        referenced_domains(&mut d),
+        vec![
+            (String::new(), sid("S-1-1")),
+            (String::new(), sid("S-1-3")),
+            ("NT AUTHORITY".to_string(), sid("S-1-5")),
+            ("Unix User".to_string(), sid("S-1-22-1")),
+            ("Unix Group".to_string(), sid("S-1-22-2")),
+        ]
+    );
+    assert_eq!(
+        translated_names(&mut d, false),
+        vec![
+            (5, "Everyone".to_string(), 0),
+            (5, "CREATOR OWNER".to_string(), 1),
+            (5, "Authenticated Users".to_string(), 2),
+            (5, "SYSTEM".to_string(), 2),
+            (1, "alice".to_string(), 3),
+            (8, "S-1-22-1-4242".to_string(), 3),
+            (8, "S-1-22-2-100".to_string(), 4),
+        ]
+    );
+    assert_eq!(d.u32().unwrap(), 5);
+    assert_eq!(d.u32().unwrap(), SOME_NOT_MAPPED);
+    // And back: well-known and Unix User names translate to those SIDs.
+    let names = ["Everyone", "NT AUTHORITY\\SYSTEM", "Unix User\\alice"];
+    let out = call(
+        &mut pipe,
+        68,
+        &lookup_names_stub(Some(&handle), &names, true),
+    )
+    .unwrap();
+    assert_eq!(status(&out), 0);
 }
 
 #[test]

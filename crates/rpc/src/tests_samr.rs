@@ -1,5 +1,6 @@
 //! samr tests: requests laid out from the MS-SAMR IDL with the crate's encoder, answers decoded field by field.
 
+use crate::sid::RpcSid;
 use proptest::prelude::*;
 
 use crate::ndr::{Decoder, Encoder};

@@ -216,6 +216,13 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         oplocks: s.oplocks,
         level2_oplocks: s.level2_oplocks,
         durable_handles: s.durable_handles,
+        acls: crate::nt_acl::AclPolicy {
+            support: s.nt_acl_support,
+            store: s.stores_nt_acls(),
+            inherit_owner: s.inherit_owner,
+            canonicalize_inherited: s.acl_flag_inherited_canonicalization,
+            hide_unreadable: s.hide_unreadable,
+        },
     })
 }
 

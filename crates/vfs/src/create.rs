@@ -92,6 +92,20 @@ pub struct CreateRequest {
     pub attributes: u32,
 }
 
+impl CreateRequest {
+    /// Opening an existing directory only to look at it (no data access, nothing created).
+    pub fn existing_directory() -> CreateRequest {
+        CreateRequest {
+            disposition: Disposition::Open,
+            kind: Kind::Directory,
+            read: false,
+            write: false,
+            mode: 0,
+            attributes: 0,
+        }
+    }
+}
+
 /// CreateAction (MS-SMB2 2.2.14 values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CreateAction {

@@ -412,6 +412,16 @@ impl OpenFile {
     /// The descriptor for extended-attribute work: STATUS_EAS_NOT_SUPPORTED when the share has `ea support`
     /// off, ACCESS_DENIED through an attribute-only (`O_PATH`) open, which cannot reach extended attributes
     /// (it is only made when the caller may not read the object, and the kernel would refuse anyway).
+    /// Whether the descriptor is `O_PATH` (an attribute-only open), which the fd xattr calls refuse.
+    pub(crate) fn is_path_only(&self) -> bool {
+        self.access == Access::Path
+    }
+
+    /// Whether the object could only be opened for its metadata: the kernel refused reading it.
+    pub fn is_metadata_only(&self) -> bool {
+        self.is_path_only()
+    }
+
     pub(crate) fn ea_fd(&self, write: bool) -> VfsResult<BorrowedFd<'_>> {
         if !self.eas {
             return Err(NtStatus::EAS_NOT_SUPPORTED);
@@ -425,7 +435,7 @@ impl OpenFile {
         Ok(self.fd.as_fd())
     }
 
-    fn check_metadata_writable(&self) -> VfsResult<()> {
+    pub(crate) fn check_metadata_writable(&self) -> VfsResult<()> {
         if self.read_only_share {
             Err(NtStatus::MEDIA_WRITE_PROTECTED)
         } else {

@@ -12,6 +12,7 @@ mod ea;
 mod errno;
 mod file;
 mod identity;
+mod ntacl;
 mod path;
 mod share;
 mod stat;
@@ -32,6 +33,7 @@ pub use file::OpenFile;
 pub use identity::{
     as_daemon, as_daemon_briefly, as_identity, group_id, try_as_identity, Identity,
 };
+pub use ntacl::{decode_ntacl, encode_ntacl, NTACL_XATTR};
 pub use path::{SmbPath, MAX_COMPONENT_LEN};
 pub use proto::NtStatus;
 pub use share::{Share, ShareOptions};

@@ -11,65 +11,11 @@ use bytes::{BufMut, BytesMut};
 const REQUEST_SIZE: u16 = 57;
 const RESPONSE_SIZE: u16 = 89;
 
-/// Access mask bits for files, directories and pipes (MS-SMB2 2.2.13.1.1 and 2.2.13.1.2).
+/// Access mask bits for files, directories and pipes (MS-SMB2 2.2.13.1.1 and 2.2.13.1.2), kept with
+/// the rest of the security types in `dtyp`.
 pub mod access {
-    pub const FILE_READ_DATA: u32 = 0x0000_0001;
-    pub const FILE_LIST_DIRECTORY: u32 = FILE_READ_DATA;
-    pub const FILE_WRITE_DATA: u32 = 0x0000_0002;
-    pub const FILE_ADD_FILE: u32 = FILE_WRITE_DATA;
-    pub const FILE_APPEND_DATA: u32 = 0x0000_0004;
-    pub const FILE_ADD_SUBDIRECTORY: u32 = FILE_APPEND_DATA;
-    pub const FILE_READ_EA: u32 = 0x0000_0008;
-    pub const FILE_WRITE_EA: u32 = 0x0000_0010;
-    pub const FILE_EXECUTE: u32 = 0x0000_0020;
-    pub const FILE_TRAVERSE: u32 = FILE_EXECUTE;
-    pub const FILE_DELETE_CHILD: u32 = 0x0000_0040;
-    pub const FILE_READ_ATTRIBUTES: u32 = 0x0000_0080;
-    pub const FILE_WRITE_ATTRIBUTES: u32 = 0x0000_0100;
-    pub const DELETE: u32 = 0x0001_0000;
-    pub const READ_CONTROL: u32 = 0x0002_0000;
-    pub const WRITE_DAC: u32 = 0x0004_0000;
-    pub const WRITE_OWNER: u32 = 0x0008_0000;
-    pub const SYNCHRONIZE: u32 = 0x0010_0000;
-    pub const ACCESS_SYSTEM_SECURITY: u32 = 0x0100_0000;
-    pub const MAXIMUM_ALLOWED: u32 = 0x0200_0000;
-    pub const GENERIC_ALL: u32 = 0x1000_0000;
-    pub const GENERIC_EXECUTE: u32 = 0x2000_0000;
-    pub const GENERIC_WRITE: u32 = 0x4000_0000;
-    pub const GENERIC_READ: u32 = 0x8000_0000;
-
-    /// DELETE | READ_CONTROL | WRITE_DAC | WRITE_OWNER (MS-DTYP 2.4.3 standard rights).
-    pub const STANDARD_RIGHTS_REQUIRED: u32 = 0x000F_0000;
-    /// Every file-specific right plus the standard rights and SYNCHRONIZE.
-    pub const FILE_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF;
-    pub const FILE_GENERIC_READ: u32 =
-        READ_CONTROL | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | SYNCHRONIZE;
-    pub const FILE_GENERIC_WRITE: u32 = READ_CONTROL
-        | FILE_WRITE_DATA
-        | FILE_WRITE_ATTRIBUTES
-        | FILE_WRITE_EA
-        | FILE_APPEND_DATA
-        | SYNCHRONIZE;
-    pub const FILE_GENERIC_EXECUTE: u32 =
-        READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_EXECUTE | SYNCHRONIZE;
-
-    /// Replace the GENERIC_* bits of `mask` by the file rights they stand for (the generic mapping of
-    /// file objects). Other bits, MAXIMUM_ALLOWED included, are kept.
-    pub fn map_generic(mask: u32) -> u32 {
-        const MAP: [(u32, u32); 4] = [
-            (GENERIC_READ, FILE_GENERIC_READ),
-            (GENERIC_WRITE, FILE_GENERIC_WRITE),
-            (GENERIC_EXECUTE, FILE_GENERIC_EXECUTE),
-            (GENERIC_ALL, FILE_ALL_ACCESS),
-        ];
-        MAP.iter().fold(mask, |m, &(generic, specific)| {
-            if m & generic != 0 {
-                (m & !generic) | specific
-            } else {
-                m
-            }
-        })
-    }
+    pub use dtyp::access::map_generic;
+    pub use dtyp::access::mask::*;
 }
 
 /// RequestedOplockLevel / OplockLevel values (MS-SMB2 2.2.13).

@@ -17,17 +17,8 @@ pub const INFO_FILESYSTEM: u8 = 0x02;
 pub const INFO_SECURITY: u8 = 0x03;
 pub const INFO_QUOTA: u8 = 0x04;
 
-/// AdditionalInformation bits for INFO_SECURITY (MS-SMB2 2.2.37).
-pub mod security_information {
-    pub const OWNER: u32 = 0x0000_0001;
-    pub const GROUP: u32 = 0x0000_0002;
-    pub const DACL: u32 = 0x0000_0004;
-    pub const SACL: u32 = 0x0000_0008;
-    pub const LABEL: u32 = 0x0000_0010;
-    pub const ATTRIBUTE: u32 = 0x0000_0020;
-    pub const SCOPE: u32 = 0x0000_0040;
-    pub const BACKUP: u32 = 0x0001_0000;
-}
+/// AdditionalInformation bits for INFO_SECURITY (MS-SMB2 2.2.37; MS-DTYP 2.4.7 SECURITY_INFORMATION).
+pub use dtyp::sd::security_information;
 
 /// Flags for INFO_FILE with FileFullEaInformation (MS-SMB2 2.2.37).
 pub const SL_RESTART_SCAN: u32 = 0x0000_0001;

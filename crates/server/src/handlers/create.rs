@@ -1,11 +1,13 @@
 //! CREATE (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1): parameter validation, access and share-mode checks, the
-//! create dispositions through `vfs`, delete-on-close, and the MxAc, QFid and ExtA create contexts.
+//! create dispositions through `vfs`, NT ACL checks and inheritance (`crate::nt_acl::create`, with the
+//! SecD context), delete-on-close, and the MxAc, QFid and ExtA create contexts.
 
 use super::{bad_request, HandlerResult};
 use crate::blocking::run_as;
 use crate::breaks::BreakTarget;
 use crate::dispatch::Ctx;
 use crate::durable::PendingCreates;
+use crate::nt_acl::create::{AclCreate, Asked};
 use crate::opening::{Opening, Step};
 use crate::oplock::{NewOpen, OplockLevel};
 use crate::pending::Parked;
@@ -189,20 +191,32 @@ pub async fn handle(
         }
     }
     tree.share.names.check_path(&path)?;
-    let access = granted_access(req.desired_access, tree.maximal_access)?;
+    let share_access = granted_access(req.desired_access, tree.maximal_access)?;
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
-    if delete_on_close && access & DELETE == 0 {
-        return Err(NtStatus::ACCESS_DENIED);
-    }
     let creating = matches!(req.create_disposition, 0 | 2 | 3 | 4 | 5);
-    if !tree.writable && (access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3)) {
+    if !tree.writable
+        && (share_access & WRITE_ACCESS != 0 || (creating && req.create_disposition != 3))
+    {
         return Err(NtStatus::ACCESS_DENIED);
     }
+    // MS-FSA 2.1.5.1.1: a read-only file cannot be delete-on-close.
+    if delete_on_close && req.file_attributes & FILE_ATTRIBUTE_READONLY != 0 {
+        return Err(NtStatus::CANNOT_DELETE);
+    }
+    let explicit_sd = cc::find(&contexts, cc::name::SD_BUFFER)
+        .map(|c| crate::nt_acl::decode(c.data))
+        .transpose()?;
+    let mut acl = AclCreate::new(&tree, &path, &ctx.conn.server.settings.domain_sid);
+    acl.check_add(
+        matches!(req.create_disposition, 0 | 2 | 3 | 5),
+        req.create_options & co::DIRECTORY_FILE != 0,
+    )
+    .await?;
     let vreq = vfs::CreateRequest {
         disposition: vfs_disposition(req.create_disposition),
         kind: kind(req.create_options),
-        read: access & (FILE_READ_DATA | FILE_EXECUTE) != 0,
-        write: access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
+        read: share_access & (FILE_READ_DATA | FILE_EXECUTE) != 0,
+        write: share_access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
             || matches!(req.create_disposition, 0 | 4 | 5),
         attributes: req.file_attributes & vfs::SETTABLE_ATTRIBUTES,
         // What Samba asks for before `create mask`: read-only files lose their write bits.
@@ -215,6 +229,28 @@ pub async fn handle(
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
     let (file, action, stat) = open_on_disk(&tree, &named, vreq.clone()).await?;
+    existing_file_checks(&req, action, &stat, delete_on_close)?;
+    let file = Arc::new(file);
+    let overwrites = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
+    let granted = acl
+        .after_open(
+            &file,
+            &stat,
+            action,
+            Asked {
+                desired: req.desired_access,
+                share_granted: share_access,
+                share_max: tree.maximal_access,
+                explicit: explicit_sd,
+                overwrites,
+                stream: matches!(named.stream, vfs::StreamPart::Named(_)),
+            },
+        )
+        .await?;
+    let access = granted.access;
+    if delete_on_close && access & DELETE == 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     let session = ctx.session()?;
     let encrypt = tree.encrypt || session.lock().encrypt_required;
     let id = ctx.conn.server.next_id();
@@ -223,13 +259,13 @@ pub async fn handle(
     } else {
         OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
     };
-    let answered = answer_contexts(&contexts, tree.maximal_access, Some(&stat));
+    let answered = answer_contexts(&contexts, granted.maximal, Some(&stat));
     let lease = lease_request(&negotiated, &req, &contexts)?;
     let mut opening = Opening {
         conn: Arc::clone(ctx.conn),
         session_id: session.id,
         path,
-        file: Arc::new(file),
+        file,
         action,
         stat,
         id,
@@ -298,6 +334,34 @@ pub async fn handle(
             respond(ctx, out, file_id, resp)
         }
     }
+}
+
+/// MS-FSA 2.1.5.1.2.1 on an existing file: a read-only file is neither overwritten nor superseded
+/// (ACCESS_DENIED) nor deleted on close (CANNOT_DELETE); overwriting a hidden or system file must
+/// keep that attribute (ACCESS_DENIED otherwise). Overwriting dispositions open the file first and
+/// truncate it once the open is attached, so `action` is still "opened" here.
+fn existing_file_checks(
+    req: &CreateRequest<'_>,
+    action: CreateAction,
+    stat: &vfs::FileStat,
+    delete_on_close: bool,
+) -> Result<(), NtStatus> {
+    if action != CreateAction::Opened || stat.is_dir {
+        return Ok(());
+    }
+    let attributes = stat.file_attributes("");
+    let read_only = attributes & FILE_ATTRIBUTE_READONLY != 0;
+    if read_only && matches!(req.create_disposition, 0 | 4 | 5) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if read_only && delete_on_close {
+        return Err(NtStatus::CANNOT_DELETE);
+    }
+    let kept = vfs::FILE_ATTRIBUTE_HIDDEN | vfs::FILE_ATTRIBUTE_SYSTEM;
+    if matches!(req.create_disposition, 4 | 5) && attributes & kept & !req.file_attributes != 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(())
 }
 
 /// Open or create the file or stream as the tree's user; returns it with what was done and its
@@ -442,6 +506,48 @@ mod tests {
             0x001F01FF
         );
         assert_eq!(granted_access(0, 0x001F01FF), Err(NtStatus::ACCESS_DENIED));
+    }
+
+    #[test]
+    fn read_only_hidden_and_system_files() {
+        let stat = |mode, attributes| vfs::FileStat {
+            mode,
+            dos: Some(vfs::DosInfo {
+                attributes,
+                creation_time: None,
+            }),
+            ..Default::default()
+        };
+        let req = |disposition, file_attributes| CreateRequest {
+            create_disposition: disposition,
+            file_attributes,
+            ..Default::default()
+        };
+        let opened = CreateAction::Opened;
+        let read_only = stat(0o444, 0);
+        assert_eq!(
+            existing_file_checks(&req(5, 0), opened, &read_only, false),
+            Err(NtStatus::ACCESS_DENIED)
+        );
+        assert_eq!(
+            existing_file_checks(&req(1, 0), opened, &read_only, true),
+            Err(NtStatus::CANNOT_DELETE)
+        );
+        assert_eq!(
+            existing_file_checks(&req(1, 0), opened, &read_only, false),
+            Ok(())
+        );
+        let hidden = stat(0o644, vfs::FILE_ATTRIBUTE_HIDDEN);
+        assert_eq!(
+            existing_file_checks(&req(5, 0), opened, &hidden, false),
+            Err(NtStatus::ACCESS_DENIED)
+        );
+        let keeps = req(5, vfs::FILE_ATTRIBUTE_HIDDEN);
+        assert_eq!(existing_file_checks(&keeps, opened, &hidden, false), Ok(()));
+        assert_eq!(
+            existing_file_checks(&req(5, 0), CreateAction::Created, &hidden, false),
+            Ok(())
+        );
     }
 
     #[test]

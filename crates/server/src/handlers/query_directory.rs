@@ -1,6 +1,7 @@
 //! QUERY_DIRECTORY (MS-SMB2 3.3.5.18): enumerates a directory handle in the requested information class,
 //! filtered by the search pattern, resuming where the previous call stopped. Entries stream from the
-//! directory one at a time; at most one read-ahead entry is kept between calls.
+//! directory one at a time; at most one read-ahead entry is kept between calls. With `hide unreadable`
+//! (access-based enumeration) entries the user may not read are left out (`crate::nt_acl::readable`).
 
 use super::HandlerResult;
 use crate::blocking::run_as;
@@ -47,17 +48,21 @@ pub async fn handle(
         return Err(NtStatus::INVALID_PARAMETER);
     }
     let pattern = utf16le_to_string(req.file_name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
-    let params = Params {
-        class: req.file_information_class,
-        restart: req.flags & (RESTART_SCANS | REOPEN) != 0,
-        single: req.flags & RETURN_SINGLE_ENTRY != 0,
-        pattern: if pattern.is_empty() {
-            "*".to_owned()
-        } else {
-            pattern
-        },
-        max: usize::try_from(req.output_buffer_length).unwrap_or(0),
-    };
+    let params =
+        Params {
+            class: req.file_information_class,
+            restart: req.flags & (RESTART_SCANS | REOPEN) != 0,
+            single: req.flags & RETURN_SINGLE_ENTRY != 0,
+            pattern: if pattern.is_empty() {
+                "*".to_owned()
+            } else {
+                pattern
+            },
+            max: usize::try_from(req.output_buffer_length).unwrap_or(0),
+            hide_unreadable: open.tree.share.acls.hide_unreadable.then(|| {
+                crate::nt_acl::token(&ctx.conn.server.settings.domain_sid, &open.tree.unix)
+            }),
+        };
     let o = Arc::clone(&open);
     let buf = run_as(&open.unix, move || fill(&o, &params)).await?;
     proto::messages::query_directory::QueryDirectoryResponse { buffer: &buf }
@@ -71,6 +76,8 @@ struct Params {
     single: bool,
     pattern: String,
     max: usize,
+    /// `hide unreadable`: the token entries are checked against.
+    hide_unreadable: Option<dtyp::access::Token>,
 }
 
 /// Fill one response buffer with entries (blocking; runs on the pool).
@@ -88,7 +95,7 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
     let search = guard.as_mut().ok_or(NtStatus::INTERNAL_ERROR)?;
     let mut w = BytesMut::new();
     let mut prev: Option<usize> = None;
-    while let Some(entry) = next_match(open, search)? {
+    while let Some(entry) = next_match(open, search, p.hide_unreadable.as_ref())? {
         let Some(len) = entry_len(p.class, &entry.name) else {
             return Err(NtStatus::INVALID_INFO_CLASS);
         };
@@ -120,8 +127,13 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
     })
 }
 
-/// The next entry matching the pattern: the read-ahead one first, then the directory stream.
-fn next_match(open: &Open, search: &mut DirSearch) -> Result<Option<vfs::DirEntry>, NtStatus> {
+/// The next entry matching the pattern (and, with `hide`, readable by its token): the read-ahead one
+/// first, then the directory stream.
+fn next_match(
+    open: &Open,
+    search: &mut DirSearch,
+    hide: Option<&dtyp::access::Token>,
+) -> Result<Option<vfs::DirEntry>, NtStatus> {
     if let Some(e) = search.pending.take() {
         return Ok(Some(e));
     }
@@ -129,6 +141,7 @@ fn next_match(open: &Open, search: &mut DirSearch) -> Result<Option<vfs::DirEntr
         let entry = entry?;
         if !wildcard::matches(&search.pattern, &entry.name)
             || open.tree.share.names.is_vetoed(&entry.name)
+            || hide.is_some_and(|token| !listable(open, token, &entry.name))
         {
             continue;
         }
@@ -140,6 +153,16 @@ fn next_match(open: &Open, search: &mut DirSearch) -> Result<Option<vfs::DirEntr
         }
     }
     Ok(None)
+}
+
+/// Whether an entry stays in a `hide unreadable` listing: "." and ".." always do.
+fn listable(open: &Open, token: &dtyp::access::Token, name: &str) -> bool {
+    if name == "." || name == ".." {
+        return true;
+    }
+    open.path()
+        .join(name)
+        .is_ok_and(|path| crate::nt_acl::readable(&open.tree, token, &path))
 }
 
 /// A symbolic link is listed as what it points to when the share follows links and the target lies

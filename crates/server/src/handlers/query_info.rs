@@ -1,6 +1,6 @@
 //! QUERY_INFO (MS-SMB2 3.3.5.20): file information classes (MS-FSCC 2.4) and file-system information
 //! classes (MS-FSCC 2.5) built from `vfs` stat results; FileFullEaInformation through `crate::eas`;
-//! security descriptors (3.3.5.20.3) from [`crate::nt_acl`]. Quota information fails with
+//! security descriptors (3.3.5.20.3) from [`crate::nt_acl`] (stored or synthesised). Quota information fails with
 //! STATUS_NOT_SUPPORTED.
 
 use super::HandlerResult;
@@ -86,13 +86,25 @@ async fn security(
     max: usize,
     out: &mut BytesMut,
 ) -> HandlerResult {
-    let sacl = wanted & security_information::SACL != 0;
-    if !open.has_access(READ_CONTROL) || (sacl && !open.has_access(ACCESS_SYSTEM_SECURITY)) {
+    use security_information::{DACL, GROUP, LABEL, OWNER, SACL};
+    // Asking for no part at all needs no right and gets an empty descriptor (smb2.sdread).
+    let needs_read_control = wanted & (OWNER | GROUP | DACL | LABEL) != 0;
+    if (needs_read_control && !open.has_access(READ_CONTROL))
+        || (wanted & SACL != 0 && !open.has_access(ACCESS_SYSTEM_SECURITY))
+    {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let file = Arc::clone(&open.file);
-    let stat = run_as(&open.unix, move || file.stat()).await?;
-    let sd = crate::nt_acl::synthesize(&stat, wanted).to_self_relative();
+    let policy = open.tree.share.acls;
+    let sd = run_as(&open.unix, move || {
+        let stat = file.stat()?;
+        Ok(crate::nt_acl::current(policy, &file, &stat))
+    })
+    .await?;
+    let sd = sd
+        .filtered(wanted)
+        .encode()
+        .map_err(|_| NtStatus::INTERNAL_ERROR)?;
     if sd.len() > max {
         ctx.error_data = Some(proto::writer::len_u32(sd.len()).to_le_bytes().to_vec());
         return Err(NtStatus::BUFFER_TOO_SMALL);

@@ -1,6 +1,7 @@
 //! SET_INFO (MS-SMB2 3.3.5.21, MS-FSA 2.1.5.15): basic information (times, read-only attribute), end of
 //! file, allocation, disposition (delete pending), rename, hard link, position, mode and extended
-//! attributes (FileFullEaInformation, `crate::eas`).
+//! attributes (FileFullEaInformation, `crate::eas`), and security descriptors (3.3.5.21.3,
+//! `crate::nt_acl::set`).
 
 use super::HandlerResult;
 use crate::blocking::run_as;
@@ -12,7 +13,7 @@ use proto::fscc::set_info::*;
 use proto::fscc::*;
 use proto::messages::change_notify::completion_filter as cf;
 use proto::messages::create::access::{DELETE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA};
-use proto::messages::query_info::INFO_FILE;
+use proto::messages::query_info::{INFO_FILE, INFO_SECURITY};
 use proto::messages::set_info::{SetInfoRequest, SetInfoResponse};
 use proto::messages::Body;
 use proto::reader::utf16le_to_string;
@@ -39,6 +40,9 @@ pub async fn handle(
     out: &mut BytesMut,
 ) -> HandlerResult {
     let open = ctx.open(req.file_id)?;
+    if req.info_type == INFO_SECURITY {
+        return set_security(ctx, &open, &req, out).await;
+    }
     if req.info_type != INFO_FILE {
         return Err(NtStatus::NOT_SUPPORTED);
     }
@@ -65,6 +69,20 @@ pub async fn handle(
             }
         }
     }
+    SetInfoResponse.encode(out, ctx.resp_start);
+    Ok(NtStatus::SUCCESS)
+}
+
+/// SecurityInformation (MS-SMB2 3.3.5.21.3): the descriptor's parts through [`crate::nt_acl::set`].
+async fn set_security(
+    ctx: &mut Ctx<'_>,
+    open: &Arc<Open>,
+    req: &SetInfoRequest<'_>,
+    out: &mut BytesMut,
+) -> HandlerResult {
+    let domain = ctx.conn.server.settings.domain_sid.clone();
+    crate::nt_acl::set::set_security(open, &domain, req.additional_information, req.buffer).await?;
+    crate::notify::modified(&ctx.conn.server, open, cf::SECURITY);
     SetInfoResponse.encode(out, ctx.resp_start);
     Ok(NtStatus::SUCCESS)
 }

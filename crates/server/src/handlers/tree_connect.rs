@@ -83,7 +83,13 @@ pub fn handle(ctx: &mut Ctx<'_>, req: TreeConnectRequest<'_>, out: &mut BytesMut
         SmbEncrypt::Required | SmbEncrypt::Desired => can_encrypt,
         SmbEncrypt::Off | SmbEncrypt::IfRequired => false,
     };
-    let share_flags = SHAREFLAG_MANUAL_CACHING | if encrypt { SHAREFLAG_ENCRYPT_DATA } else { 0 };
+    let share_flags = SHAREFLAG_MANUAL_CACHING
+        | if encrypt { SHAREFLAG_ENCRYPT_DATA } else { 0 }
+        | if share.acls.hide_unreadable {
+            SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM
+        } else {
+            0
+        };
     if !share.policy.claim(&share.trees) {
         // What Windows answers when a share's user limit is reached.
         tracing::info!(peer = %ctx.conn.peer, share = %share.name, "tree connect refused: max connections");

@@ -227,14 +227,7 @@ pub fn add_tree(
     path: &vfs::SmbPath,
     first: Option<&vfs::OpenFile>,
 ) {
-    let open_dir = vfs::CreateRequest {
-        disposition: vfs::Disposition::Open,
-        kind: vfs::Kind::Directory,
-        read: false,
-        write: false,
-        mode: 0,
-        attributes: 0,
-    };
+    let open_dir = vfs::CreateRequest::existing_directory();
     let mut todo = std::collections::VecDeque::from([path.clone()]);
     let mut visited = 0usize;
     while let Some(p) = todo.pop_front() {

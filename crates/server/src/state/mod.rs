@@ -103,6 +103,8 @@ pub struct ShareEntry {
     pub level2_oplocks: bool,
     /// `durable handles`.
     pub durable_handles: bool,
+    /// NT ACLs: `nt acl support`, storage in `security.NTACL`, `inherit owner`.
+    pub acls: crate::nt_acl::AclPolicy,
 }
 
 impl ShareEntry {
@@ -125,6 +127,7 @@ impl ShareEntry {
             oplocks: false,
             level2_oplocks: false,
             durable_handles: false,
+            acls: Default::default(),
         }
     }
 
