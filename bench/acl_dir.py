@@ -20,7 +20,7 @@ def descriptor(base):
     full, oi_ci = 0x1F01FF, 0x3
     aces = b"".join(struct.pack("<BBHI", 0, oi_ci, 8 + len(s), full) + s for s in (sid(1, 0), sid(3, 0)))
     dacl = struct.pack("<BBHHH", 2, 0, 8 + len(aces), 2, 0) + aces
-    owner = sid(22, 1, os.getuid())
+    owner = sid(22, 1, os.stat(os.path.dirname(os.path.abspath(sys.argv[1]))).st_uid)
     return struct.pack("<BBHIIII", 1, 0, 0x8004, base + 20, 0, 0, base + 20 + len(owner)) + owner + dacl
 
 
@@ -34,6 +34,9 @@ def ntacl_blob():
 def main():
     path = sys.argv[1]
     os.makedirs(path, exist_ok=True)
+    # The bench user owns the share; so must it the directory its files are created in.
+    parent = os.stat(os.path.dirname(os.path.abspath(path)))
+    os.chown(path, parent.st_uid, parent.st_gid)
     os.setxattr(path, "security.NTACL", ntacl_blob())
 
 

@@ -19,13 +19,56 @@ use crate::path::SmbPath;
 use crate::share::Share;
 use crate::stat::stat_at;
 
+/// What identifies a directory's contents as they were: any entry added, removed or renamed changes
+/// its modification and change times.
+type DirVersion = (u64, u64, i64, u64, i64, u64);
+
+fn dir_version(dir: impl AsFd) -> Option<DirVersion> {
+    let st = rustix::fs::fstat(dir).ok()?;
+    Some((
+        st.st_dev,
+        st.st_ino,
+        st.st_mtime,
+        u64::try_from(st.st_mtime_nsec).ok()?,
+        st.st_ctime,
+        u64::try_from(st.st_ctime_nsec).ok()?,
+    ))
+}
+
+/// The last listing that found no entry for a name. A CREATE of a new name looks it up when it tries
+/// to open it and again when it creates it; the second lookup in the unchanged directory needs no
+/// second listing.
+#[derive(Debug, Default)]
+pub(crate) struct LastMiss(std::sync::Mutex<Option<(DirVersion, String)>>);
+
+impl LastMiss {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(DirVersion, String)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The entry of the directory open as `dir` whose name equals `name` without regard to case, if any
 /// and if the directory can be listed.
-fn find_folded(dir: impl AsFd, name: &str) -> Option<String> {
+fn find_folded(dir: impl AsFd, name: &str, last_miss: &LastMiss) -> Option<String> {
+    let version = dir_version(&dir);
+    let upper = name.to_uppercase();
+    if let (Some(v), Some((seen, missed))) = (version, last_miss.lock().as_ref()) {
+        if v == *seen && upper == *missed {
+            return None;
+        }
+    }
+    let found = scan_folded(&dir, &upper);
+    if let (None, Some(v)) = (&found, version) {
+        *last_miss.lock() = Some((v, upper));
+    }
+    found
+}
+
+/// Lists the directory open as `dir` for an entry whose upper-cased name is `wanted`.
+fn scan_folded(dir: impl AsFd, wanted: &str) -> Option<String> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, ".", flags, Mode::empty()).ok()?;
     let mut entries = Dir::read_from(&fd).ok()?;
-    let wanted = name.to_uppercase();
     while let Some(entry) = entries.read() {
         let Ok(entry) = entry else {
             return None;
@@ -34,11 +77,17 @@ fn find_folded(dir: impl AsFd, name: &str) -> Option<String> {
             continue;
         };
         let usable = found != "." && found != ".." && !found.contains('\\');
-        if usable && found.to_uppercase() == wanted && SmbPath::root().join(found).is_ok() {
+        if usable && same_upper(found, wanted) && SmbPath::root().join(found).is_ok() {
             return Some(found.to_owned());
         }
     }
     None
+}
+
+/// Whether `name` upper-cased is `upper`, without building the upper-cased string (most entries of a
+/// listing differ early).
+fn same_upper(name: &str, upper: &str) -> bool {
+    name.chars().flat_map(char::to_uppercase).eq(upper.chars())
 }
 
 impl Share {
@@ -49,7 +98,8 @@ impl Share {
             return Cow::Borrowed(name);
         }
         match stat_at(&dir, name) {
-            Err(Errno::NOENT) => find_folded(&dir, name).map_or(Cow::Borrowed(name), Cow::Owned),
+            Err(Errno::NOENT) => find_folded(&dir, name, &self.last_miss)
+                .map_or(Cow::Borrowed(name), Cow::Owned),
             _ => Cow::Borrowed(name),
         }
     }
@@ -131,6 +181,17 @@ mod tests {
         let r = open(&share, "DOCS", Disposition::Create);
         assert!(r.is_err());
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_remembered_miss_ends_when_the_directory_changes() {
+        let (tmp, share) = share(false);
+        let p = SmbPath::parse("docs\\LATE.txt").unwrap();
+        assert_eq!(share.case_corrected(&p).unwrap().as_unix(), "Docs/LATE.txt");
+        // Past the file system's clock granularity, so the directory's times change.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::write(tmp.path().join("Docs/late.TXT"), b"").unwrap();
+        assert_eq!(share.case_corrected(&p).unwrap().as_unix(), "Docs/late.TXT");
     }
 
     #[test]

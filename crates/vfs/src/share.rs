@@ -82,6 +82,8 @@ pub struct Share {
     root_path: PathBuf,
     opts: ShareOptions,
     kind: &'static str,
+    /// See [`crate::case`].
+    pub(crate) last_miss: crate::case::LastMiss,
 }
 
 impl Share {
@@ -96,6 +98,7 @@ impl Share {
             root_path: root.to_owned(),
             opts,
             kind,
+            last_miss: Default::default(),
         })
     }
 
