@@ -1,0 +1,176 @@
+//! SOAP-over-UDP for WS-Discovery (WS-Discovery 1.1 sections 2.4, 4 to 6): one socket per served IPv4
+//! address, joined to 239.255.255.250 on that interface only. It multicasts Hello at start and Bye at
+//! stop, and answers a Probe for our types (or for any type) with ProbeMatches and a Resolve for our
+//! endpoint with ResolveMatches, unicast to the sender.
+//!
+//! Datagrams larger than [`MAX_MESSAGE`] are dropped unread; replies are limited to
+//! [`REPLIES_PER_SECOND`] so that spoofed probes cannot turn the server into a flood source.
+
+use super::envelope;
+use super::message::{self, Message, MAX_MESSAGE};
+use super::{Device, MULTICAST_GROUP, UDP_PORT};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+
+const REPLIES_PER_SECOND: u32 = 20;
+/// The Probe types rsmbd matches (local parts of `wsdp:Device` and `pub:Computer`).
+const OUR_TYPES: &[&str] = &["Device", "Computer"];
+
+pub struct Responder {
+    socket: UdpSocket,
+    ip: Ipv4Addr,
+    device: Arc<Device>,
+    window: Instant,
+    replies: u32,
+}
+
+impl Responder {
+    /// A socket on port 3702 that receives the group only from `interface` (address `ip`).
+    pub fn bind(interface: &str, ip: Ipv4Addr, device: Arc<Device>) -> std::io::Result<Responder> {
+        let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, UDP_PORT)).into())?;
+        socket.join_multicast_v4(&MULTICAST_GROUP, &ip)?;
+        socket.set_multicast_all_v4(false)?;
+        socket.set_multicast_if_v4(&ip)?;
+        socket.set_multicast_loop_v4(false)?;
+        socket.set_multicast_ttl_v4(1)?;
+        socket.set_nonblocking(true)?;
+        tracing::debug!("WS-Discovery on {interface} ({ip})");
+        Ok(Responder {
+            socket: UdpSocket::from_std(socket.into())?,
+            ip,
+            device,
+            window: Instant::now(),
+            replies: 0,
+        })
+    }
+
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
+        let group = SocketAddr::from(SocketAddrV4::new(MULTICAST_GROUP, UDP_PORT));
+        self.send(
+            &envelope::hello(&self.device, &self.device.xaddr(self.ip)),
+            group,
+        )
+        .await;
+        // One byte more than accepted tells an oversized datagram from one that fits.
+        let mut buf = vec![0u8; MAX_MESSAGE + 1];
+        let stopped = crate::wait_for_stop(stop);
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                r = self.socket.recv_from(&mut buf) => match r {
+                    Ok((n, from)) => self.datagram(buf.get(..n).unwrap_or_default(), from).await,
+                    Err(e) => tracing::debug!("WS-Discovery receive: {e}"),
+                },
+            }
+        }
+        self.send(&envelope::bye(&self.device), group).await;
+    }
+
+    async fn datagram(&mut self, data: &[u8], from: SocketAddr) {
+        let msg = match message::parse(data) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(
+                    "WS-Discovery: refused {} bytes from {from}: {e:?}",
+                    data.len()
+                );
+                return;
+            }
+        };
+        if let Some(reply) = self.answer(&msg) {
+            if self.may_reply() {
+                self.send(&reply, from).await;
+            }
+        }
+    }
+
+    /// The reply a message calls for, if any.
+    fn answer(&self, msg: &Message) -> Option<String> {
+        let xaddr = self.device.xaddr(self.ip);
+        match msg.action.as_str() {
+            envelope::ACTION_PROBE if probes_for_us(msg) => Some(envelope::probe_matches(
+                &self.device,
+                &xaddr,
+                &msg.message_id,
+            )),
+            envelope::ACTION_RESOLVE if msg.address == self.device.urn() => Some(
+                envelope::resolve_matches(&self.device, &xaddr, &msg.message_id),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Counts a reply against the per-second budget.
+    fn may_reply(&mut self) -> bool {
+        if self.window.elapsed() >= Duration::from_secs(1) {
+            self.window = Instant::now();
+            self.replies = 0;
+        }
+        self.replies = self.replies.saturating_add(1);
+        self.replies <= REPLIES_PER_SECOND
+    }
+
+    async fn send(&self, xml: &str, to: SocketAddr) {
+        if let Err(e) = self.socket.send_to(xml.as_bytes(), to).await {
+            tracing::debug!("WS-Discovery send to {to}: {e}");
+        }
+    }
+}
+
+/// A Probe without types matches every device (WS-Discovery 1.1 section 5.1).
+fn probes_for_us(msg: &Message) -> bool {
+    let mut names = msg.type_names().peekable();
+    names.peek().is_none() || names.any(|t| OUR_TYPES.contains(&t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(types: &str) -> Message {
+        Message {
+            action: envelope::ACTION_PROBE.into(),
+            message_id: "urn:uuid:1".into(),
+            types: types.into(),
+            address: String::new(),
+        }
+    }
+
+    #[test]
+    fn probe_matching() {
+        assert!(probes_for_us(&probe("")));
+        assert!(probes_for_us(&probe("wsdp:Device")));
+        assert!(probes_for_us(&probe("x:Printer pub:Computer")));
+        assert!(!probes_for_us(&probe("x:Printer")));
+    }
+
+    #[tokio::test]
+    async fn answers_probe_and_own_resolve_only_within_budget() {
+        let device = Arc::new(Device::new("NAS", "WORKGROUP"));
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut r = Responder {
+            socket,
+            ip: Ipv4Addr::LOCALHOST,
+            device: Arc::clone(&device),
+            window: Instant::now(),
+            replies: 0,
+        };
+        let reply = r.answer(&probe("wsdp:Device")).unwrap();
+        assert!(reply.contains("ProbeMatches") && reply.contains("<wsa:RelatesTo>urn:uuid:1<"));
+        let mut resolve = probe("");
+        resolve.action = envelope::ACTION_RESOLVE.into();
+        resolve.address = "urn:uuid:other".into();
+        assert!(r.answer(&resolve).is_none());
+        resolve.address = device.urn();
+        assert!(r.answer(&resolve).unwrap().contains("ResolveMatches"));
+        let allowed = (0..100).filter(|_| r.may_reply()).count();
+        assert_eq!(allowed, REPLIES_PER_SECOND as usize);
+    }
+}
