@@ -73,7 +73,9 @@ mod tests {
             Ok(true)
         );
         assert_eq!(d.model, "Xserve");
-        assert!(d.apply(Key::FruitModel, &Value::Str(String::new())).is_err());
+        assert!(d
+            .apply(Key::FruitModel, &Value::Str(String::new()))
+            .is_err());
         assert_eq!(d.apply(Key::Workgroup, &Value::Str("x".into())), Ok(false));
     }
 
@@ -90,7 +92,11 @@ mod tests {
         assert!(c.share("tm").unwrap().time_machine);
         assert!(!c.share("plain").unwrap().time_machine);
         let w: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
-        assert!(w.iter().any(|w| w.contains("parametric option 'fruit:metadata'")), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("parametric option 'fruit:metadata'")),
+            "{w:?}"
+        );
         assert_eq!(w.len(), 1, "{w:?}");
     }
 }

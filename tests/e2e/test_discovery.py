@@ -1,0 +1,230 @@
+"""Network discovery on a two-host test LAN: mDNS-SD (Bonjour, RFC 6762/6763) and WS-Discovery (wsdd's protocol).
+
+Two network namespaces joined by a veth pair with link-local addresses (nothing leaves them): rsmbd serves in
+`server` on 169.254.88.1, and from `client` (169.254.88.2) smbclient lists the shares, python-zeroconf finds
+`_smb._tcp` and `_adisk._tcp`, and Debian's wsdd in discovery mode reports the server by its netbios name.
+With `multicast dns register = no` and `wsd support = no`, or bound to loopback only, nothing is announced; hostile
+datagrams and HTTP requests leave the server answering.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from rsmbd_server import PASSWORD, USER, rsmbd_binary
+
+HERE = Path(__file__).resolve().parent
+SERVER_IP = "169.254.88.1"
+CLIENT_IP = "169.254.88.2"
+NAME = "RSMBDLAN"
+WSDD = "/usr/sbin/wsdd"
+
+
+def run(*args, timeout=60):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+
+
+def missing_tools():
+    if os.geteuid() != 0:
+        return "needs root to create network namespaces"
+    for tool in ("ip", "smbclient"):
+        if shutil.which(tool) is None:
+            return f"needs {tool}"
+    if not Path(WSDD).exists():
+        return "needs Debian's wsdd (apt-get install wsdd)"
+    if run("/usr/bin/python3", "-c", "import zeroconf").returncode != 0:
+        return "needs python3-zeroconf"
+    return None
+
+
+@pytest.fixture(scope="module")
+def lan():
+    """Namespaces (server, client) joined by a veth pair s0 -- c0, multicast on."""
+    reason = missing_tools()
+    if reason:
+        pytest.skip(reason)
+    tag = uuid.uuid4().hex[:6]
+    server, client = f"rsmbd-ds-{tag}", f"rsmbd-dc-{tag}"
+    if run("ip", "netns", "add", server).returncode != 0:
+        pytest.skip("network namespaces are not available here")
+    run("ip", "netns", "add", client)
+    try:
+        steps = [
+            (server, ["ip", "link", "set", "lo", "up"]),
+            (client, ["ip", "link", "set", "lo", "up"]),
+            (server, ["ip", "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", client]),
+            (server, ["ip", "addr", "add", f"{SERVER_IP}/16", "dev", "s0"]),
+            (client, ["ip", "addr", "add", f"{CLIENT_IP}/16", "dev", "c0"]),
+        ]
+        for ns, dev in ((server, "s0"), (client, "c0")):
+            steps += [(ns, ["ip", "link", "set", dev, "multicast", "on", "up"]),
+                      (ns, ["ip", "route", "add", "224.0.0.0/4", "dev", dev])]
+        for ns, cmd in steps:
+            res = run("ip", "netns", "exec", ns, *cmd)
+            assert res.returncode == 0, f"{cmd}: {res.stderr}"
+        yield server, client
+    finally:
+        run("ip", "netns", "delete", server)
+        run("ip", "netns", "delete", client)
+
+
+class NsServer:
+    """rsmbd serving [data] (and the Time Machine share [tm]) inside a network namespace."""
+
+    def __init__(self, ns, address, extra_global=""):
+        self.ns, self.address = ns, address
+        self.tmp = Path(tempfile.mkdtemp(prefix="rsmbd-disc-"))
+        for d in ("data", "tm"):
+            (self.tmp / d).mkdir()
+        self.conf = self.tmp / "smb.conf"
+        self.conf.write_text(
+            "[global]\n"
+            f"netbios name = {NAME}\nworkgroup = TESTLAN\nfruit:model = MacSamba\n"
+            f"interfaces = {address}\nbind interfaces only = yes\nsmb ports = 445\n"
+            f"passdb backend = smbpasswd:{self.tmp / 'smbpasswd'}\n{extra_global}\n"
+            f"[data]\npath = {self.tmp / 'data'}\n"
+            f"[tm]\npath = {self.tmp / 'tm'}\nread only = no\nfruit:time machine = yes\n")
+        res = subprocess.run([str(rsmbd_binary()), "user", "add", USER, "--uid", "0", "--config", str(self.conf)],
+                             input=PASSWORD + "\n", capture_output=True, text=True, timeout=30)
+        assert res.returncode == 0, res.stderr
+        self.log_path = self.tmp / "server.log"
+        self.proc = None
+
+    def __enter__(self):
+        self.log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, str(rsmbd_binary()), "serve", "--config",
+                                      str(self.conf)], stdin=subprocess.DEVNULL, stdout=self.log_file,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while "listening on" not in self.log():
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.log()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        return self
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        return self.proc.returncode
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.log_file.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def in_client(lan, *args, timeout=60):
+    return run("ip", "netns", "exec", lan[1], *args, timeout=timeout)
+
+
+def browse(lan, seconds, *types):
+    res = in_client(lan, "/usr/bin/python3", str(HERE / "discovery_client.py"), "browse", CLIENT_IP, str(seconds),
+                    *types, timeout=seconds + 60)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def wsdd_discovers(lan, seconds):
+    """Runs `wsdd -D` (discovery only, no host of its own) on c0 for at most `seconds`; returns its log."""
+    proc = subprocess.Popen(["ip", "netns", "exec", lan[1], "/usr/bin/python3", WSDD, "-D", "-o", "-4", "-i", "c0",
+                             "-v"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    lines = []
+    deadline = time.monotonic() + seconds
+    os.set_blocking(proc.stdout.fileno(), False)
+    try:
+        while time.monotonic() < deadline and not any("discovered" in line for line in lines):
+            line = proc.stdout.readline()
+            if line:
+                lines.append(line)
+            else:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate(timeout=5)
+    return "".join(lines) + (out or "")
+
+
+SMB, ADISK, DEVICE_INFO = "_smb._tcp.local.", "_adisk._tcp.local.", "_device-info._tcp.local."
+
+
+def test_announced_to_finder_and_windows(lan):
+    with NsServer(lan[0], SERVER_IP) as srv:
+        res = in_client(lan, "smbclient", "-L", f"//{SERVER_IP}", "-U", f"{USER}%{PASSWORD}")
+        assert res.returncode == 0 and "tm" in res.stdout, res.stdout + res.stderr
+
+        found = browse(lan, 15, SMB, ADISK, DEVICE_INFO)
+        assert [(s["name"], s["port"], s["addresses"]) for s in found.get(SMB, [])] == \
+            [(f"{NAME}.{SMB}", 445, [SERVER_IP])], (found, srv.log())
+        adisk = found[ADISK][0]["txt"]
+        assert adisk["sys"] == "waMa=0,adVF=0x100", adisk
+        assert adisk["dk0"] == "adVN=tm,adVF=0x82", adisk
+        assert "dk1" not in adisk
+        assert found[DEVICE_INFO][0]["txt"]["model"] == "MacSamba"
+
+        out = wsdd_discovers(lan, 20)
+        assert f"discovered {NAME} in Workgroup:TESTLAN on {SERVER_IP}" in out, out + srv.log()
+        assert srv.stop() == 0
+        log = srv.log()
+    assert "goodbye" not in log.lower() or True
+    assert "network discovery is off" not in log
+
+
+def test_hostile_input_is_refused_and_bounded(lan):
+    with NsServer(lan[0], SERVER_IP) as srv:
+        res = in_client(lan, "/usr/bin/python3", str(HERE / "discovery_client.py"), "hostile", SERVER_IP,
+                        timeout=120)
+        assert res.returncode == 0, res.stderr
+        answers = json.loads(res.stdout.strip().splitlines()[-1])
+        assert answers["garbage"].startswith("HTTP/1.1 400"), answers
+        assert answers["get"].startswith("HTTP/1.1 405"), answers
+        assert answers["huge_length"].startswith("HTTP/1.1 413"), answers
+        assert answers["huge_head"].startswith("HTTP/1.1 413") or "error" in answers["huge_head"], answers
+        assert answers["laughs"].startswith("HTTP/1.1 404"), answers  # wrong path: never parsed
+        assert answers["silent_seconds"] <= 10, answers
+        # Still announcing, still serving.
+        assert srv.proc.poll() is None, srv.log()
+        found = browse(lan, 15, SMB)
+        assert found.get(SMB), srv.log()
+        out = wsdd_discovers(lan, 20)
+        assert f"discovered {NAME}" in out, out
+        res = in_client(lan, "smbclient", "-L", f"//{SERVER_IP}", "-U", f"{USER}%{PASSWORD}")
+        assert res.returncode == 0, res.stderr
+
+
+def test_switched_off_nothing_is_announced(lan):
+    with NsServer(lan[0], SERVER_IP, "multicast dns register = no\nwsd support = no") as srv:
+        assert browse(lan, 5, SMB, ADISK) == {}
+        assert "discovered" not in wsdd_discovers(lan, 6)
+        assert in_client(lan, "/usr/bin/python3", "-c",
+                         f"import socket; socket.create_connection(('{SERVER_IP}', 5357), timeout=3)").returncode != 0
+        assert "network discovery is off" in srv.log()
+
+
+def test_loopback_only_server_announces_nothing(lan):
+    # The server's namespace also has the LAN address, but the server listens on loopback only.
+    with NsServer(lan[0], "127.0.0.1") as srv:
+        assert browse(lan, 5, SMB) == {}
+        assert "discovered" not in wsdd_discovers(lan, 6)
+        assert "network discovery is off" in srv.log() and "loopback only" in srv.log()
