@@ -1,6 +1,7 @@
 """Client side of tests/e2e/test_discovery.py, run inside the client network namespace.
 
   browse ADDR SECONDS TYPE...   python-zeroconf on the interface with ADDR: JSON {type: [{name, port, addresses, txt}]}
+  watch ADDR SECONDS TYPE       prints "found NAME" when TYPE appears and "removed NAME" when it is withdrawn
   hostile SERVER_ADDR           garbage, oversized and billion-laughs datagrams to mDNS (5353) and WS-Discovery
                                 (3702, unicast and multicast) and hostile HTTP requests to 5357; JSON of HTTP answers
 """
@@ -44,6 +45,29 @@ def browse(addr, seconds, types):
         b.cancel()
     zc.close()
     print(json.dumps(out))
+
+
+def watch(addr, seconds, type_):
+    zc = Zeroconf(interfaces=[addr], ip_version=IPVersion.V4Only)
+    done = []
+
+    class Listener:
+        def add_service(self, zc, type_, name):
+            print("found", name, flush=True)
+
+        def update_service(self, zc, type_, name):
+            pass
+
+        def remove_service(self, zc, type_, name):
+            print("removed", name, flush=True)
+            done.append(name)
+
+    browser = ServiceBrowser(zc, type_, Listener())
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not done:
+        time.sleep(0.1)
+    browser.cancel()
+    zc.close()
 
 
 def billion_laughs():
@@ -100,5 +124,7 @@ def hostile(server):
 if __name__ == "__main__":
     if sys.argv[1] == "browse":
         browse(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
+    elif sys.argv[1] == "watch":
+        watch(sys.argv[2], float(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == "hostile":
         hostile(sys.argv[2])

@@ -185,10 +185,20 @@ def test_announced_to_finder_and_windows(lan):
 
         out = wsdd_discovers(lan, 20)
         assert f"discovered {NAME} in Workgroup:TESTLAN on {SERVER_IP}" in out, out + srv.log()
-        assert srv.stop() == 0
-        log = srv.log()
-    assert "goodbye" not in log.lower() or True
-    assert "network discovery is off" not in log
+
+        # On SIGTERM the records are withdrawn at once (goodbye packets, RFC 6762 section 10.1).
+        watcher = subprocess.Popen(["ip", "netns", "exec", lan[1], "/usr/bin/python3", str(HERE / "discovery_client.py"),
+                                    "watch", CLIENT_IP, "30", SMB], stdout=subprocess.PIPE, text=True)
+        try:
+            assert watcher.stdout.readline().startswith("found"), srv.log()
+            stopped_at = time.monotonic()
+            assert srv.stop() == 0
+            assert watcher.stdout.readline().startswith("removed"), srv.log()
+            assert time.monotonic() - stopped_at < 10
+        finally:
+            watcher.kill()
+            watcher.wait(timeout=10)
+        assert "network discovery is off" not in srv.log()
 
 
 def test_hostile_input_is_refused_and_bounded(lan):
