@@ -10,17 +10,14 @@ datagrams and HTTP requests leave the server answering.
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from rsmbd_server import PASSWORD, USER, rsmbd_binary
+from rsmbd_server import PASSWORD, START_TIMEOUT, USER, RsmbdServer, rsmbd_binary
 
 HERE = Path(__file__).resolve().parent
 SERVER_IP = "169.254.88.1"
@@ -77,57 +74,37 @@ def lan():
         run("ip", "netns", "delete", client)
 
 
-class NsServer:
-    """rsmbd serving [data] (and the Time Machine share [tm]) inside a network namespace."""
+class NsServer(RsmbdServer):
+    """rsmbd serving [data] and the Time Machine share [tm] on port 445 of `address` in network namespace `ns`."""
 
     def __init__(self, ns, address, extra_global=""):
-        self.ns, self.address = ns, address
-        self.tmp = Path(tempfile.mkdtemp(prefix="rsmbd-disc-"))
-        for d in ("data", "tm"):
-            (self.tmp / d).mkdir()
-        self.conf = self.tmp / "smb.conf"
+        super().__init__(extra_global=extra_global)
+        self.ns, self.host, self.port = ns, address, 445
+        (self.tmp / "tm").mkdir()
+
+    def _write_conf(self):
         self.conf.write_text(
             "[global]\n"
             f"netbios name = {NAME}\nworkgroup = TESTLAN\nfruit:model = MacSamba\n"
-            f"interfaces = {address}\nbind interfaces only = yes\nsmb ports = 445\n"
-            f"passdb backend = smbpasswd:{self.tmp / 'smbpasswd'}\n{extra_global}\n"
-            f"[data]\npath = {self.tmp / 'data'}\n"
+            f"interfaces = {self.host}\nbind interfaces only = yes\nsmb ports = {self.port}\n"
+            f"passdb backend = smbpasswd:{self.tmp / 'smbpasswd'}\n{self._extra_global}\n"
+            f"[data]\npath = {self.share}\n"
             f"[tm]\npath = {self.tmp / 'tm'}\nread only = no\nfruit:time machine = yes\n")
-        res = subprocess.run([str(rsmbd_binary()), "user", "add", USER, "--uid", "0", "--config", str(self.conf)],
-                             input=PASSWORD + "\n", capture_output=True, text=True, timeout=30)
-        assert res.returncode == 0, res.stderr
-        self.log_path = self.tmp / "server.log"
-        self.proc = None
 
-    def __enter__(self):
-        self.log_file = open(self.log_path, "ab")
+    def start(self):
+        """Starts the server in its namespace and waits (bounded) until it has bound its listeners."""
+        self._write_conf()
+        self._add_user()
+        self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, str(rsmbd_binary()), "serve", "--config",
-                                      str(self.conf)], stdin=subprocess.DEVNULL, stdout=self.log_file,
+                                      str(self.conf)], stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + START_TIMEOUT
         while "listening on" not in self.log():
-            assert self.proc.poll() is None and time.monotonic() < deadline, self.log()
+            assert self.alive() and time.monotonic() < deadline, self.log()
             time.sleep(0.1)
         time.sleep(0.5)
         return self
-
-    def log(self):
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        return self.proc.returncode
-
-    def __exit__(self, *exc):
-        self.stop()
-        self.log_file.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def in_client(lan, *args, timeout=60):

@@ -89,56 +89,44 @@ fn description(device: &Device, xaddr: &str) -> String {
 }
 
 pub fn hello(device: &Device, xaddr: &str) -> String {
-    let h = Header {
-        action: ACTION_HELLO,
-        to: TO_DISCOVERY,
-        relates_to: None,
-        sequenced: true,
-    };
-    envelope(
-        device,
-        &h,
-        &format!("<wsd:Hello>{}</wsd:Hello>", description(device, xaddr)),
-    )
+    let body = format!("<wsd:Hello>{}</wsd:Hello>", description(device, xaddr));
+    announcement(device, ACTION_HELLO, &body)
 }
 
 pub fn bye(device: &Device) -> String {
+    let body = format!("<wsd:Bye>{}</wsd:Bye>", endpoint_reference(device));
+    announcement(device, ACTION_BYE, &body)
+}
+
+/// A multicast message to every client (Hello, Bye).
+fn announcement(device: &Device, action: &str, body: &str) -> String {
     let h = Header {
-        action: ACTION_BYE,
+        action,
         to: TO_DISCOVERY,
         relates_to: None,
         sequenced: true,
     };
-    envelope(
-        device,
-        &h,
-        &format!("<wsd:Bye>{}</wsd:Bye>", endpoint_reference(device)),
-    )
+    envelope(device, &h, body)
 }
 
 pub fn probe_matches(device: &Device, xaddr: &str, relates_to: &str) -> String {
-    let h = Header {
-        action: ACTION_PROBE_MATCHES,
-        to: TO_ANONYMOUS,
-        relates_to: Some(relates_to),
-        sequenced: true,
-    };
-    let body = format!(
-        "<wsd:ProbeMatches><wsd:ProbeMatch>{}</wsd:ProbeMatch></wsd:ProbeMatches>",
-        description(device, xaddr)
-    );
-    envelope(device, &h, &body)
+    matches(device, xaddr, relates_to, ACTION_PROBE_MATCHES, "Probe")
 }
 
 pub fn resolve_matches(device: &Device, xaddr: &str, relates_to: &str) -> String {
+    matches(device, xaddr, relates_to, ACTION_RESOLVE_MATCHES, "Resolve")
+}
+
+/// A ProbeMatches or ResolveMatches (`kind`) reply with the one match this device is.
+fn matches(device: &Device, xaddr: &str, relates_to: &str, action: &str, kind: &str) -> String {
     let h = Header {
-        action: ACTION_RESOLVE_MATCHES,
+        action,
         to: TO_ANONYMOUS,
         relates_to: Some(relates_to),
         sequenced: true,
     };
     let body = format!(
-        "<wsd:ResolveMatches><wsd:ResolveMatch>{}</wsd:ResolveMatch></wsd:ResolveMatches>",
+        "<wsd:{kind}Matches><wsd:{kind}Match>{}</wsd:{kind}Match></wsd:{kind}Matches>",
         description(device, xaddr)
     );
     envelope(device, &h, &body)
