@@ -9,8 +9,10 @@ datagrams and HTTP requests leave the server answering.
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -118,29 +120,52 @@ def browse(lan, seconds, *types):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def wsdd_discovers(lan, seconds):
-    """Runs `wsdd -D` (discovery only, no host of its own) on c0 for at most `seconds`; returns its log."""
-    proc = subprocess.Popen(["ip", "netns", "exec", lan[1], "/usr/bin/python3", WSDD, "-D", "-o", "-4", "-i", "c0",
-                             "-v"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    lines = []
-    deadline = time.monotonic() + seconds
-    os.set_blocking(proc.stdout.fileno(), False)
-    try:
-        while time.monotonic() < deadline and not any("discovered" in line for line in lines):
-            line = proc.stdout.readline()
-            if line:
-                lines.append(line)
-            else:
-                time.sleep(0.1)
-    finally:
-        proc.terminate()
+class Wsdd:
+    """Debian's wsdd in discovery mode (`-D`, no host of its own: `-o`) on c0 in the client namespace; `-v` logs
+    each message it receives and each device it discovers. (Its command socket, `-l`, does not start under
+    Debian 12's Python 3.11.)"""
+
+    def __init__(self, lan):
+        self.proc = subprocess.Popen(["ip", "netns", "exec", lan[1], "/usr/bin/python3", WSDD, "-D", "-o", "-4",
+                                      "-i", "c0", "-v"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
+
+    def output(self):
+        return "".join(self.lines)
+
+    def wait_for(self, text, seconds):
+        return self.wait_until(lambda: text in self.output(), seconds)
+
+    def wait_until(self, condition, seconds):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def hello_endpoints(self):
+        return re.findall(r"Hello from (urn:uuid:[0-9a-f-]+)", self.output())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
         try:
-            out, _ = proc.communicate(timeout=10)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate(timeout=5)
-    return "".join(lines) + (out or "")
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+def wsdd_discovers(lan, seconds):
+    """What wsdd -D logs within `seconds` (less once it has discovered something)."""
+    with Wsdd(lan) as wsdd:
+        wsdd.wait_for("discovered", seconds)
+        return wsdd.output()
 
 
 SMB, ADISK, DEVICE_INFO = "_smb._tcp.local.", "_adisk._tcp.local.", "_device-info._tcp.local."
@@ -215,3 +240,19 @@ def test_loopback_only_server_announces_nothing(lan):
         assert browse(lan, 5, SMB) == {}
         assert "discovered" not in wsdd_discovers(lan, 6)
         assert "network discovery is off" in srv.log() and "loopback only" in srv.log()
+
+
+def test_hello_bye_and_a_stable_endpoint(lan):
+    """A wsdd already listening learns of the server from its Hello, hears its Bye at SIGTERM, and sees the same
+    endpoint after a restart."""
+    with Wsdd(lan) as wsdd:
+        assert wsdd.wait_for("joined multicast group", 10), wsdd.output()
+        with NsServer(lan[0], SERVER_IP) as srv:
+            assert wsdd.wait_for("Hello from urn:uuid:", 10), wsdd.output() + srv.log()
+            assert wsdd.wait_for(f"discovered {NAME} in Workgroup:TESTLAN", 10), wsdd.output() + srv.log()
+            assert srv.stop() == 0
+            assert wsdd.wait_for(f'{SERVER_IP}:3702(c0) - - "Bye urn:uuid:', 5), wsdd.output()
+        with NsServer(lan[0], SERVER_IP):
+            assert wsdd.wait_until(lambda: len(wsdd.hello_endpoints()) == 2, 10), wsdd.output()
+            first, second = wsdd.hello_endpoints()
+            assert first == second

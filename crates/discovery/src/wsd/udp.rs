@@ -1,6 +1,6 @@
 //! SOAP-over-UDP for WS-Discovery (WS-Discovery 1.1 sections 2.4, 4 to 6): one socket per served IPv4
 //! address, joined to 239.255.255.250 on that interface only. It multicasts Hello at start and Bye at
-//! stop, and answers a Probe for our types (or for any type) with ProbeMatches and a Resolve for our
+//! stop (each sent three times, as multicast over UDP may lose one), and answers a Probe for our types (or for any type) with ProbeMatches and a Resolve for our
 //! endpoint with ResolveMatches, unicast to the sender.
 //!
 //! Datagrams larger than [`MAX_MESSAGE`] are dropped unread; replies are limited to
@@ -17,6 +17,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 const REPLIES_PER_SECOND: u32 = 20;
+const MULTICAST_REPEAT: u32 = 2;
+const REPEAT_PAUSE: Duration = Duration::from_millis(100);
 /// The Probe types rsmbd matches (local parts of `wsdp:Device` and `pub:Computer`).
 const OUR_TYPES: &[&str] = &["Device", "Computer"];
 
@@ -52,11 +54,8 @@ impl Responder {
 
     pub async fn run(mut self, stop: watch::Receiver<bool>) {
         let group = SocketAddr::from(SocketAddrV4::new(MULTICAST_GROUP, UDP_PORT));
-        self.send(
-            &envelope::hello(&self.device, &self.device.xaddr(self.ip)),
-            group,
-        )
-        .await;
+        let hello = envelope::hello(&self.device, &self.device.xaddr(self.ip));
+        self.multicast(&hello, group).await;
         // One byte more than accepted tells an oversized datagram from one that fits.
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
         let stopped = crate::wait_for_stop(stop);
@@ -70,7 +69,17 @@ impl Responder {
                 },
             }
         }
-        self.send(&envelope::bye(&self.device), group).await;
+        self.multicast(&envelope::bye(&self.device), group).await;
+    }
+
+    /// Sends a multicast message, then [`MULTICAST_REPEAT`] repeats after short pauses, as
+    /// SOAP-over-UDP's retransmission rules ask; receivers drop the repeats by their MessageID.
+    async fn multicast(&self, xml: &str, group: SocketAddr) {
+        self.send(xml, group).await;
+        for _ in 0..MULTICAST_REPEAT {
+            tokio::time::sleep(REPEAT_PAUSE).await;
+            self.send(xml, group).await;
+        }
     }
 
     async fn datagram(&mut self, data: &[u8], from: SocketAddr) {
