@@ -1,7 +1,8 @@
 //! SOAP-over-UDP for WS-Discovery (WS-Discovery 1.1 sections 2.4, 4 to 6): one socket per served IPv4
 //! address, joined to 239.255.255.250 on that interface only. It multicasts Hello at start and Bye at
-//! stop (each sent three times, as multicast over UDP may lose one), and answers a Probe for our types (or for any type) with ProbeMatches and a Resolve for our
-//! endpoint with ResolveMatches, unicast to the sender.
+//! stop (each sent three times, as multicast over UDP may lose one), and answers a Probe for our types
+//! (or for any type) with ProbeMatches and a Resolve for our endpoint with ResolveMatches, unicast to
+//! the sender.
 //!
 //! Datagrams larger than [`MAX_MESSAGE`] are dropped unread; replies are limited to
 //! [`REPLIES_PER_SECOND`] so that spoofed probes cannot turn the server into a flood source.
