@@ -2,7 +2,7 @@
 
   browse ADDR SECONDS TYPE...   python-zeroconf on the interface with ADDR: JSON {type: [{name, port, addresses, txt}]}
   watch ADDR SECONDS TYPE       prints "found NAME" when TYPE appears and "removed NAME" when it is withdrawn
-  hostile SERVER_ADDR           garbage, oversized and billion-laughs datagrams to mDNS (5353) and WS-Discovery
+  hostile SERVER_ADDR UUID      garbage, oversized and billion-laughs datagrams to mDNS (5353) and WS-Discovery
                                 (3702, unicast and multicast) and hostile HTTP requests to 5357; JSON of HTTP answers
 """
 
@@ -84,14 +84,14 @@ def http(server, payload, timeout=8):
             try:
                 s.sendall(payload)
             except OSError as e:
-                return f"send failed: {e.__class__.__name__}"
+                return f"error: send failed, {e.__class__.__name__}"
             data = s.recv(4096)
             return data.split(b"\r\n", 1)[0].decode(errors="replace") or "closed"
     except OSError as e:
         return f"error: {e.__class__.__name__}"
 
 
-def hostile(server):
+def hostile(server, endpoint):
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     payloads = [b"", b"\x00" * 12, b"\xff" * 512, bytes(range(256)) * 40, b"<" * 9000, billion_laughs(),
@@ -111,7 +111,7 @@ def hostile(server):
         "get": http(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
         "huge_length": http(server, b"POST /x HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n"),
         "huge_head": http(server, b"POST /x HTTP/1.1\r\nX: " + b"a" * 20000),
-        "laughs": http(server, b"POST /x HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(billion_laughs())
+        "laughs": http(server, f"POST /{endpoint} HTTP/1.1".encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(billion_laughs())
                        + billion_laughs()),
     }
     # A client that sends nothing is dropped after the server's timeout.
@@ -127,4 +127,4 @@ if __name__ == "__main__":
     elif sys.argv[1] == "watch":
         watch(sys.argv[2], float(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == "hostile":
-        hostile(sys.argv[2])
+        hostile(sys.argv[2], sys.argv[3])

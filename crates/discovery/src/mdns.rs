@@ -69,7 +69,7 @@ impl Announcer {
 /// The service records announced for `host`.
 pub fn services(host: &Host, served: &[Served]) -> Result<Vec<ServiceInfo>, mdns_sd::Error> {
     let name = host.netbios_name.as_str();
-    let hostname = format!("{}.local.", host.netbios_name.to_lowercase());
+    let hostname = format!("{}.local.", dns_label(&host.netbios_name));
     let ips: Vec<IpAddr> = served.iter().map(|s| s.ip).collect();
     let ips = ips.as_slice();
     let no_txt: &[(&str, &str)] = &[];
@@ -94,6 +94,26 @@ pub fn services(host: &Host, served: &[Served]) -> Result<Vec<ServiceInfo>, mdns
         )?);
     }
     Ok(out)
+}
+
+/// The netbios name as a host name label: lower case letters, digits and hyphens (RFC 1123 section 2.1).
+fn dns_label(name: &str) -> String {
+    let label: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let label = label.trim_matches('-');
+    if label.is_empty() {
+        "rsmbd".to_owned()
+    } else {
+        label.to_owned()
+    }
 }
 
 /// The `_adisk._tcp` TXT entries for the Time Machine shares.
@@ -139,6 +159,14 @@ mod tests {
             .get_addresses()
             .contains(&"192.0.2.7".parse::<IpAddr>().unwrap()));
         assert_eq!(plain[1].get_property_val_str("model"), Some("RackMac"));
+
+        let mut odd = host(&[]);
+        odd.netbios_name = "MY NAS_1".into();
+        assert_eq!(
+            services(&odd, &served()).unwrap()[0].get_hostname(),
+            "my-nas-1.local."
+        );
+        assert_eq!(dns_label("__"), "rsmbd");
 
         let tm = services(&host(&["Backups", "Other"]), &served()).unwrap();
         let adisk = &tm[2];

@@ -110,6 +110,7 @@ pub async fn run(host: Host, served: Vec<Served>, stop: watch::Receiver<bool>) {
         }
     }
     if tasks.is_empty() {
+        tracing::info!("WS-Discovery is not running: no served IPv4 address (it runs over IPv4 only) could be bound");
         return;
     }
     tracing::info!(
