@@ -47,7 +47,7 @@ def missing_tools():
 
 @pytest.fixture(scope="module")
 def lan():
-    """Namespaces (server, client) joined by a veth pair s0 -- c0, multicast on."""
+    """Namespaces (server, client) joined by a veth pair srv0 -- cli0, multicast on."""
     reason = missing_tools()
     if reason:
         pytest.skip(reason)
@@ -60,16 +60,21 @@ def lan():
         steps = [
             (server, ["ip", "link", "set", "lo", "up"]),
             (client, ["ip", "link", "set", "lo", "up"]),
-            (server, ["ip", "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", client]),
-            (server, ["ip", "addr", "add", f"{SERVER_IP}/16", "dev", "s0"]),
-            (client, ["ip", "addr", "add", f"{CLIENT_IP}/16", "dev", "c0"]),
+            (server, ["ip", "link", "add", "srv0", "type", "veth", "peer", "name", "cli0", "netns", client]),
+            (server, ["ip", "addr", "add", f"{SERVER_IP}/16", "dev", "srv0"]),
+            (client, ["ip", "addr", "add", f"{CLIENT_IP}/16", "dev", "cli0"]),
         ]
-        for ns, dev in ((server, "s0"), (client, "c0")):
+        for ns, dev in ((server, "srv0"), (client, "cli0")):
             steps += [(ns, ["ip", "link", "set", dev, "multicast", "on", "up"]),
                       (ns, ["ip", "route", "add", "224.0.0.0/4", "dev", dev])]
         for ns, cmd in steps:
             res = run("ip", "netns", "exec", ns, *cmd)
             assert res.returncode == 0, f"{cmd}: {res.stderr}"
+        for ns, dev in ((server, "srv0"), (client, "cli0")):
+            deadline = time.monotonic() + 10
+            while "tentative" in run("ip", "-n", ns, "-6", "addr", "show", "dev", dev).stdout:
+                assert time.monotonic() < deadline, "IPv6 duplicate address detection did not finish"
+                time.sleep(0.2)
         yield server, client
     finally:
         run("ip", "netns", "delete", server)
@@ -80,6 +85,7 @@ class NsServer(RsmbdServer):
     """rsmbd serving [data] and the Time Machine share [tm] on port 445 of `address` in network namespace `ns`."""
 
     def __init__(self, ns, address, extra_global=""):
+        """`address` None: listen on every address (the IPv6 wildcard)."""
         super().__init__(extra_global=extra_global)
         self.ns, self.host, self.port = ns, address, 445
         (self.tmp / "tm").mkdir()
@@ -88,7 +94,8 @@ class NsServer(RsmbdServer):
         self.conf.write_text(
             "[global]\n"
             f"netbios name = {NAME}\nworkgroup = TESTLAN\nfruit:model = MacSamba\n"
-            f"interfaces = {self.host}\nbind interfaces only = yes\nsmb ports = {self.port}\n"
+            + (f"interfaces = {self.host}\nbind interfaces only = yes\n" if self.host else "")
+            + f"smb ports = {self.port}\n"
             f"passdb backend = smbpasswd:{self.tmp / 'smbpasswd'}\n{self._extra_global}\n"
             f"[data]\npath = {self.share}\n"
             f"[tm]\npath = {self.tmp / 'tm'}\nread only = no\nfruit:time machine = yes\n")
@@ -121,13 +128,13 @@ def browse(lan, seconds, *types):
 
 
 class Wsdd:
-    """Debian's wsdd in discovery mode (`-D`, no host of its own: `-o`) on c0 in the client namespace; `-v` logs
+    """Debian's wsdd in discovery mode (`-D`, no host of its own: `-o`) on cli0 in the client namespace; `-v` logs
     each message it receives and each device it discovers. (Its command socket, `-l`, does not start under
     Debian 12's Python 3.11.)"""
 
-    def __init__(self, lan):
-        self.proc = subprocess.Popen(["ip", "netns", "exec", lan[1], "/usr/bin/python3", WSDD, "-D", "-o", "-4",
-                                      "-i", "c0", "-v"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    def __init__(self, lan, family="-4"):
+        self.proc = subprocess.Popen(["ip", "netns", "exec", lan[1], "/usr/bin/python3", WSDD, "-D", "-o", family,
+                                      "-i", "cli0", "-v"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = []
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
@@ -250,8 +257,19 @@ def test_hello_bye_and_a_stable_endpoint(lan):
             assert wsdd.wait_for("Hello from urn:uuid:", 10), wsdd.output() + srv.log()
             assert wsdd.wait_for(f"discovered {NAME} in Workgroup:TESTLAN", 10), wsdd.output() + srv.log()
             assert srv.stop() == 0
-            assert wsdd.wait_for(f'{SERVER_IP}:3702(c0) - - "Bye urn:uuid:', 5), wsdd.output()
+            assert wsdd.wait_for(f'{SERVER_IP}:3702(cli0) - - "Bye urn:uuid:', 5), wsdd.output()
         with NsServer(lan[0], SERVER_IP):
             assert wsdd.wait_until(lambda: len(wsdd.hello_endpoints()) == 2, 10), wsdd.output()
             first, second = wsdd.hello_endpoints()
             assert first == second
+
+
+def test_a_server_on_every_address_is_found_over_ipv4_and_ipv6(lan):
+    """Listening on the IPv6 wildcard, the server also accepts link-local IPv6 connections, so WS-Discovery runs
+    on ff02::c too; loopback is still never announced."""
+    with NsServer(lan[0], None) as srv:
+        with Wsdd(lan, "-6") as wsdd:
+            assert wsdd.wait_for(f"discovered {NAME} in Workgroup:TESTLAN on [fe80:", 20), wsdd.output() + srv.log()
+        assert f"discovered {NAME} in Workgroup:TESTLAN on {SERVER_IP}" in wsdd_discovers(lan, 20)
+        found = browse(lan, 15, SMB)
+        assert [(s["port"], s["addresses"]) for s in found.get(SMB, [])] == [(445, [SERVER_IP])], found

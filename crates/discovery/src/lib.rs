@@ -40,18 +40,22 @@ pub struct Switches {
     pub wsd: bool,
 }
 
-/// One address other hosts reach the server at, with the name of its interface.
+/// One address other hosts reach the server at, with its interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
     pub interface: String,
+    pub index: u32,
     pub ip: IpAddr,
 }
 
-/// Starts the protocols that are on, on the `served` addresses; they announce the server until `stop`
-/// turns true, then say goodbye. `None` (after an info log saying why) when there is nothing to run.
+/// Starts the protocols that are on, on the `served` addresses (and, when `link_local_v6` says the
+/// listeners accept IPv6 link-local connections, WS-Discovery on the served interfaces' IPv6 link-local
+/// addresses too); they announce the server until `stop` turns true, then say goodbye. `None` (after an
+/// info log saying why) when there is nothing to run.
 pub fn spawn(
     host: Host,
     served: Vec<Served>,
+    link_local_v6: bool,
     switches: Switches,
     stop: watch::Receiver<bool>,
 ) -> Option<tokio::task::JoinHandle<()>> {
@@ -66,10 +70,22 @@ pub fn spawn(
         );
         return None;
     }
-    Some(tokio::spawn(run(host, served, switches, stop)))
+    Some(tokio::spawn(run(
+        host,
+        served,
+        link_local_v6,
+        switches,
+        stop,
+    )))
 }
 
-async fn run(host: Host, served: Vec<Served>, switches: Switches, stop: watch::Receiver<bool>) {
+async fn run(
+    host: Host,
+    served: Vec<Served>,
+    link_local_v6: bool,
+    switches: Switches,
+    stop: watch::Receiver<bool>,
+) {
     let mdns = if switches.mdns {
         mdns::Announcer::start(&host, &served)
     } else {
@@ -77,7 +93,12 @@ async fn run(host: Host, served: Vec<Served>, switches: Switches, stop: watch::R
         None
     };
     let wsd = if switches.wsd {
-        Some(tokio::spawn(wsd::run(host, served, stop.clone())))
+        Some(tokio::spawn(wsd::run(
+            host,
+            served,
+            link_local_v6,
+            stop.clone(),
+        )))
     } else {
         tracing::info!("WS-Discovery is off (wsd support = no)");
         None

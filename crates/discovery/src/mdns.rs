@@ -142,6 +142,7 @@ mod tests {
     fn served() -> Vec<Served> {
         vec![Served {
             interface: "eth0".into(),
+            index: 2,
             ip: "192.0.2.7".parse().unwrap(),
         }]
     }

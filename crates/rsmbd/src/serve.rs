@@ -96,9 +96,14 @@ fn start_discovery(
         .into_iter()
         .map(|a| discovery::Served {
             interface: a.name,
+            index: a.index,
             ip: a.ip,
         })
         .collect();
+    // The IPv6 wildcard listener also accepts connections to link-local addresses.
+    let link_local_v6 = listening
+        .iter()
+        .any(|a| a.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED));
     let g = &config.global;
     let host = discovery::Host {
         netbios_name: g.netbios_name.clone(),
@@ -116,7 +121,7 @@ fn start_discovery(
         mdns: g.discovery.multicast_dns_register,
         wsd: g.discovery.wsd_support,
     };
-    discovery::spawn(host, served, switches, stop)
+    discovery::spawn(host, served, link_local_v6, switches, stop)
 }
 
 fn init_logging() {

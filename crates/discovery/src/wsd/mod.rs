@@ -1,7 +1,8 @@
 //! WS-Discovery for Windows' Network folder: OASIS WS-Discovery 1.1 over SOAP-over-UDP on port 3702
 //! ([`udp`]), and the DPWS device metadata over HTTP on port 5357 ([`http`]), as Windows' Function
-//! Discovery (MS-PBSD) and Debian's wsdd speak them. IPv4 only: each served IPv4 address joins
-//! 239.255.255.250 on its interface and gets a metadata listener.
+//! Discovery (MS-PBSD) and Debian's wsdd speak them. Each served IPv4 address joins 239.255.255.250 on
+//! its interface and gets a metadata listener; when the listeners accept IPv6 link-local connections,
+//! each served interface's IPv6 link-local address does the same with ff02::c (section 2.4).
 //!
 //! The endpoint is a stable `urn:uuid:` (a name-based UUID of the machine id and the netbios name), so
 //! Windows keeps recognising the server across restarts.
@@ -12,14 +13,15 @@ pub mod message;
 mod udp;
 
 use crate::{Host, Served};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-/// WS-Discovery's IPv4 multicast group and port (WS-Discovery 1.1 section 2.4).
+/// WS-Discovery's multicast groups and port (WS-Discovery 1.1 section 2.4).
 pub const MULTICAST_GROUP: Ipv4Addr = Ipv4Addr::new(239, 255, 255, 250);
+pub const MULTICAST_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xc);
 pub const UDP_PORT: u16 = 3702;
 /// The port of the metadata service (Windows' WSD port).
 pub const HTTP_PORT: u16 = 5357;
@@ -63,9 +65,13 @@ impl Device {
         self.endpoint.urn().to_string()
     }
 
-    /// The metadata URL served on `ip`.
-    pub fn xaddr(&self, ip: Ipv4Addr) -> String {
-        format!("http://{ip}:{HTTP_PORT}/{}", self.endpoint)
+    /// The metadata URL served on `ip` (an IPv6 address without its zone: the client adds its own).
+    pub fn xaddr(&self, ip: IpAddr) -> String {
+        format!(
+            "http://{}/{}",
+            SocketAddr::new(ip, HTTP_PORT),
+            self.endpoint
+        )
     }
 
     fn next_message_number(&self) -> u64 {
@@ -82,35 +88,107 @@ pub fn random_uuid() -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-/// Runs WS-Discovery on the served IPv4 addresses until `stop`, then sends Bye.
-pub async fn run(host: Host, served: Vec<Served>, stop: watch::Receiver<bool>) {
+/// An address WS-Discovery runs on, with its interface (whose index scopes a link-local address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub ip: IpAddr,
+    pub index: u32,
+}
+
+impl Link {
+    /// `ip:port`, scoped to the interface for IPv6.
+    pub fn socket_addr(&self, port: u16) -> SocketAddr {
+        match self.ip {
+            IpAddr::V4(ip) => SocketAddr::from((ip, port)),
+            IpAddr::V6(ip) => SocketAddr::V6(SocketAddrV6::new(ip, port, 0, self.index)),
+        }
+    }
+
+    /// The multicast group of its family, on its interface.
+    pub fn group(&self) -> SocketAddr {
+        let group = match self.ip {
+            IpAddr::V4(_) => IpAddr::V4(MULTICAST_GROUP),
+            IpAddr::V6(_) => IpAddr::V6(MULTICAST_GROUP_V6),
+        };
+        Link {
+            ip: group,
+            index: self.index,
+        }
+        .socket_addr(UDP_PORT)
+    }
+}
+
+/// The served IPv4 addresses, and the IPv6 link-local addresses of the served interfaces when
+/// `link_local_v6`.
+fn links(served: &[Served], link_local_v6: bool) -> Vec<(String, Link)> {
+    let mut out: Vec<(String, Link)> = served
+        .iter()
+        .filter(|s| s.ip.is_ipv4())
+        .map(|s| {
+            (
+                s.interface.clone(),
+                Link {
+                    ip: s.ip,
+                    index: s.index,
+                },
+            )
+        })
+        .collect();
+    if link_local_v6 {
+        let mut names: Vec<&str> = served.iter().map(|s| s.interface.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let host = if_addrs::get_if_addrs().unwrap_or_default();
+        for i in host.iter().filter(|i| names.contains(&i.name.as_str())) {
+            if let (IpAddr::V6(ip), Some(index)) = (i.ip(), i.index) {
+                if ip.is_unicast_link_local() {
+                    out.push((
+                        i.name.clone(),
+                        Link {
+                            ip: IpAddr::V6(ip),
+                            index,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs WS-Discovery on the served addresses until `stop`, then sends Bye.
+pub async fn run(
+    host: Host,
+    served: Vec<Served>,
+    link_local_v6: bool,
+    stop: watch::Receiver<bool>,
+) {
     let device = Arc::new(Device::new(&host.netbios_name, &host.workgroup));
     let mut tasks = Vec::new();
-    for s in &served {
-        let IpAddr::V4(ip) = s.ip else { continue };
-        match http::bind(SocketAddr::from((ip, HTTP_PORT))).await {
+    for (interface, link) in links(&served, link_local_v6) {
+        let at = link.socket_addr(HTTP_PORT);
+        match http::bind(at).await {
             Ok(l) => tasks.push(tokio::spawn(http::serve(
                 l,
                 Arc::clone(&device),
                 stop.clone(),
             ))),
             Err(e) => {
-                tracing::warn!(
-                    "WS-Discovery: cannot listen on {ip}:{HTTP_PORT}, not announced there: {e}"
-                );
+                tracing::warn!("WS-Discovery: cannot listen on {at}, not announced there: {e}");
                 continue;
             }
         }
-        match udp::Responder::bind(&s.interface, ip, Arc::clone(&device)) {
+        match udp::Responder::bind(&interface, link, Arc::clone(&device)) {
             Ok(r) => tasks.push(tokio::spawn(r.run(stop.clone()))),
             Err(e) => tracing::warn!(
-                "WS-Discovery: cannot join {MULTICAST_GROUP}:{UDP_PORT} on {} ({ip}): {e}",
-                s.interface
+                "WS-Discovery: cannot join {} on {interface} ({}): {e}",
+                link.group(),
+                link.ip
             ),
         }
     }
     if tasks.is_empty() {
-        tracing::info!("WS-Discovery is not running: no served IPv4 address (it runs over IPv4 only) could be bound");
+        tracing::info!("WS-Discovery is not running: no served address could be bound");
         return;
     }
     tracing::info!(
@@ -137,8 +215,45 @@ mod tests {
         assert_ne!(a.sequence_id, b.sequence_id);
         assert!(a.urn().starts_with("urn:uuid:"));
         assert_eq!(
-            a.xaddr(Ipv4Addr::new(192, 0, 2, 1)),
+            a.xaddr("192.0.2.1".parse().unwrap()),
             format!("http://192.0.2.1:5357/{}", a.endpoint)
         );
+        assert_eq!(
+            a.xaddr("fe80::1".parse().unwrap()),
+            format!("http://[fe80::1]:5357/{}", a.endpoint)
+        );
+    }
+
+    #[test]
+    fn links_scope_ipv6_to_their_interface() {
+        let v6 = Link {
+            ip: "fe80::1".parse().unwrap(),
+            index: 7,
+        };
+        assert_eq!(v6.group().to_string(), "[ff02::c%7]:3702");
+        assert_eq!(v6.socket_addr(HTTP_PORT).to_string(), "[fe80::1%7]:5357");
+        let v4 = Link {
+            ip: "192.0.2.1".parse().unwrap(),
+            index: 7,
+        };
+        assert_eq!(v4.group().to_string(), "239.255.255.250:3702");
+        let served = [
+            Served {
+                interface: "lo".into(),
+                index: 1,
+                ip: "127.0.0.1".parse().unwrap(),
+            },
+            Served {
+                interface: "x".into(),
+                index: 9,
+                ip: "2001:db8::1".parse().unwrap(),
+            },
+        ];
+        // Only IPv4 addresses, and link-local IPv6 addresses looked up on the served interfaces.
+        let only_v4: Vec<IpAddr> = links(&served, false).iter().map(|(_, l)| l.ip).collect();
+        assert_eq!(only_v4, ["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert!(links(&served, true)
+            .iter()
+            .all(|(_, l)| l.ip.is_ipv4() || l.index != 0));
     }
 }

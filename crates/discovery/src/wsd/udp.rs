@@ -1,5 +1,5 @@
-//! SOAP-over-UDP for WS-Discovery (WS-Discovery 1.1 sections 2.4, 4 to 6): one socket per served IPv4
-//! address, joined to 239.255.255.250 on that interface only. It multicasts Hello at start and Bye at
+//! SOAP-over-UDP for WS-Discovery (WS-Discovery 1.1 sections 2.4, 4 to 6): one socket per address it
+//! runs on, joined to 239.255.255.250 (IPv4) or ff02::c (IPv6) on that interface only. It multicasts Hello at start and Bye at
 //! stop (each sent three times, as multicast over UDP may lose one), and answers a Probe for our types
 //! (or for any type) with ProbeMatches and a Resolve for our endpoint with ResolveMatches, unicast to
 //! the sender.
@@ -9,9 +9,9 @@
 
 use super::envelope;
 use super::message::{self, Message, MAX_MESSAGE};
-use super::{Device, MULTICAST_GROUP, UDP_PORT};
+use super::{Device, Link, MULTICAST_GROUP, MULTICAST_GROUP_V6, UDP_PORT};
 use socket2::{Domain, Protocol, Socket, Type};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
@@ -25,28 +25,24 @@ const OUR_TYPES: &[&str] = &["Device", "Computer"];
 
 pub struct Responder {
     socket: UdpSocket,
-    ip: Ipv4Addr,
+    link: Link,
     device: Arc<Device>,
     window: Instant,
     replies: u32,
 }
 
 impl Responder {
-    /// A socket on port 3702 that receives the group only from `interface` (address `ip`).
-    pub fn bind(interface: &str, ip: Ipv4Addr, device: Arc<Device>) -> std::io::Result<Responder> {
-        let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-        socket.set_reuse_address(true)?;
-        socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, UDP_PORT)).into())?;
-        socket.join_multicast_v4(&MULTICAST_GROUP, &ip)?;
-        socket.set_multicast_all_v4(false)?;
-        socket.set_multicast_if_v4(&ip)?;
-        socket.set_multicast_loop_v4(false)?;
-        socket.set_multicast_ttl_v4(1)?;
+    /// A socket on port 3702 that receives its family's group only from the interface of `link`.
+    pub fn bind(interface: &str, link: Link, device: Arc<Device>) -> std::io::Result<Responder> {
+        let socket = match link.ip {
+            IpAddr::V4(ip) => v4_socket(ip)?,
+            IpAddr::V6(_) => v6_socket(link.index)?,
+        };
         socket.set_nonblocking(true)?;
-        tracing::debug!("WS-Discovery on {interface} ({ip})");
+        tracing::debug!("WS-Discovery on {interface} ({})", link.ip);
         Ok(Responder {
             socket: UdpSocket::from_std(socket.into())?,
-            ip,
+            link,
             device,
             window: Instant::now(),
             replies: 0,
@@ -54,8 +50,8 @@ impl Responder {
     }
 
     pub async fn run(mut self, stop: watch::Receiver<bool>) {
-        let group = SocketAddr::from(SocketAddrV4::new(MULTICAST_GROUP, UDP_PORT));
-        let hello = envelope::hello(&self.device, &self.device.xaddr(self.ip));
+        let group = self.link.group();
+        let hello = envelope::hello(&self.device, &self.device.xaddr(self.link.ip));
         self.multicast(&hello, group).await;
         // One byte more than accepted tells an oversized datagram from one that fits.
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
@@ -103,7 +99,7 @@ impl Responder {
 
     /// The reply a message calls for, if any.
     fn answer(&self, msg: &Message) -> Option<String> {
-        let xaddr = self.device.xaddr(self.ip);
+        let xaddr = self.device.xaddr(self.link.ip);
         match msg.action.as_str() {
             envelope::ACTION_PROBE if probes_for_us(msg) => Some(envelope::probe_matches(
                 &self.device,
@@ -132,6 +128,31 @@ impl Responder {
             tracing::debug!("WS-Discovery send to {to}: {e}");
         }
     }
+}
+
+fn v4_socket(ip: Ipv4Addr) -> std::io::Result<Socket> {
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, UDP_PORT)).into())?;
+    socket.join_multicast_v4(&MULTICAST_GROUP, &ip)?;
+    socket.set_multicast_all_v4(false)?;
+    socket.set_multicast_if_v4(&ip)?;
+    socket.set_multicast_loop_v4(false)?;
+    socket.set_multicast_ttl_v4(1)?;
+    Ok(socket)
+}
+
+fn v6_socket(index: u32) -> std::io::Result<Socket> {
+    let socket = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_only_v6(true)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::from((Ipv6Addr::UNSPECIFIED, UDP_PORT)).into())?;
+    socket.join_multicast_v6(&MULTICAST_GROUP_V6, index)?;
+    socket.set_multicast_all_v6(false)?;
+    socket.set_multicast_if_v6(index)?;
+    socket.set_multicast_loop_v6(false)?;
+    socket.set_multicast_hops_v6(1)?;
+    Ok(socket)
 }
 
 /// A Probe without types matches every device (WS-Discovery 1.1 section 5.1).
@@ -167,7 +188,10 @@ mod tests {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut r = Responder {
             socket,
-            ip: Ipv4Addr::LOCALHOST,
+            link: Link {
+                ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                index: 1,
+            },
             device: Arc::clone(&device),
             window: Instant::now(),
             replies: 0,
