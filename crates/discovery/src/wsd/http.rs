@@ -1,7 +1,8 @@
 //! The device metadata service: HTTP/1.1 (RFC 9112) POST of a SOAP WS-Transfer Get to `/<endpoint
 //! uuid>` on TCP 5357, answered with the GetResponse of DPWS section 5 (see [`super::envelope`]).
 //!
-//! The request line and headers are parsed by `httparse`; what it leaves to the caller is bounded
+//! The request line and headers are parsed by `httparse`; the exchange around it is written here (a
+//! whole HTTP server such as hyper would bring a large dependency tree for one POST). It is bounded
 //! here: headers at most [`MAX_HEAD`] bytes and [`MAX_HEADERS`] lines, a body (by Content-Length only;
 //! no chunked encoding) at most [`MAX_MESSAGE`], one request per connection, [`MAX_CONNECTIONS`]
 //! connections at once (more are closed at once) and [`CONNECTION_TIMEOUT`] for the whole exchange.
