@@ -4,13 +4,15 @@
 //! (or for any type) with ProbeMatches and a Resolve for our endpoint with ResolveMatches, unicast to
 //! the sender.
 //!
-//! Datagrams larger than [`MAX_MESSAGE`] are dropped unread; replies are limited to
+//! Repeats of a message (same MessageID) are answered once, after a random delay of at most
+//! APP_MAX_DELAY. Datagrams larger than [`MAX_MESSAGE`] are dropped unread; replies are limited to
 //! [`REPLIES_PER_SECOND`] so that spoofed probes cannot turn the server into a flood source.
 
 use super::envelope;
 use super::message::{self, Message, MAX_MESSAGE};
 use super::{Device, Link, MULTICAST_GROUP, MULTICAST_GROUP_V6, UDP_PORT};
 use socket2::{Domain, Protocol, Socket, Type};
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,15 +22,22 @@ use tokio::sync::watch;
 const REPLIES_PER_SECOND: u32 = 20;
 const MULTICAST_REPEAT: u32 = 2;
 const REPEAT_PAUSE: Duration = Duration::from_millis(100);
+/// Replies to a multicast message wait a random time up to this (APP_MAX_DELAY, WS-Discovery 1.1
+/// section 2.4), so that many devices do not answer at once.
+const APP_MAX_DELAY_MS: u16 = 500;
+const SEEN_MESSAGE_IDS: usize = 64;
+const MAX_MESSAGE_ID: usize = 256;
 /// The Probe types rsmbd matches (local parts of `wsdp:Device` and `pub:Computer`).
 const OUR_TYPES: &[&str] = &["Device", "Computer"];
 
 pub struct Responder {
-    socket: UdpSocket,
+    socket: Arc<UdpSocket>,
     link: Link,
     device: Arc<Device>,
     window: Instant,
     replies: u32,
+    /// The MessageIDs of recent messages, oldest first.
+    seen: VecDeque<String>,
 }
 
 impl Responder {
@@ -41,11 +50,12 @@ impl Responder {
         socket.set_nonblocking(true)?;
         tracing::debug!("WS-Discovery on {interface} ({})", link.ip);
         Ok(Responder {
-            socket: UdpSocket::from_std(socket.into())?,
+            socket: Arc::new(UdpSocket::from_std(socket.into())?),
             link,
             device,
             window: Instant::now(),
             replies: 0,
+            seen: VecDeque::new(),
         })
     }
 
@@ -90,11 +100,33 @@ impl Responder {
                 return;
             }
         };
+        if !self.first_time(&msg.message_id) {
+            return;
+        }
         if let Some(reply) = self.answer(&msg) {
             if self.may_reply() {
-                self.send(&reply, from).await;
+                let socket = Arc::clone(&self.socket);
+                tokio::spawn(async move {
+                    tokio::time::sleep(reply_delay()).await;
+                    if let Err(e) = socket.send_to(reply.as_bytes(), from).await {
+                        tracing::debug!("WS-Discovery send to {from}: {e}");
+                    }
+                });
             }
         }
+    }
+
+    /// Whether a message with this MessageID is new: multicast messages come several times
+    /// (SOAP-over-UDP retransmission) and are answered once. Over-long ids count as seen.
+    fn first_time(&mut self, message_id: &str) -> bool {
+        if message_id.len() > MAX_MESSAGE_ID || self.seen.iter().any(|id| id == message_id) {
+            return false;
+        }
+        if self.seen.len() >= SEEN_MESSAGE_IDS {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(message_id.to_owned());
+        true
     }
 
     /// The reply a message calls for, if any.
@@ -128,6 +160,13 @@ impl Responder {
             tracing::debug!("WS-Discovery send to {to}: {e}");
         }
     }
+}
+
+/// A random pause of at most [`APP_MAX_DELAY_MS`].
+fn reply_delay() -> Duration {
+    let mut b = [0u8; 2];
+    let _ = getrandom::fill(&mut b);
+    Duration::from_millis(u64::from(u16::from_le_bytes(b) % APP_MAX_DELAY_MS))
 }
 
 fn v4_socket(ip: Ipv4Addr) -> std::io::Result<Socket> {
@@ -187,7 +226,7 @@ mod tests {
         let device = Arc::new(Device::new("NAS", "WORKGROUP"));
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut r = Responder {
-            socket,
+            socket: Arc::new(socket),
             link: Link {
                 ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
                 index: 1,
@@ -195,6 +234,7 @@ mod tests {
             device: Arc::clone(&device),
             window: Instant::now(),
             replies: 0,
+            seen: VecDeque::new(),
         };
         let reply = r.answer(&probe("wsdp:Device")).unwrap();
         assert!(reply.contains("ProbeMatches") && reply.contains("<wsa:RelatesTo>urn:uuid:1<"));
@@ -204,6 +244,14 @@ mod tests {
         assert!(r.answer(&resolve).is_none());
         resolve.address = device.urn();
         assert!(r.answer(&resolve).unwrap().contains("ResolveMatches"));
+        assert!(r.first_time("urn:uuid:1") && !r.first_time("urn:uuid:1"));
+        assert!(!r.first_time(&"x".repeat(MAX_MESSAGE_ID + 1)));
+        for n in 0..SEEN_MESSAGE_IDS {
+            assert!(r.first_time(&n.to_string()));
+        }
+        assert_eq!(r.seen.len(), SEEN_MESSAGE_IDS);
+        assert!(r.first_time("urn:uuid:1"), "the oldest id was forgotten");
+        assert!(reply_delay() < Duration::from_millis(u64::from(APP_MAX_DELAY_MS)));
         let allowed = (0..100).filter(|_| r.may_reply()).count();
         assert_eq!(allowed, REPLIES_PER_SECOND as usize);
     }
