@@ -1,8 +1,8 @@
 //! SOAP-over-UDP for WS-Discovery (WS-Discovery 1.1 sections 2.4, 4 to 6): one socket per address it
-//! runs on, joined to 239.255.255.250 (IPv4) or ff02::c (IPv6) on that interface only. It multicasts Hello at start and Bye at
-//! stop (each sent three times, as multicast over UDP may lose one), and answers a Probe for our types
-//! (or for any type) with ProbeMatches and a Resolve for our endpoint with ResolveMatches, unicast to
-//! the sender.
+//! runs on, joined to 239.255.255.250 (IPv4) or ff02::c (IPv6) on that interface only. It multicasts
+//! Hello at start and Bye at stop (each sent three times, as multicast over UDP may lose one), and
+//! answers a Probe for our types (or for any type) with ProbeMatches and a Resolve for our endpoint
+//! with ResolveMatches, unicast to the sender.
 //!
 //! Repeats of a message (same MessageID) are answered once, after a random delay of at most
 //! APP_MAX_DELAY. Datagrams larger than [`MAX_MESSAGE`] are dropped unread; replies are limited to
@@ -71,7 +71,7 @@ impl Responder {
             tokio::select! {
                 _ = &mut stopped => break,
                 r = self.socket.recv_from(&mut buf) => match r {
-                    Ok((n, from)) => self.datagram(buf.get(..n).unwrap_or_default(), from).await,
+                    Ok((n, from)) => self.datagram(buf.get(..n).unwrap_or_default(), from),
                     Err(e) => tracing::debug!("WS-Discovery receive: {e}"),
                 },
             }
@@ -89,7 +89,8 @@ impl Responder {
         }
     }
 
-    async fn datagram(&mut self, data: &[u8], from: SocketAddr) {
+    /// Answers one datagram, if it calls for an answer, from a task of its own (after the delay).
+    fn datagram(&mut self, data: &[u8], from: SocketAddr) {
         let msg = match message::parse(data) {
             Ok(m) => m,
             Err(e) => {
