@@ -63,10 +63,19 @@ fn envelope(device: &Device, h: &Header<'_>, body: &str) -> String {
         String::new()
     };
     format!(
-        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope {NAMESPACES}><soap:Header><wsa:To>{}</wsa:To><wsa:Action>{}</wsa:Action><wsa:MessageID>urn:uuid:{}</wsa:MessageID>{relates}{sequence}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"#,
-        h.to,
-        h.action,
-        super::random_uuid(),
+        concat!(
+            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope {ns}><soap:Header>"#,
+            "<wsa:To>{to}</wsa:To><wsa:Action>{action}</wsa:Action>",
+            "<wsa:MessageID>urn:uuid:{id}</wsa:MessageID>{relates}{sequence}</soap:Header>",
+            "<soap:Body>{body}</soap:Body></soap:Envelope>"
+        ),
+        ns = NAMESPACES,
+        to = h.to,
+        action = h.action,
+        id = super::random_uuid(),
+        relates = relates,
+        sequence = sequence,
+        body = body,
     )
 }
 
@@ -142,15 +151,36 @@ pub fn get_response(device: &Device, relates_to: &str) -> String {
         sequenced: false,
     };
     let name = escape(&device.netbios_name);
+    let this_device = format!(
+        "<wsdp:ThisDevice><wsdp:FriendlyName>rsmbd {name}</wsdp:FriendlyName>\
+         <wsdp:FirmwareVersion>{}</wsdp:FirmwareVersion><wsdp:SerialNumber>1</wsdp:SerialNumber>\
+         </wsdp:ThisDevice>",
+        env!("CARGO_PKG_VERSION")
+    );
+    let this_model = "<wsdp:ThisModel><wsdp:Manufacturer>rsmbd</wsdp:Manufacturer>\
+                      <wsdp:ModelName>rsmbd</wsdp:ModelName>\
+                      <pnpx:DeviceCategory>Computers</pnpx:DeviceCategory></wsdp:ThisModel>";
     let computer = format!("{}/Workgroup:{}", device.netbios_name, device.workgroup);
-    let computer = escape(&computer);
+    let host = format!(
+        r#"<wsdp:Relationship Type="{DEVPROF}/host"><wsdp:Host>{}<wsdp:Types>pub:Computer</wsdp:Types>"#,
+        endpoint_reference(device)
+    ) + &format!(
+        "<wsdp:ServiceId>{}</wsdp:ServiceId><pub:Computer>{}</pub:Computer></wsdp:Host></wsdp:Relationship>",
+        device.urn(),
+        escape(&computer)
+    );
     let body = format!(
-        r#"<wsx:Metadata><wsx:MetadataSection Dialect="{DEVPROF}/ThisDevice"><wsdp:ThisDevice><wsdp:FriendlyName>rsmbd {name}</wsdp:FriendlyName><wsdp:FirmwareVersion>{version}</wsdp:FirmwareVersion><wsdp:SerialNumber>1</wsdp:SerialNumber></wsdp:ThisDevice></wsx:MetadataSection><wsx:MetadataSection Dialect="{DEVPROF}/ThisModel"><wsdp:ThisModel><wsdp:Manufacturer>rsmbd</wsdp:Manufacturer><wsdp:ModelName>rsmbd</wsdp:ModelName><pnpx:DeviceCategory>Computers</pnpx:DeviceCategory></wsdp:ThisModel></wsx:MetadataSection><wsx:MetadataSection Dialect="{DEVPROF}/Relationship"><wsdp:Relationship Type="{DEVPROF}/host"><wsdp:Host>{epr}<wsdp:Types>pub:Computer</wsdp:Types><wsdp:ServiceId>{urn}</wsdp:ServiceId><pub:Computer>{computer}</pub:Computer></wsdp:Host></wsdp:Relationship></wsx:MetadataSection></wsx:Metadata>"#,
-        version = env!("CARGO_PKG_VERSION"),
-        epr = endpoint_reference(device),
-        urn = device.urn(),
+        "<wsx:Metadata>{}{}{}</wsx:Metadata>",
+        metadata_section("ThisDevice", &this_device),
+        metadata_section("ThisModel", this_model),
+        metadata_section("Relationship", &host)
     );
     envelope(device, &h, &body)
+}
+
+/// One `wsx:MetadataSection` of a DPWS dialect (`ThisDevice`, `ThisModel`, `Relationship`).
+fn metadata_section(dialect: &str, content: &str) -> String {
+    format!(r#"<wsx:MetadataSection Dialect="{DEVPROF}/{dialect}">{content}</wsx:MetadataSection>"#)
 }
 
 #[cfg(test)]
