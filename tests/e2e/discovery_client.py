@@ -114,6 +114,16 @@ def hostile(server, endpoint):
         "laughs": http(server, f"POST /{endpoint} HTTP/1.1".encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(billion_laughs())
                        + billion_laughs()),
     }
+    # 16 metadata connections at once: one more is closed at once, and a slot frees when a client leaves.
+    idle = [socket.create_connection((server, 5357), timeout=5) for _ in range(16)]
+    time.sleep(0.5)
+    t = time.monotonic()
+    answers["seventeenth"] = http(server, b"GET / HTTP/1.1\r\n\r\n")
+    answers["seventeenth_seconds"] = round(time.monotonic() - t)
+    for s in idle:
+        s.close()
+    time.sleep(0.5)
+    answers["after"] = http(server, b"GET / HTTP/1.1\r\n\r\n")
     # A client that sends nothing is dropped after the server's timeout.
     t = time.monotonic()
     answers["silent"] = http(server, b"", timeout=15)

@@ -221,6 +221,9 @@ def test_hostile_input_is_refused_and_bounded(lan):
         assert answers["huge_head"].startswith("HTTP/1.1 413") or "error" in answers["huge_head"], answers
         assert answers["laughs"].startswith("HTTP/1.1 400"), answers  # refused, not expanded
         assert answers["silent_seconds"] <= 10, answers
+        assert answers["seventeenth"] == "closed" or answers["seventeenth"].startswith("error"), answers
+        assert answers["seventeenth_seconds"] < 3, answers
+        assert answers["after"].startswith("HTTP/1.1 405"), answers
         # Still announcing, still serving.
         assert srv.proc.poll() is None, srv.log()
         found = browse(lan, 15, SMB)
