@@ -3,8 +3,10 @@
 Two network namespaces joined by a veth pair with link-local addresses (nothing leaves them): rsmbd serves in
 `server` on 169.254.88.1, and from `client` (169.254.88.2) smbclient lists the shares, python-zeroconf finds
 `_smb._tcp` and `_adisk._tcp`, and Debian's wsdd in discovery mode reports the server by its netbios name.
-With `multicast dns register = no` and `wsd support = no`, or bound to loopback only, nothing is announced; hostile
-datagrams and HTTP requests leave the server answering.
+The records are withdrawn and Bye is sent at SIGTERM, the WS-Discovery endpoint stays the same across restarts, a
+server listening on every address is also found over IPv6 (ff02::c). With `multicast dns register = no` and
+`wsd support = no`, or bound to loopback only, nothing is announced; hostile datagrams and HTTP requests are refused
+and bounded, and leave the server answering.
 """
 
 import json
@@ -160,7 +162,7 @@ class Wsdd:
         return self
 
     def __exit__(self, *exc):
-        # `ip netns exec` runs wsdd in its own place; in discovery-only mode it has nothing to say goodbye to.
+        # `ip netns exec` execs wsdd itself, and in discovery-only mode wsdd has nothing to say goodbye to.
         self.proc.kill()
         self.proc.wait(timeout=10)
 
