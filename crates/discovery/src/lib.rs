@@ -116,3 +116,38 @@ async fn run(
 pub(crate) async fn wait_for_stop(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> Host {
+        Host {
+            netbios_name: "NAS".into(),
+            workgroup: "WORKGROUP".into(),
+            model: "RackMac".into(),
+            smb_port: 445,
+            time_machine_shares: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn nothing_runs_when_switched_off_or_serving_no_other_host() {
+        let (_tx, rx) = watch::channel(false);
+        let lan = vec![Served {
+            interface: "eth0".into(),
+            index: 2,
+            ip: "192.0.2.7".parse().unwrap(),
+        }];
+        let off = Switches {
+            mdns: false,
+            wsd: false,
+        };
+        assert!(spawn(host(), lan, true, off, rx.clone()).is_none());
+        let on = Switches {
+            mdns: true,
+            wsd: true,
+        };
+        assert!(spawn(host(), Vec::new(), true, on, rx).is_none());
+    }
+}
