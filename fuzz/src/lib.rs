@@ -23,6 +23,7 @@ pub mod security_descriptor;
 pub mod sid;
 pub mod stream_name;
 pub mod transform;
+pub mod wsd;
 
 /// Splits `data` into chunks, each a little-endian u16 length and that many bytes (the last one cut
 /// short by the end of the input). Targets that take a sequence of messages (authentication legs,

@@ -101,6 +101,9 @@ pub struct ShareConfig {
     /// `hide unreadable` (default no): directory listings leave out what the user may not read
     /// (access-based enumeration).
     pub hide_unreadable: bool,
+    /// `fruit:time machine` (vfs_fruit's parametric option, default no): announced to macOS as a Time
+    /// Machine destination (the `_adisk._tcp` mDNS record).
+    pub time_machine: bool,
 }
 
 impl ShareConfig {
@@ -242,6 +245,7 @@ impl ShareConfig {
             inherit_owner: false,
             acl_flag_inherited_canonicalization: true,
             hide_unreadable: false,
+            time_machine: false,
         }
     }
 
@@ -311,6 +315,7 @@ impl ShareConfig {
             (Key::CaseSensitive, Value::Str(s)) => self.case_sensitive = parse_case_sensitive(&s)?,
             (Key::SmbEncrypt, Value::Str(s)) => self.smb_encrypt = parse_smb_encrypt(&s)?,
             (Key::Available, Value::Bool(b)) => self.available = b,
+            (Key::FruitTimeMachine, Value::Bool(b)) => self.time_machine = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),
         }
         Ok(None)

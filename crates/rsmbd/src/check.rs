@@ -31,8 +31,33 @@ pub fn run(config_path: Option<&Path>, section: Option<&str>, verbose: bool) -> 
     for line in share_notes(&config) {
         eprintln!("{line}");
     }
+    eprintln!("{}", discovery_summary(&config));
     print!("{}", render(&config, section, verbose)?);
     Ok(())
+}
+
+/// Whether the server announces itself, and how.
+fn discovery_summary(config: &Config) -> String {
+    let d = &config.global.discovery;
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let tm: Vec<&str> = config
+        .shares
+        .iter()
+        .filter(|s| s.time_machine)
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut line = format!(
+        "Network discovery: mDNS-SD {} (multicast dns register), WS-Discovery {} (wsd support)",
+        on_off(d.multicast_dns_register),
+        on_off(d.wsd_support)
+    );
+    if d.multicast_dns_register || d.wsd_support {
+        line.push_str("; announced on the interfaces served, never on loopback");
+    }
+    if d.multicast_dns_register && !tm.is_empty() {
+        line.push_str(&format!("; Time Machine shares: {}", tm.join(", ")));
+    }
+    line
 }
 
 /// What `kernel oplocks = yes` does not do (also logged by `rsmbd serve`).
@@ -201,6 +226,11 @@ fn global_lines(g: &Global) -> Vec<(&'static str, String, String)> {
     add("oplock break timeout", &|g| {
         g.oplock_break_timeout_secs.to_string()
     });
+    add("multicast dns register", &|g| {
+        yes_no(g.discovery.multicast_dns_register)
+    });
+    add("wsd support", &|g| yes_no(g.discovery.wsd_support));
+    add("fruit:model", &|g| g.discovery.model.clone());
     lines
 }
 
@@ -259,6 +289,7 @@ fn share_lines(s: &ShareConfig) -> Vec<(&'static str, String, String)> {
     add("durable handles", &|s| yes_no(s.durable_handles));
     add("veto oplock files", &|s| patterns(&s.veto_oplock_files));
     add("kernel oplocks", &|s| yes_no(s.kernel_oplocks));
+    add("fruit:time machine", &|s| yes_no(s.time_machine));
     lines
 }
 
@@ -299,5 +330,30 @@ mod tests {
             "{one}"
         );
         assert!(render(&c, Some("nope"), false).is_err());
+    }
+
+    #[test]
+    fn says_whether_discovery_is_on() {
+        let c = Config::parse_str("[tm]\npath = /t\nfruit:time machine = yes\n", "t.conf").unwrap();
+        let on = discovery_summary(&c);
+        assert!(
+            on.contains("mDNS-SD on") && on.contains("WS-Discovery on"),
+            "{on}"
+        );
+        assert!(on.contains("Time Machine shares: tm"), "{on}");
+        assert!(render(&c, None, false)
+            .unwrap()
+            .contains("\tfruit:time machine = Yes\n"));
+        let c = Config::parse_str(
+            "[global]\nmulticast dns register = no\nwsd support = no\n",
+            "t.conf",
+        )
+        .unwrap();
+        let off = discovery_summary(&c);
+        assert!(
+            off.contains("mDNS-SD off") && off.contains("WS-Discovery off"),
+            "{off}"
+        );
+        assert!(!off.contains("loopback"), "{off}");
     }
 }

@@ -65,11 +65,63 @@ pub fn run(
             Err(e) => tracing::error!("no control socket (status and reload unavailable): {e}"),
         }
         tokio::spawn(crate::control::on_hangup(reloader));
-        server::serve(state, listeners, shutdown_signal()).await;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let discovery = start_discovery(&config, &listeners, stopped);
+        let signal = async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        };
+        server::serve(state, listeners, signal).await;
+        if let Some(d) = discovery {
+            // Bye and goodbye packets went out at the signal; this only waits for them to finish.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), d).await;
+        }
         let _ = std::fs::remove_file(&socket);
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Announces the server over mDNS-SD and WS-Discovery on the addresses the listeners serve.
+fn start_discovery(
+    config: &Config,
+    listeners: &[tokio::net::TcpListener],
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let listening: Vec<SocketAddr> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
+    let served = server::interfaces::served(&listening)
+        .into_iter()
+        .map(|a| discovery::Served {
+            interface: a.name,
+            index: a.index,
+            ip: a.ip,
+        })
+        .collect();
+    // The IPv6 wildcard listener also accepts connections to link-local addresses.
+    let link_local_v6 = listening
+        .iter()
+        .any(|a| a.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    let g = &config.global;
+    let host = discovery::Host {
+        netbios_name: g.netbios_name.clone(),
+        workgroup: g.workgroup.clone(),
+        model: g.discovery.model.clone(),
+        smb_port: listening.first().map_or(445, SocketAddr::port),
+        time_machine_shares: config
+            .shares
+            .iter()
+            .filter(|s| s.time_machine && s.available)
+            .map(|s| s.name.clone())
+            .collect(),
+    };
+    let switches = discovery::Switches {
+        mdns: g.discovery.multicast_dns_register,
+        wsd: g.discovery.wsd_support,
+    };
+    discovery::spawn(host, served, link_local_v6, switches, stop)
 }
 
 fn init_logging() {

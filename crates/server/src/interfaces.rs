@@ -25,7 +25,23 @@ pub struct Address {
 /// The interface entries for a client whose connection arrived at `local`, given the addresses the
 /// server listens on.
 pub fn list(listening: &[SocketAddr], local: IpAddr) -> Vec<NetworkInterfaceInfo> {
-    let addrs: Vec<Address> = if_addrs::get_if_addrs()
+    let addrs = host_addresses();
+    let listening: Vec<IpAddr> = listening.iter().map(SocketAddr::ip).collect();
+    let mut chosen = select(&addrs, &listening, local);
+    if chosen.is_empty() {
+        // Nothing matched (an address the kernel did not report): the one the client used works.
+        return vec![entry(0, "", local)];
+    }
+    chosen.sort_by_key(|a| a.index);
+    chosen
+        .into_iter()
+        .map(|a| entry(a.index, &a.name, a.ip))
+        .collect()
+}
+
+/// The addresses of the interfaces that are up, as the kernel lists them.
+fn host_addresses() -> Vec<Address> {
+    if_addrs::get_if_addrs()
         .unwrap_or_default()
         .into_iter()
         .filter(|i| i.oper_status != if_addrs::IfOperStatus::Down)
@@ -37,17 +53,17 @@ pub fn list(listening: &[SocketAddr], local: IpAddr) -> Vec<NetworkInterfaceInfo
                 index,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The addresses other hosts reach the server at through its listeners `listening`: no loopback and
+/// no IPv6 link-local address (network discovery announces these).
+pub fn served(listening: &[SocketAddr]) -> Vec<Address> {
     let listening: Vec<IpAddr> = listening.iter().map(SocketAddr::ip).collect();
-    let mut chosen = select(&addrs, &listening, local);
-    if chosen.is_empty() {
-        // Nothing matched (an address the kernel did not report): the one the client used works.
-        return vec![entry(0, "", local)];
-    }
-    chosen.sort_by_key(|a| a.index);
-    chosen
+    let remote = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    select(&host_addresses(), &listening, remote)
         .into_iter()
-        .map(|a| entry(a.index, &a.name, a.ip))
+        .cloned()
         .collect()
 }
 
@@ -183,6 +199,13 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].ipv4, Some([127, 0, 0, 1]));
         assert!(list[0].link_speed > 0);
+    }
+
+    #[test]
+    fn a_loopback_only_server_serves_no_other_host() {
+        assert!(served(&[SocketAddr::from(([127, 0, 0, 1], 445))]).is_empty());
+        let all = served(&[SocketAddr::from(([0, 0, 0, 0], 445))]);
+        assert!(all.iter().all(|a| !a.ip.is_loopback()));
     }
 
     #[test]
