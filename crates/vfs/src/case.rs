@@ -29,9 +29,9 @@ fn dir_version(dir: impl AsFd) -> Option<DirVersion> {
         st.st_dev,
         st.st_ino,
         st.st_mtime,
-        u64::try_from(st.st_mtime_nsec).ok()?,
+        st.st_mtime_nsec,
         st.st_ctime,
-        u64::try_from(st.st_ctime_nsec).ok()?,
+        st.st_ctime_nsec,
     ))
 }
 
@@ -43,7 +43,9 @@ pub(crate) struct LastMiss(std::sync::Mutex<Option<(DirVersion, String)>>);
 
 impl LastMiss {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(DirVersion, String)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -98,8 +100,9 @@ impl Share {
             return Cow::Borrowed(name);
         }
         match stat_at(&dir, name) {
-            Err(Errno::NOENT) => find_folded(&dir, name, &self.last_miss)
-                .map_or(Cow::Borrowed(name), Cow::Owned),
+            Err(Errno::NOENT) => {
+                find_folded(&dir, name, &self.last_miss).map_or(Cow::Borrowed(name), Cow::Owned)
+            }
             _ => Cow::Borrowed(name),
         }
     }
