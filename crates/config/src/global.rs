@@ -102,6 +102,8 @@ pub struct Global {
     pub signing_algorithms: Vec<String>,
     /// Kerberos and NTLM logon settings.
     pub kerberos: crate::kerberos::KerberosConfig,
+    /// mDNS-SD and WS-Discovery (`multicast dns register`, `wsd support`, `fruit:model`).
+    pub discovery: crate::DiscoveryConfig,
     /// `logon failure delay` (rsmbd), milliseconds a failed logon waits before it is answered; 0 turns
     /// it off. Default 2000, as Windows Server 2025.
     pub logon_failure_delay_ms: u64,
@@ -174,6 +176,7 @@ impl Default for Global {
             max_logon_failures: 0,
             logon_failure_delay_ms: 2000,
             kerberos: Default::default(),
+            discovery: Default::default(),
             restrict_anonymous: 2,
             logon_failure_window_secs: 60,
             oplock_break_timeout_secs: 35,
@@ -206,7 +209,10 @@ impl Global {
 
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
     pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
-        if self.limits.apply(key, &value)? || self.kerberos.apply(key, &value)? {
+        if self.limits.apply(key, &value)?
+            || self.kerberos.apply(key, &value)?
+            || self.discovery.apply(key, &value)?
+        {
             return Ok(None);
         }
         match (key, value) {

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod diag;
+pub mod discovery;
 mod global;
 pub mod kerberos;
 pub mod limits;
@@ -22,6 +23,7 @@ mod value;
 use std::path::{Path, PathBuf};
 
 pub use diag::{ConfigError, Diagnostic};
+pub use discovery::DiscoveryConfig;
 pub use global::{Global, MapToGuest, ServerSigning, ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS};
 pub use limits::Limits;
 pub use protocol::ProtocolLevel;

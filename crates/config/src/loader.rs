@@ -173,15 +173,13 @@ fn classify(
     if let Current::Skipped = current {
         return None;
     }
-    if name.contains(':') {
-        diags.warn(
-            &at,
-            format!("parametric option '{name}' is not supported by rsmbd yet and is ignored"),
-        );
-        return None;
-    }
     let Some((param, inverted)) = registry::lookup(&name) else {
-        diags.warn(&at, format!("unknown parameter '{name}'"));
+        let what = if name.contains(':') {
+            format!("parametric option '{name}' is not supported by rsmbd yet and is ignored")
+        } else {
+            format!("unknown parameter '{name}'")
+        };
+        diags.warn(&at, what);
         return None;
     };
     let setting = Setting {

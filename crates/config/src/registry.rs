@@ -102,6 +102,10 @@ pub enum Key {
     OplockBreakTimeout,
     Smb2Leases,
     Smb3DirectoryLeases,
+    MulticastDnsRegister,
+    WsdSupport,
+    FruitModel,
+    FruitTimeMachine,
 }
 
 /// Whether rsmbd acts on a parameter.
@@ -288,6 +292,11 @@ pub static PARAMETERS: &[Parameter] = &[
     global("durable handle timeout", Integer, Key::DurableHandleTimeout),
     global("server multi channel support", Bool, Key::MultiChannel),
     global("control socket", Text, Key::ControlSocket),
+    // Network discovery: Samba's mDNS switch, rsmbd's WS-Discovery switch, vfs_fruit's parametric options.
+    global("multicast dns register", Bool, Key::MulticastDnsRegister),
+    global("wsd support", Bool, Key::WsdSupport),
+    global("fruit:model", Text, Key::FruitModel),
+    share("fruit:time machine", Bool, Key::FruitTimeMachine),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
     ignored_global("add machine script", Text),

@@ -88,6 +88,9 @@ pub struct ShareConfig {
     pub max_connections: u32,
     /// `vfs objects`, recorded by name (streams_xattr, acl_xattr, fruit, shadow_copy2 are known).
     pub vfs_objects: Vec<String>,
+    /// `fruit:time machine` (vfs_fruit's parametric option, default no): announced to macOS as a Time
+    /// Machine destination (the `_adisk._tcp` mDNS record).
+    pub time_machine: bool,
 }
 
 impl ShareConfig {
@@ -214,6 +217,7 @@ impl ShareConfig {
             kernel_oplocks: false,
             max_connections: 0,
             vfs_objects: Vec::new(),
+            time_machine: false,
         }
     }
 
@@ -263,6 +267,7 @@ impl ShareConfig {
             (Key::CaseSensitive, Value::Str(s)) => self.case_sensitive = parse_case_sensitive(&s)?,
             (Key::SmbEncrypt, Value::Str(s)) => self.smb_encrypt = parse_smb_encrypt(&s)?,
             (Key::Available, Value::Bool(b)) => self.available = b,
+            (Key::FruitTimeMachine, Value::Bool(b)) => self.time_machine = b,
             (key, _) => return Err(format!("internal error: {key:?} is not a share setting")),
         }
         Ok(None)
