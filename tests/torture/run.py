@@ -108,9 +108,9 @@ def list_tests(suite):
     return names
 
 
-def run_torture(name, extra, timeout, log, server_global=""):
+def run_torture(name, extra, timeout, log, server_global="", server_share=""):
     """Run smbtorture for one name against a fresh server; returns (results, timed out, server died, seconds)."""
-    with RsmbdServer(extra_global=server_global) as srv:
+    with RsmbdServer(extra_global=server_global, extra_share=server_share) as srv:
         # Line-buffered, so the results printed before a time-out are not lost when smbtorture is killed.
         # It runs in the log directory because it leaves empty smbtortureXXXXXX directories in its cwd.
         # RPC suites take a DCE/RPC binding (named pipes over SMB) instead of a share.
@@ -152,15 +152,17 @@ def run_line(line, timeout, outdir):
         timeout = max(timeout, int(arg.split("=", 1)[1]))
     # `"global=PARAM = VALUE"` adds a line to the server's [global] section for this line's run.
     server_global = "\n".join(a.split("=", 1)[1] for a in extra if a.startswith("global="))
-    extra = [a for a in extra if not a.startswith("global=")]
+    # `"share=PARAM = VALUE"` adds a line to the share's section.
+    server_share = "\n".join(a.split("=", 1)[1] for a in extra if a.startswith("share="))
+    extra = [a for a in extra if not a.startswith(("global=", "share="))]
     expected = list_tests(suite)
     log = outdir / f"{suite}.log"
     log.unlink(missing_ok=True)
-    results, timed_out, died, elapsed = run_torture(suite, extra, timeout, log, server_global)
+    results, timed_out, died, elapsed = run_torture(suite, extra, timeout, log, server_global, server_share)
     missing = [n for n in expected if n not in results]
     if missing and not timed_out and len(expected) > 1:
         for name in missing:
-            res, sub_timed_out, sub_died, sub_elapsed = run_torture(name, extra, timeout, log, server_global)
+            res, sub_timed_out, sub_died, sub_elapsed = run_torture(name, extra, timeout, log, server_global, server_share)
             results.update(res)
             elapsed += sub_elapsed
             died = died or sub_died

@@ -73,7 +73,9 @@ mod tests {
             Ok(true)
         );
         assert_eq!(d.model, "Xserve");
-        assert!(d.apply(Key::FruitModel, &Value::Str(String::new())).is_err());
+        assert!(d
+            .apply(Key::FruitModel, &Value::Str(String::new()))
+            .is_err());
         assert_eq!(d.apply(Key::Workgroup, &Value::Str("x".into())), Ok(false));
     }
 
@@ -81,7 +83,7 @@ mod tests {
     fn parsed_from_smb_conf() {
         let c = crate::Config::parse_str(
             "[global]\nfruit:model = MacPro7,1\nmulticast dns register = no\nwsd support = no\n\
-             [tm]\npath = /srv/tm\nfruit:time machine = yes\nfruit:metadata = stream\n[plain]\npath = /p\n",
+             [tm]\npath = /srv/tm\nfruit:time machine = yes\nfruit:encoding = native\n[plain]\npath = /p\n",
             "t.conf",
         )
         .unwrap();
@@ -90,7 +92,11 @@ mod tests {
         assert!(c.share("tm").unwrap().time_machine);
         assert!(!c.share("plain").unwrap().time_machine);
         let w: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
-        assert!(w.iter().any(|w| w.contains("parametric option 'fruit:metadata'")), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("parametric option 'fruit:encoding'")),
+            "{w:?}"
+        );
         assert_eq!(w.len(), 1, "{w:?}");
     }
 }

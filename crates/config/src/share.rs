@@ -91,11 +91,18 @@ pub struct ShareConfig {
     /// `fruit:time machine` (vfs_fruit's parametric option, default no): announced to macOS as a Time
     /// Machine destination (the `_adisk._tcp` mDNS record).
     pub time_machine: bool,
+    /// vfs_fruit's other settings (`fruit:metadata`, `fruit:resource`, ...).
+    pub fruit: crate::fruit::FruitConfig,
 }
 
 impl ShareConfig {
     /// Whether the share serves alternate data streams: by default, and with `vfs objects` naming
     /// `streams_xattr` (Samba without the module refuses stream names).
+    /// Whether `vfs objects` names `fruit` (Apple's SMB extensions).
+    pub fn fruit_enabled(&self) -> bool {
+        self.vfs_objects.iter().any(|m| m == "fruit")
+    }
+
     pub fn streams(&self) -> bool {
         self.vfs_objects.is_empty() || self.vfs_objects.iter().any(|m| m == "streams_xattr")
     }
@@ -218,11 +225,15 @@ impl ShareConfig {
             max_connections: 0,
             vfs_objects: Vec::new(),
             time_machine: false,
+            fruit: Default::default(),
         }
     }
 
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
     pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
+        if self.fruit.apply(key, &value)? {
+            return Ok(None);
+        }
         match (key, value) {
             (Key::VfsObjects, Value::List(l)) => {
                 let (list, warning) = vfs_objects(l)?;
