@@ -64,6 +64,7 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         multi_channel: g.multi_channel,
         leases: g.smb2_leases,
         directory_leases: g.smb2_leases && g.smb3_directory_leases,
+        model: g.discovery.model.clone(),
     })
 }
 
@@ -216,6 +217,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         oplocks: s.oplocks,
         level2_oplocks: s.level2_oplocks,
         durable_handles: s.durable_handles,
+        fruit: crate::fruit::FruitShare::from_config(s),
     })
 }
 

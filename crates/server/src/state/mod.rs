@@ -72,6 +72,8 @@ pub struct ServerSettings {
     pub leases: bool,
     /// `smb3 directory leases`: directory leasing is offered to SMB 3.x clients (with `smb2 leases`).
     pub directory_leases: bool,
+    /// `fruit:model`: the model string answered to AAPL queries.
+    pub model: String,
 }
 
 /// One configured share. IPC$ has no `vfs`.
@@ -103,6 +105,8 @@ pub struct ShareEntry {
     pub level2_oplocks: bool,
     /// `durable handles`.
     pub durable_handles: bool,
+    /// vfs_fruit settings, when `vfs objects` names `fruit`.
+    pub fruit: Option<crate::fruit::FruitShare>,
 }
 
 impl ShareEntry {
@@ -125,6 +129,7 @@ impl ShareEntry {
             oplocks: false,
             level2_oplocks: false,
             durable_handles: false,
+            fruit: None,
         }
     }
 

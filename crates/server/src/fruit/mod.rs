@@ -1,0 +1,48 @@
+//! Apple's SMB extensions on shares whose `vfs objects` name `fruit` (issue 18), with the behaviour of
+//! Samba's vfs_fruit module as its manual page vfs_fruit(8) describes it: the AAPL create context
+//! ([`aapl`]), and the per-connection state it negotiates. Finder metadata and resource forks are kept
+//! by `vfs` (its `fruit` module) in Samba's on-disk layouts.
+
+pub mod aapl;
+
+use std::sync::OnceLock;
+
+/// A share's vfs_fruit settings.
+#[derive(Debug, Clone, Default)]
+pub struct FruitShare {
+    pub config: config::fruit::FruitConfig,
+    /// `fruit:time machine`.
+    pub time_machine: bool,
+    /// `case sensitive = yes`: the volume capability macOS is told about.
+    pub case_sensitive: bool,
+}
+
+impl FruitShare {
+    /// The share's fruit settings when `vfs objects` names `fruit`.
+    pub fn from_config(s: &config::ShareConfig) -> Option<FruitShare> {
+        s.fruit_enabled().then(|| FruitShare {
+            config: s.fruit.clone(),
+            time_machine: s.time_machine,
+            case_sensitive: s.case_sensitive,
+        })
+    }
+}
+
+/// What a connection negotiated with its first AAPL context: the client's capabilities (once set,
+/// never changed, as on macOS and Samba, where the first query decides for the connection).
+#[derive(Debug, Default)]
+pub struct AppleConn {
+    client_caps: OnceLock<u64>,
+}
+
+impl AppleConn {
+    /// Whether the client has sent an AAPL server query on this connection.
+    pub fn negotiated(&self) -> bool {
+        self.client_caps.get().is_some()
+    }
+
+    /// Records the first query's capabilities; false when the connection had already negotiated.
+    fn negotiate(&self, client_caps: u64) -> bool {
+        self.client_caps.set(client_caps).is_ok()
+    }
+}
