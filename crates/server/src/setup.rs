@@ -182,6 +182,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         force_create_mode: s.force_create_mode,
         directory_mask: s.directory_mask,
         force_directory_mode: s.force_directory_mode,
+        fruit: crate::fruit::vfs_options(s),
     };
     let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
         format!(

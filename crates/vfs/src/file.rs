@@ -85,6 +85,8 @@ pub struct OpenFile {
     stream: Option<Mutex<String>>,
     /// The share serves streams (`vfs objects`).
     streams: bool,
+    /// vfs_fruit's metadata storage ([`crate::fruit`]).
+    fruit: Option<crate::fruit::FruitOptions>,
 }
 
 impl OpenFile {
@@ -105,6 +107,7 @@ impl OpenFile {
             eas: share.options().ea_support,
             stream: None,
             streams: share.options().streams,
+            fruit: share.options().fruit,
         }
     }
 

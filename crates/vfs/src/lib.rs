@@ -11,6 +11,7 @@ mod dosattrib;
 mod ea;
 mod errno;
 mod file;
+pub mod fruit;
 mod identity;
 mod path;
 mod share;

@@ -43,6 +43,8 @@ pub struct ShareOptions {
     /// The same for new directories (`directory mask`, `force directory mode`).
     pub directory_mask: u32,
     pub force_directory_mode: u32,
+    /// vfs_fruit's storage of Finder metadata, when `vfs objects` names `fruit` ([`crate::fruit`]).
+    pub fruit: Option<crate::fruit::FruitOptions>,
 }
 
 impl Default for ShareOptions {
@@ -58,6 +60,7 @@ impl Default for ShareOptions {
             force_create_mode: 0,
             directory_mask: 0o7777,
             force_directory_mode: 0,
+            fruit: None,
         }
     }
 }

@@ -28,6 +28,17 @@ impl FruitShare {
     }
 }
 
+/// How the vfs keeps Finder metadata on the share `s`; None without `fruit`.
+pub fn vfs_options(s: &config::ShareConfig) -> Option<vfs::fruit::FruitOptions> {
+    use config::fruit::MetadataStore;
+    s.fruit_enabled().then_some(vfs::fruit::FruitOptions {
+        metadata: match s.fruit.metadata {
+            MetadataStore::Netatalk => vfs::fruit::MetadataStore::Netatalk,
+            MetadataStore::Stream => vfs::fruit::MetadataStore::Stream,
+        },
+    })
+}
+
 /// What a connection negotiated with its first AAPL context: the client's capabilities (once set,
 /// never changed, as on macOS and Samba, where the first query decides for the connection).
 #[derive(Debug, Default)]

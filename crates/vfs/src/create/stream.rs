@@ -70,20 +70,20 @@ impl Share {
             return Err(NtStatus::ACCESS_DENIED);
         }
         let fd = base.as_fd();
-        let (stored, action) = match stream::find(fd, name)? {
+        let (stored, action) = match stream::find(fd, name, self.options().fruit)? {
             Some(_) if req.disposition == Disposition::Create => {
                 return Err(NtStatus::OBJECT_NAME_COLLISION)
             }
             Some(stored) if req.disposition.truncates() => {
                 self.check_writable()?;
-                stream::write(fd, &stored, &[], false)?;
+                stream::write(fd, &stored, &[], false, self.options().fruit)?;
                 (stored, req.disposition.existing_action())
             }
             Some(stored) => (stored, CreateAction::Opened),
             None if !creates => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
             None => {
                 self.check_writable()?;
-                stream::write(fd, name.as_str(), &[], true)?;
+                stream::write(fd, name.as_str(), &[], true, self.options().fruit)?;
                 (name.as_str().to_owned(), CreateAction::Created)
             }
         };

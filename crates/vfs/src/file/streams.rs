@@ -18,7 +18,8 @@ impl OpenFile {
     /// The object's metadata `st` as the stream `stored` shows it: its own size and identity, never a
     /// directory.
     pub(super) fn stream_stat(&self, mut st: FileStat, stored: &str) -> VfsResult<FileStat> {
-        let size = u64::try_from(stream::read(self.fd.as_fd(), stored)?.len()).unwrap_or(u64::MAX);
+        let size = u64::try_from(stream::read(self.fd.as_fd(), stored, self.fruit)?.len())
+            .unwrap_or(u64::MAX);
         st.size = size;
         st.alloc_size = stream::allocation(size);
         st.is_dir = false;
@@ -28,7 +29,7 @@ impl OpenFile {
 
     /// Up to `len` bytes of the stream from `offset`.
     pub(super) fn stream_read(&self, stored: &str, offset: u64, len: usize) -> VfsResult<Vec<u8>> {
-        let data = stream::read(self.fd.as_fd(), stored)?;
+        let data = stream::read(self.fd.as_fd(), stored, self.fruit)?;
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(data.len());
@@ -43,7 +44,7 @@ impl OpenFile {
         if end > stream::MAX_STREAM_SIZE {
             return Err(NtStatus::DISK_FULL);
         }
-        stream::update(self.fd.as_fd(), stored, |value| {
+        stream::update(self.fd.as_fd(), stored, self.fruit, |value| {
             if value.len() < end {
                 value.resize(end, 0);
             }
@@ -55,11 +56,19 @@ impl OpenFile {
 
     /// Truncates or extends the stream to `len` bytes.
     pub(super) fn stream_set_len(&self, stored: &str, len: u64) -> VfsResult<()> {
+        if crate::fruit::FruitOptions::is_netatalk_info(self.fruit, stored) {
+            // The AfpInfo is 60 bytes: it cannot grow, and shrinking it changes nothing (vfs_fruit).
+            return if len > crate::fruit::AFP_INFO_SIZE as u64 {
+                Err(NtStatus::ALLOTTED_SPACE_EXCEEDED)
+            } else {
+                Ok(())
+            };
+        }
         let len = usize::try_from(len)
             .ok()
             .filter(|&l| l <= stream::MAX_STREAM_SIZE)
             .ok_or(NtStatus::DISK_FULL)?;
-        stream::update(self.fd.as_fd(), stored, |value| {
+        stream::update(self.fd.as_fd(), stored, self.fruit, |value| {
             value.resize(len, 0);
         })
     }
@@ -81,7 +90,7 @@ impl OpenFile {
             });
         }
         if self.streams {
-            out.extend(stream::list(self.fd.as_fd())?);
+            out.extend(stream::list(self.fd.as_fd(), self.fruit)?);
         }
         Ok(out)
     }
@@ -108,7 +117,9 @@ impl OpenFile {
     pub fn delete_stream(&self) -> VfsResult<()> {
         self.check_metadata_writable()?;
         match self.stream_name() {
-            Some(stored) => stream::remove(self.fd.as_fd(), &stored),
+            // vfs_fruit keeps a resource fork whose stream is deleted on close.
+            Some(stored) if self.fruit.is_some() && crate::fruit::is_resource(&stored) => Ok(()),
+            Some(stored) => stream::remove(self.fd.as_fd(), &stored, self.fruit),
             None => Err(NtStatus::INVALID_PARAMETER),
         }
     }
