@@ -45,6 +45,16 @@ impl FruitOptions {
     }
 }
 
+/// Where a read of the AfpInfo stream starts: macOS reads it from the start for any offset up to its
+/// size, and finds nothing beyond (vfs_fruit does the same); other streams start where asked.
+pub(crate) fn afp_info_read_offset(fruit: Option<FruitOptions>, stored: &str, offset: u64) -> u64 {
+    match offset {
+        _ if fruit.is_none() || stored != AFP_INFO => offset,
+        0..=60 => 0,
+        _ => u64::MAX,
+    }
+}
+
 /// Whether `name` is the AFP_Resource stream (whose delete-on-close vfs_fruit ignores).
 pub fn is_resource(name: &str) -> bool {
     name == AFP_RESOURCE

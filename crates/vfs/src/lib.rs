@@ -18,6 +18,7 @@ mod share;
 mod stat;
 mod stream;
 mod time;
+mod time_machine;
 
 #[cfg(test)]
 mod testutil;

@@ -4,6 +4,7 @@
 //! by `vfs` (its `fruit` module) in Samba's on-disk layouts.
 
 pub mod aapl;
+pub mod time_machine;
 
 use std::sync::OnceLock;
 
@@ -37,6 +38,20 @@ pub fn vfs_options(s: &config::ShareConfig) -> Option<vfs::fruit::FruitOptions> 
             MetadataStore::Stream => vfs::fruit::MetadataStore::Stream,
         },
     })
+}
+
+/// `stat` as file ids are shown to this connection: `fruit:zero_file_id` hides them (0) from clients
+/// that negotiated AAPL, so macOS does not rely on ids the server cannot resolve.
+pub fn file_id_view(
+    apple: &AppleConn,
+    share: Option<&FruitShare>,
+    stat: &vfs::FileStat,
+) -> vfs::FileStat {
+    let mut shown = stat.clone();
+    if share.is_some_and(|s| s.config.zero_file_id) && apple.negotiated() {
+        shown.ino = 0;
+    }
+    shown
 }
 
 /// What a connection negotiated with its first AAPL context: the client's capabilities (once set,

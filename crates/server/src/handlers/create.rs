@@ -229,7 +229,8 @@ pub async fn handle(
     } else {
         OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
     };
-    let mut answered = answer_contexts(&contexts, tree.maximal_access, Some(&stat));
+    let shown = crate::fruit::file_id_view(&ctx.conn.apple, tree.share.fruit.as_ref(), &stat);
+    let mut answered = answer_contexts(&contexts, tree.maximal_access, Some(&shown));
     answered.extend(aapl);
     let lease = lease_request(&negotiated, &req, &contexts)?;
     let mut opening = Opening {

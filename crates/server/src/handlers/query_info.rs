@@ -371,7 +371,8 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
 
 fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     let share = o.tree.vfs()?;
-    let st = share.fs_stat()?;
+    let st =
+        crate::fruit::time_machine::capped(o.tree.share.fruit.as_ref(), share, share.fs_stat()?)?;
     let bytes_per_sector: u32 = 512;
     let sectors_per_unit = u32::try_from(st.block_size / u64::from(bytes_per_sector))
         .unwrap_or(1)

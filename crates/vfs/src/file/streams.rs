@@ -30,6 +30,7 @@ impl OpenFile {
     /// Up to `len` bytes of the stream from `offset`.
     pub(super) fn stream_read(&self, stored: &str, offset: u64, len: usize) -> VfsResult<Vec<u8>> {
         let data = stream::read(self.fd.as_fd(), stored, self.fruit)?;
+        let offset = crate::fruit::afp_info_read_offset(self.fruit, stored, offset);
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(data.len());
