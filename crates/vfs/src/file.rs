@@ -468,6 +468,7 @@ fn timespec(ft: Option<u64>) -> Timespec {
     }
 }
 
+mod copyfile;
 mod ranges;
 mod streams;
 

@@ -20,10 +20,11 @@ pub fn answer(
         return Ok(None);
     };
     let query = AaplQuery::decode(ctx.data).map_err(|_| NtStatus::INVALID_PARAMETER)?;
-    if !apple.negotiate(query.client_caps) {
+    let reply = reply_for(&query, share, model);
+    if !apple.negotiate(reply.server_caps) {
         return Ok(None);
     }
-    let data = reply_for(&query, share, model).encode();
+    let data = reply.encode();
     Ok(Some(OwnedCreateContext::new(cc::name::AAPL, &data)))
 }
 
@@ -92,7 +93,7 @@ mod tests {
         assert_eq!(got.data.len(), 40 + 16);
         assert_eq!(got.data[16..24], 0xFu64.to_le_bytes());
         assert_eq!(got.data[24..32], volume_caps::FULL_SYNC.to_le_bytes());
-        assert!(apple.negotiated());
+        assert!(apple.negotiated() && apple.copyfile() && apple.read_dir_attr());
         assert_eq!(answer(&apple, Some(&share), "m", &ctx(&q)), Ok(None));
     }
 

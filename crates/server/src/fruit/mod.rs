@@ -54,21 +54,36 @@ pub fn file_id_view(
     shown
 }
 
-/// What a connection negotiated with its first AAPL context: the client's capabilities (once set,
-/// never changed, as on macOS and Samba, where the first query decides for the connection).
+/// What a connection negotiated with its first AAPL context: the server capabilities it was granted
+/// (once set, never changed, as on macOS and Samba, where the first query decides for the connection).
 #[derive(Debug, Default)]
 pub struct AppleConn {
-    client_caps: OnceLock<u64>,
+    server_caps: OnceLock<u64>,
 }
 
 impl AppleConn {
     /// Whether the client has sent an AAPL server query on this connection.
     pub fn negotiated(&self) -> bool {
-        self.client_caps.get().is_some()
+        self.server_caps.get().is_some()
     }
 
-    /// Records the first query's capabilities; false when the connection had already negotiated.
-    fn negotiate(&self, client_caps: u64) -> bool {
-        self.client_caps.set(client_caps).is_ok()
+    /// Whether COPYCHUNK without chunks copies whole files for this connection.
+    pub fn copyfile(&self) -> bool {
+        self.has(proto::aapl::server_caps::OSX_COPYFILE)
+    }
+
+    /// Whether directory listings carry Finder information for this connection.
+    pub fn read_dir_attr(&self) -> bool {
+        self.has(proto::aapl::server_caps::READ_DIR_ATTR)
+    }
+
+    fn has(&self, cap: u64) -> bool {
+        self.server_caps.get().is_some_and(|c| c & cap != 0)
+    }
+
+    /// Records the capabilities granted by the first query; false when the connection had already
+    /// negotiated.
+    fn negotiate(&self, server_caps: u64) -> bool {
+        self.server_caps.set(server_caps).is_ok()
     }
 }
