@@ -55,6 +55,12 @@ pub(crate) fn afp_info_read_offset(fruit: Option<FruitOptions>, stored: &str, of
     }
 }
 
+/// Whether the stream stored as `stored` does not exist while it is empty: the resource fork, which a
+/// truncation to 0 bytes deletes on vfs_fruit shares.
+pub(crate) fn empty_means_none(fruit: Option<FruitOptions>, stored: &str) -> bool {
+    fruit.is_some() && stored == AFP_RESOURCE
+}
+
 /// Whether `name` is the AFP_Resource stream (whose delete-on-close vfs_fruit ignores).
 pub fn is_resource(name: &str) -> bool {
     name == AFP_RESOURCE

@@ -178,9 +178,17 @@ pub(crate) fn find(
     if FruitOptions::is_netatalk_info(fruit, name.as_str()) {
         return Ok(fruit::finder_info(fd)?.map(|_| fruit::AFP_INFO.to_owned()));
     }
-    Ok(stored_names(fd)?
+    let found = stored_names(fd)?
         .into_iter()
-        .find(|n| same_name(n, name.as_str())))
+        .find(|n| same_name(n, name.as_str()));
+    match found {
+        Some(stored)
+            if fruit::empty_means_none(fruit, &stored) && read(fd, &stored, None)?.is_empty() =>
+        {
+            Ok(None)
+        }
+        other => Ok(other),
+    }
 }
 
 /// The named streams of `fd` with their sizes.
@@ -199,6 +207,7 @@ pub(crate) fn list(fd: BorrowedFd<'_>, fruit: Option<FruitOptions>) -> VfsResult
             continue;
         }
         match rustix::fs::fgetxattr_query(fd, key(&name).as_str()) {
+            Ok(len) if len <= 1 && fruit::empty_means_none(fruit, &name) => {}
             Ok(len) => {
                 let size = u64::try_from(len.saturating_sub(1)).unwrap_or(u64::MAX);
                 out.push(StreamInfo {
@@ -254,6 +263,8 @@ pub(crate) fn write(
     if data.len() > MAX_STREAM_SIZE {
         return Err(NtStatus::DISK_FULL);
     }
+    // An empty resource fork left by a truncation does not exist, so creating it again replaces it.
+    let create = create && !fruit::empty_means_none(fruit, stored);
     let mut value = Vec::with_capacity(data.len() + 1);
     value.extend_from_slice(data);
     value.push(0);
