@@ -9,7 +9,7 @@
 //! Client data is bounded: the stream is exactly 60 bytes, the attribute is read into a buffer of the
 //! largest value Linux stores, and every AppleDouble entry is checked against the attribute's length.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use proto::NtStatus;
 use rustix::fs::XattrFlags;
@@ -212,6 +212,31 @@ pub(crate) fn remove(fd: BorrowedFd<'_>) -> VfsResult<()> {
     match rustix::fs::fremovexattr(fd, XATTR) {
         Ok(()) | Err(Errno::NODATA) => Ok(()),
         Err(e) => Err(stream_errno_to_status(e)),
+    }
+}
+
+impl crate::share::Share {
+    /// The resource fork's length and the first 16 bytes of FinderInfo of `p` (exactly as named, not
+    /// followed if a link), for directory listings macOS asked to carry them; zeros when unreadable.
+    pub fn finder_summary(&self, p: &crate::path::SmbPath) -> (u64, [u8; 16]) {
+        let flags = rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::NOFOLLOW
+            | rustix::fs::OFlags::NONBLOCK;
+        let Ok(fd) = self.open_exact(p, flags, rustix::fs::Mode::empty()) else {
+            return (0, [0; 16]);
+        };
+        let fruit = self.options().fruit;
+        let read = |name: &str| -> Option<Vec<u8>> {
+            let name = crate::stream::StreamName::new(name).ok()?;
+            let stored = crate::stream::find(fd.as_fd(), &name, fruit).ok()??;
+            crate::stream::read(fd.as_fd(), &stored, fruit).ok()
+        };
+        let mut finder = [0u8; 16];
+        if let Some(src) = read(AFP_INFO).as_deref().and_then(|i| i.get(16..32)) {
+            finder.copy_from_slice(src);
+        }
+        let rfork = read(AFP_RESOURCE).map_or(0, |r| u64::try_from(r.len()).unwrap_or(u64::MAX));
+        (rfork, finder)
     }
 }
 

@@ -54,6 +54,52 @@ pub fn file_id_view(
     shown
 }
 
+/// What a connection's directory listings carry for macOS.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listing {
+    /// READ_DIR_ATTR: Finder information in each entry.
+    finder: bool,
+    /// `fruit:zero_file_id` after AAPL: file ids shown as 0.
+    zero_ids: bool,
+}
+
+/// The listing behaviour for a connection on a share.
+pub fn listing(apple: &AppleConn, share: Option<&FruitShare>) -> Listing {
+    let Some(share) = share else {
+        return Listing::default();
+    };
+    Listing {
+        finder: apple.read_dir_attr(),
+        zero_ids: share.config.zero_file_id && apple.negotiated(),
+    }
+}
+
+/// Adds what `listing` asks for to the entry `info` of `entry` in the directory `open`.
+pub fn enrich(
+    open: &crate::open::Open,
+    listing: &Listing,
+    entry: &vfs::DirEntry,
+    info: &mut proto::fscc::DirEntryInfo<'_>,
+) {
+    if listing.zero_ids {
+        info.file_id = 0;
+    }
+    if !listing.finder || entry.name == "." || entry.name == ".." {
+        return;
+    }
+    let (Some(share), Ok(path)) = (open.tree.share.vfs.as_ref(), open.path().join(&entry.name))
+    else {
+        return;
+    };
+    let (rfork_len, finder_info) = share.finder_summary(&path);
+    info.apple = Some(proto::fscc::AppleDirInfo {
+        max_access: open.tree.maximal_access,
+        rfork_len,
+        finder_info,
+        unix_mode: u16::try_from(entry.stat.mode & 0o7777).unwrap_or(0),
+    });
+}
+
 /// What a connection negotiated with its first AAPL context: the server capabilities it was granted
 /// (once set, never changed, as on macOS and Samba, where the first query decides for the connection).
 #[derive(Debug, Default)]

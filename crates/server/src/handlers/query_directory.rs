@@ -57,6 +57,7 @@ pub async fn handle(
             pattern
         },
         max: usize::try_from(req.output_buffer_length).unwrap_or(0),
+        apple: crate::fruit::listing(&ctx.conn.apple, open.tree.share.fruit.as_ref()),
     };
     let o = Arc::clone(&open);
     let buf = run_as(&open.unix, move || fill(&o, &params)).await?;
@@ -71,6 +72,8 @@ struct Params {
     single: bool,
     pattern: String,
     max: usize,
+    /// What a macOS client negotiated for listings (AAPL).
+    apple: crate::fruit::Listing,
 }
 
 /// Fill one response buffer with entries (blocking; runs on the pool).
@@ -102,7 +105,8 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
             patch_u32(&mut w, prev, len_u32(start - prev));
         }
         search.index = search.index.wrapping_add(1);
-        let info = entry_info(&entry, search.index, &open.tree.share.names);
+        let mut info = entry_info(&entry, search.index, &open.tree.share.names);
+        crate::fruit::enrich(open, &p.apple, &entry, &mut info);
         encode_dir_entry(p.class, &info, &mut w).map_err(|_| NtStatus::INVALID_INFO_CLASS)?;
         prev = Some(start);
         if p.single {
@@ -174,5 +178,6 @@ fn entry_info<'a>(e: &'a vfs::DirEntry, index: u32, names: &NameFilter) -> DirEn
         file_id: s.ino,
         short_name: "",
         name: &e.name,
+        apple: None,
     }
 }
