@@ -165,6 +165,7 @@ mod tests {
             file_id: 0x1122,
             short_name: "",
             name: "ab",
+            apple: None,
         }
     }
 
