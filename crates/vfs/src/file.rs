@@ -87,6 +87,8 @@ pub struct OpenFile {
     streams: bool,
     /// vfs_fruit's metadata storage ([`crate::fruit`]).
     fruit: Option<crate::fruit::FruitOptions>,
+    /// For a resource fork kept in an AppleDouble file: that file ([`crate::rsrc_file`]).
+    rsrc: Option<OwnedFd>,
 }
 
 impl OpenFile {
@@ -108,6 +110,7 @@ impl OpenFile {
             stream: None,
             streams: share.options().streams,
             fruit: share.options().fruit,
+            rsrc: None,
         }
     }
 
@@ -118,6 +121,14 @@ impl OpenFile {
             access,
             stream: Some(Mutex::new(stored)),
             ..self
+        }
+    }
+
+    /// An open of the object's resource fork kept in the AppleDouble file `ad`.
+    pub(crate) fn into_resource(self, ad: OwnedFd, access: Access) -> OpenFile {
+        OpenFile {
+            rsrc: Some(ad),
+            ..self.into_stream(crate::fruit::AFP_RESOURCE.to_owned(), access)
         }
     }
 

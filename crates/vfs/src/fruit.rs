@@ -25,6 +25,15 @@ pub const AFP_RESOURCE: &str = "AFP_Resource";
 /// The size of the AfpInfo structure.
 pub const AFP_INFO_SIZE: usize = 60;
 
+/// Where `fruit:resource` keeps resource forks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceStore {
+    /// AppleDouble `._name` files ([`crate::rsrc_file`]).
+    File,
+    /// Named streams (`user.DosStream.AFP_Resource:$DATA`).
+    Stream,
+}
+
 /// Where `fruit:metadata` keeps FinderInfo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetadataStore {
@@ -36,9 +45,15 @@ pub enum MetadataStore {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FruitOptions {
     pub metadata: MetadataStore,
+    pub resource: ResourceStore,
 }
 
 impl FruitOptions {
+    /// Whether the stream `name` is a resource fork kept in an AppleDouble file.
+    pub(crate) fn is_resource_file(fruit: Option<FruitOptions>, name: &str) -> bool {
+        fruit.is_some_and(|f| f.resource == ResourceStore::File) && name == AFP_RESOURCE
+    }
+
     /// Whether the stream stored as `stored` is the AfpInfo kept in the netatalk attribute.
     pub(crate) fn is_netatalk_info(fruit: Option<FruitOptions>, stored: &str) -> bool {
         fruit.is_some_and(|f| f.metadata == MetadataStore::Netatalk) && stored == AFP_INFO
@@ -67,8 +82,8 @@ pub fn is_resource(name: &str) -> bool {
 }
 
 const XATTR: &str = "user.org.netatalk.Metadata";
-const AD_MAGIC: u32 = 0x0005_1607;
-const AD_VERSION: u32 = 0x0002_0000;
+pub(crate) const AD_MAGIC: u32 = 0x0005_1607;
+pub(crate) const AD_VERSION: u32 = 0x0002_0000;
 const HEADER: usize = 26;
 const ENTRY: usize = 12;
 const FINDER_INFO_ID: u32 = 9;
@@ -96,22 +111,39 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(bytes))
 }
 
-/// The byte range of the FinderInfo entry of an AppleDouble buffer; None when it has none or is malformed.
-pub fn finder_info_range(ad: &[u8]) -> Option<std::ops::Range<usize>> {
+/// One entry of an AppleDouble header: where its descriptor is and the data it describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AdEntry {
+    /// Offset of the entry's descriptor (id, offset, length) in the header.
+    pub descriptor: usize,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// The entry `id` of the AppleDouble header at the start of `ad` (RFC 1740: magic, version, 16 filler
+/// bytes, a count, then 12-byte descriptors); None when it has none or the header is malformed.
+pub(crate) fn ad_entry(ad: &[u8], id: u32) -> Option<AdEntry> {
     if be32(ad, 0)? != AD_MAGIC || be32(ad, 4)? != AD_VERSION {
         return None;
     }
     let count = usize::from(u16::from_be_bytes(ad.get(24..26)?.try_into().ok()?));
     (0..count).find_map(|i| {
         let at = HEADER.checked_add(i.checked_mul(ENTRY)?)?;
-        if be32(ad, at)? != FINDER_INFO_ID {
-            return None;
-        }
-        let off = usize::try_from(be32(ad, at + 4)?).ok()?;
-        let len = usize::try_from(be32(ad, at + 8)?).ok()?;
-        let end = off.checked_add(FINDER_INFO_SIZE)?;
-        (len >= FINDER_INFO_SIZE && end <= ad.len()).then_some(off..end)
+        (be32(ad, at)? == id).then_some(())?;
+        Some(AdEntry {
+            descriptor: at,
+            offset: u64::from(be32(ad, at + 4)?),
+            len: u64::from(be32(ad, at + 8)?),
+        })
     })
+}
+
+/// The byte range of the FinderInfo entry of an AppleDouble buffer; None when it has none or is malformed.
+pub fn finder_info_range(ad: &[u8]) -> Option<std::ops::Range<usize>> {
+    let e = ad_entry(ad, FINDER_INFO_ID)?;
+    let off = usize::try_from(e.offset).ok()?;
+    let end = off.checked_add(FINDER_INFO_SIZE)?;
+    (e.len >= FINDER_INFO_SIZE as u64 && end <= ad.len()).then_some(off..end)
 }
 
 /// A new metadata attribute holding `finder_info`, dated `now` (seconds since 1970).
@@ -235,7 +267,11 @@ impl crate::share::Share {
         if let Some(src) = read(AFP_INFO).as_deref().and_then(|i| i.get(16..32)) {
             finder.copy_from_slice(src);
         }
-        let rfork = read(AFP_RESOURCE).map_or(0, |r| u64::try_from(r.len()).unwrap_or(u64::MAX));
+        let rfork = if FruitOptions::is_resource_file(fruit, AFP_RESOURCE) {
+            self.resource_fork_len(p)
+        } else {
+            read(AFP_RESOURCE).map_or(0, |r| u64::try_from(r.len()).unwrap_or(u64::MAX))
+        };
         (rfork, finder)
     }
 }

@@ -14,6 +14,7 @@ mod file;
 pub mod fruit;
 mod identity;
 mod path;
+mod rsrc_file;
 mod share;
 mod stat;
 mod stream;

@@ -31,11 +31,17 @@ impl FruitShare {
 
 /// How the vfs keeps Finder metadata on the share `s`; None without `fruit`.
 pub fn vfs_options(s: &config::ShareConfig) -> Option<vfs::fruit::FruitOptions> {
-    use config::fruit::MetadataStore;
+    use config::fruit::{MetadataStore, ResourceStore};
     s.fruit_enabled().then_some(vfs::fruit::FruitOptions {
         metadata: match s.fruit.metadata {
             MetadataStore::Netatalk => vfs::fruit::MetadataStore::Netatalk,
             MetadataStore::Stream => vfs::fruit::MetadataStore::Stream,
+        },
+        // `xattr` (the `org.netatalk.ResourceFork` attribute) cannot hold more than 64 KiB on Linux,
+        // where Samba refuses it too; rsmbd keeps such forks as streams.
+        resource: match s.fruit.resource {
+            ResourceStore::File => vfs::fruit::ResourceStore::File,
+            ResourceStore::Xattr | ResourceStore::Stream => vfs::fruit::ResourceStore::Stream,
         },
     })
 }
@@ -52,6 +58,19 @@ pub fn file_id_view(
         shown.ino = 0;
     }
     shown
+}
+
+/// The resource fork of the object `o` when it lives in an AppleDouble file and is not empty, as
+/// FileStreamInformation lists it (the other streams come from the object itself).
+pub fn resource_file_stream(
+    o: &crate::open::Open,
+) -> Result<Option<vfs::StreamInfo>, proto::NtStatus> {
+    let size = o.tree.vfs()?.resource_fork_len(&o.path());
+    Ok((size > 0).then(|| vfs::StreamInfo {
+        name: vfs::fruit::AFP_RESOURCE.to_owned(),
+        size,
+        alloc_size: size.div_ceil(4096).saturating_mul(4096),
+    }))
 }
 
 /// What a connection's directory listings carry for macOS.

@@ -175,9 +175,9 @@ fn smb_name_of(o: &Open, p: &vfs::SmbPath) -> String {
 /// FileStreamInformation (MS-FSCC 2.4.44): `::$DATA` for the unnamed data stream of a file, then
 /// `:name:$DATA` for each named stream of the file or directory.
 fn stream_information(o: &Open) -> Result<FileStreamInformation, NtStatus> {
-    let entries = o
-        .file
-        .streams()?
+    let mut streams = o.file.streams()?;
+    streams.extend(crate::fruit::resource_file_stream(o)?);
+    let entries = streams
         .into_iter()
         .map(|s| StreamEntry {
             name: format!(":{}:$DATA", s.name),

@@ -69,6 +69,9 @@ impl Share {
         if base.access() == Access::Path {
             return Err(NtStatus::ACCESS_DENIED);
         }
+        if crate::fruit::FruitOptions::is_resource_file(self.options().fruit, name.as_str()) {
+            return self.open_resource_file(p, base, req);
+        }
         let fd = base.as_fd();
         let (stored, action) = match stream::find(fd, name, self.options().fruit)? {
             Some(_) if req.disposition == Disposition::Create => {

@@ -10,6 +10,7 @@ use std::sync::PoisonError;
 use proto::NtStatus;
 
 use super::OpenFile;
+use crate::rsrc_file;
 use crate::stat::{stat_fd, FileStat};
 use crate::stream::{self, StreamInfo, StreamName};
 use crate::VfsResult;
@@ -18,8 +19,11 @@ impl OpenFile {
     /// The object's metadata `st` as the stream `stored` shows it: its own size and identity, never a
     /// directory.
     pub(super) fn stream_stat(&self, mut st: FileStat, stored: &str) -> VfsResult<FileStat> {
-        let size = u64::try_from(stream::read(self.fd.as_fd(), stored, self.fruit)?.len())
-            .unwrap_or(u64::MAX);
+        let size = match &self.rsrc {
+            Some(ad) => rsrc_file::len(ad.as_fd()),
+            None => u64::try_from(stream::read(self.fd.as_fd(), stored, self.fruit)?.len())
+                .unwrap_or(u64::MAX),
+        };
         st.size = size;
         st.alloc_size = stream::allocation(size);
         st.is_dir = false;
@@ -29,6 +33,9 @@ impl OpenFile {
 
     /// Up to `len` bytes of the stream from `offset`.
     pub(super) fn stream_read(&self, stored: &str, offset: u64, len: usize) -> VfsResult<Vec<u8>> {
+        if let Some(ad) = &self.rsrc {
+            return rsrc_file::read(ad.as_fd(), offset, len);
+        }
         let data = stream::read(self.fd.as_fd(), stored, self.fruit)?;
         let offset = crate::fruit::afp_info_read_offset(self.fruit, stored, offset);
         let start = usize::try_from(offset)
@@ -40,6 +47,9 @@ impl OpenFile {
 
     /// Writes `data` at `offset`, extending the stream with zeros where it starts beyond the end.
     pub(super) fn stream_write(&self, stored: &str, data: &[u8], offset: u64) -> VfsResult<()> {
+        if let Some(ad) = &self.rsrc {
+            return rsrc_file::write(ad.as_fd(), data, offset);
+        }
         let start = usize::try_from(offset).map_err(|_| NtStatus::DISK_FULL)?;
         let end = start.checked_add(data.len()).ok_or(NtStatus::DISK_FULL)?;
         if end > stream::MAX_STREAM_SIZE {
@@ -57,6 +67,9 @@ impl OpenFile {
 
     /// Truncates or extends the stream to `len` bytes.
     pub(super) fn stream_set_len(&self, stored: &str, len: u64) -> VfsResult<()> {
+        if let Some(ad) = &self.rsrc {
+            return rsrc_file::set_len(ad.as_fd(), len);
+        }
         if crate::fruit::FruitOptions::is_netatalk_info(self.fruit, stored) {
             // The AfpInfo is 60 bytes: it cannot grow, and shrinking it changes nothing (vfs_fruit).
             return if len > crate::fruit::AFP_INFO_SIZE as u64 {

@@ -145,7 +145,13 @@ async fn copyfile(
     target: &Arc<Open>,
 ) -> Result<(Vec<u8>, NtStatus), NtStatus> {
     let (src, dst) = (Arc::clone(&source.file), Arc::clone(&target.file));
-    let copied = run_as(&target.unix, move || dst.copy_file_from(&src)).await?;
+    let (tree, from, to) = (Arc::clone(&target.tree), source.path(), target.path());
+    let copied = run_as(&target.unix, move || {
+        let copied = dst.copy_file_from(&src)?;
+        tree.vfs()?.copy_resource_fork(&from, &to)?;
+        Ok(copied)
+    })
+    .await?;
     note_written(ctx, target);
     let done = SrvCopychunkResponse {
         total_bytes_written: u32::try_from(copied).unwrap_or(u32::MAX),
