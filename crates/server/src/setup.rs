@@ -209,7 +209,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         names: crate::names::NameFilter::new(
             s.hide_dot_files,
             &s.hide_files,
-            &s.veto_files,
+            &crate::fruit::veto_files(s),
             s.delete_veto_files,
         )
         .with_veto_oplock(&s.veto_oplock_files),

@@ -22,6 +22,8 @@ use crate::VfsResult;
 pub const AFP_INFO: &str = "AFP_AfpInfo";
 /// The stream macOS keeps resource forks in.
 pub const AFP_RESOURCE: &str = "AFP_Resource";
+/// What names an AppleDouble file: `._` before the name of the file it belongs to.
+pub const ADOUBLE_PREFIX: &str = "._";
 /// The size of the AfpInfo structure.
 pub const AFP_INFO_SIZE: usize = 60;
 

@@ -22,8 +22,7 @@ use crate::path::SmbPath;
 use crate::share::Share;
 use crate::VfsResult;
 
-/// What names an AppleDouble file: `._` before the name of the file it belongs to.
-pub const PREFIX: &str = "._";
+use crate::fruit::ADOUBLE_PREFIX as PREFIX;
 /// The entry id of the resource fork.
 const RESOURCE_ID: u32 = 2;
 /// The most header bytes read (descriptors of files written by macOS and Samba end long before).

@@ -119,6 +119,19 @@ pub fn enrich(
     });
 }
 
+/// `veto files` of the share `s`, with AppleDouble `._` files when they hold resource forks and
+/// `fruit:veto_appledouble` (default yes) keeps them from clients.
+pub fn veto_files(s: &config::ShareConfig) -> Vec<String> {
+    let mut veto = s.veto_files.clone();
+    let adouble = s.fruit_enabled()
+        && s.fruit.resource == config::fruit::ResourceStore::File
+        && s.fruit.veto_appledouble;
+    if adouble {
+        veto.push(format!("{}*", vfs::fruit::ADOUBLE_PREFIX));
+    }
+    veto
+}
+
 /// What a connection negotiated with its first AAPL context: the server capabilities it was granted
 /// (once set, never changed, as on macOS and Samba, where the first query decides for the connection).
 #[derive(Debug, Default)]
