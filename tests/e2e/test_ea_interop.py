@@ -30,6 +30,11 @@ def free_port():
 @pytest.fixture
 def samba(tmp_path):
     """A private smbd serving `tmp_path/share` as [data] on a free loopback port: (port, share path, user)."""
+    yield from private_samba(tmp_path, "vfs objects = streams_xattr\n")
+
+
+def private_samba(tmp_path, share_conf):
+    """Start smbd with `share_conf` in its [data] section; yields (port, share path, user), then stops it."""
     if not os.path.exists(SMBD):
         pytest.skip("smbd (Debian package samba) is not installed")
     d = tmp_path / "samba"
@@ -49,7 +54,7 @@ def samba(tmp_path):
         f"{dirs}log file = {d / 'log.%m'}\n"
         f"passdb backend = smbpasswd:{d / 'private' / 'smbpasswd'}\n"
         "load printers = no\nprintcap name = /dev/null\ndisable spoolss = yes\nusershare path =\n"
-        f"[data]\npath = {share}\nread only = no\nvfs objects = streams_xattr\n")
+        f"[data]\npath = {share}\nread only = no\n{share_conf}")
     subprocess.run(["smbpasswd", "-c", str(conf), "-a", "-s", user],
                    input=f"{SAMBA_PASSWORD}\n{SAMBA_PASSWORD}\n", text=True, check=True, capture_output=True)
     proc = subprocess.Popen([SMBD, "-F", "--no-process-group", "-s", str(conf)], stdin=subprocess.DEVNULL,
