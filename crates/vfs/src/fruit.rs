@@ -115,7 +115,7 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 /// One entry of an AppleDouble header: where its descriptor is and the data it describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct AdEntry {
+pub struct AdEntry {
     /// Offset of the entry's descriptor (id, offset, length) in the header.
     pub descriptor: usize,
     pub offset: u64,
@@ -124,7 +124,7 @@ pub(crate) struct AdEntry {
 
 /// The entry `id` of the AppleDouble header at the start of `ad` (RFC 1740: magic, version, 16 filler
 /// bytes, a count, then 12-byte descriptors); None when it has none or the header is malformed.
-pub(crate) fn ad_entry(ad: &[u8], id: u32) -> Option<AdEntry> {
+pub fn ad_entry(ad: &[u8], id: u32) -> Option<AdEntry> {
     if be32(ad, 0)? != AD_MAGIC || be32(ad, 4)? != AD_VERSION {
         return None;
     }
