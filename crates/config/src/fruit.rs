@@ -86,6 +86,17 @@ impl FruitConfig {
     }
 }
 
+impl FruitConfig {
+    /// What to tell the administrator about the setting `key` just applied.
+    pub(crate) fn warning(&self, key: Key) -> Option<String> {
+        (key == Key::FruitResource && self.resource == ResourceStore::Xattr).then(|| {
+            "fruit:resource = xattr: one extended attribute cannot hold a resource fork on Linux; \
+             resource forks are kept as streams (fruit:resource = stream)"
+                .to_owned()
+        })
+    }
+}
+
 fn metadata(s: &str) -> Result<MetadataStore, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "netatalk" => Ok(MetadataStore::Netatalk),
@@ -114,7 +125,7 @@ mod tests {
     #[test]
     fn parsed_from_smb_conf() {
         let c = crate::Config::parse_str(
-            "[global]\nfruit:resource = xattr\n[mac]\npath = /m\nvfs objects = fruit streams_xattr\n\
+            "[global]\nfruit:resource = xattr\n[mac]\npath = /m\nvfs objects = catia fruit streams_xattr\n\
              fruit:metadata = stream\nfruit:time machine max size = 2G\nfruit:zero_file_id = yes\n\
              fruit:posix_rename = no\nfruit:copyfile = yes\n[plain]\npath = /p\nfruit:resource = stream\n",
             "t.conf",
@@ -128,7 +139,9 @@ mod tests {
         let plain = &c.share("plain").unwrap().fruit;
         assert_eq!(plain.metadata, MetadataStore::Netatalk);
         assert_eq!(plain.resource, ResourceStore::Stream);
-        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let w: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("fruit:resource = xattr"), "{w:?}");
     }
 
     #[test]

@@ -119,7 +119,13 @@ fn parse_case_sensitive(s: &str) -> Result<bool, String> {
 }
 
 /// The `vfs objects` modules rsmbd knows by name.
-pub const KNOWN_VFS_OBJECTS: &[&str] = &["streams_xattr", "acl_xattr", "fruit", "shadow_copy2"];
+pub const KNOWN_VFS_OBJECTS: &[&str] = &[
+    "streams_xattr",
+    "acl_xattr",
+    "fruit",
+    "catia",
+    "shadow_copy2",
+];
 
 /// Splits Samba's `/pattern/pattern/` list; empty parts are dropped.
 fn parse_patterns(text: &str) -> Vec<String> {
@@ -232,7 +238,7 @@ impl ShareConfig {
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
     pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
         if self.fruit.apply(key, &value)? {
-            return Ok(None);
+            return Ok(self.fruit.warning(key));
         }
         match (key, value) {
             (Key::VfsObjects, Value::List(l)) => {
