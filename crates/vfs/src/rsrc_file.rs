@@ -143,22 +143,31 @@ fn store_len(fd: BorrowedFd<'_>, e: &crate::fruit::AdEntry, len: u64) -> VfsResu
     }
 }
 
+/// How AppleDouble files are opened: never through a final symbolic link, and without waiting on a
+/// FIFO someone put in their place.
+const OPEN: OFlags = OFlags::NOFOLLOW.union(OFlags::NONBLOCK);
+
 impl Share {
-    /// Opens the AppleDouble file of `p` for reading and, when the share allows, writing.
+    /// Opens the AppleDouble file of `p` for reading and, when the share allows, writing. Only a
+    /// regular file is one.
     fn open_adouble(&self, ad: &SmbPath, create: bool) -> rustix::io::Result<OwnedFd> {
         let (flags, mode) = if create {
             let mode = Mode::from_bits_truncate(0o644);
-            (OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CREATE, mode)
+            (OFlags::RDWR | OPEN | OFlags::CREATE, mode)
         } else {
             // openat2 refuses a mode without O_CREAT.
-            (OFlags::RDWR | OFlags::NOFOLLOW, Mode::empty())
+            (OFlags::RDWR | OPEN, Mode::empty())
         };
-        match self.open_exact(ad, flags, mode) {
-            Err(Errno::ACCESS | Errno::ROFS) if !create => {
-                self.open_exact(ad, OFlags::RDONLY | OFlags::NOFOLLOW, Mode::empty())
-            }
+        let fd = match self.open_exact(ad, flags, mode) {
+            Err(Errno::ACCESS | Errno::ROFS) if !create => self.read_adouble(ad),
             other => other,
-        }
+        }?;
+        regular(fd)
+    }
+
+    /// Opens the AppleDouble file `ad` for reading.
+    fn read_adouble(&self, ad: &SmbPath) -> rustix::io::Result<OwnedFd> {
+        regular(self.open_exact(ad, OFlags::RDONLY | OPEN, Mode::empty())?)
     }
 
     /// The length of `p`'s resource fork kept in its AppleDouble file; 0 without one or on shares
@@ -171,10 +180,7 @@ impl Share {
             return 0;
         }
         sibling(p)
-            .and_then(|ad| {
-                self.open_exact(&ad, OFlags::RDONLY | OFlags::NOFOLLOW, Mode::empty())
-                    .ok()
-            })
+            .and_then(|ad| self.read_adouble(&ad).ok())
             .map_or(0, |fd| len(fd.as_fd()))
     }
 
@@ -227,7 +233,7 @@ impl Share {
         let (Some(src), Some(dst)) = (sibling(from), sibling(to)) else {
             return Ok(());
         };
-        let src = match self.open_exact(&src, OFlags::RDONLY | OFlags::NOFOLLOW, Mode::empty()) {
+        let src = match self.read_adouble(&src) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(errno_to_status(e)),
@@ -275,6 +281,16 @@ impl Share {
             return;
         };
         let _ = rustix::fs::renameat(&from_dir, &*from_name, &to_dir, &*to_name);
+    }
+}
+
+/// `fd` if it is a regular file.
+fn regular(fd: OwnedFd) -> rustix::io::Result<OwnedFd> {
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile {
+        Ok(fd)
+    } else {
+        Err(Errno::INVAL)
     }
 }
 
@@ -376,5 +392,28 @@ mod share_tests {
         let on_disk = std::fs::read(dir.path().join("._f")).unwrap();
         assert_eq!(on_disk.len(), 102);
         assert_eq!(&on_disk[92..], b"1234567890");
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_the_apple_double_file_is_no_fork() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            dir.path().join("._f"),
+            rustix::fs::FileType::Fifo,
+            Mode::from_bits_truncate(0o666),
+            0,
+        )
+        .unwrap();
+        let opts = crate::ShareOptions {
+            fruit: Some(FruitOptions {
+                metadata: MetadataStore::Netatalk,
+                resource: ResourceStore::File,
+            }),
+            ..Default::default()
+        };
+        let share = Share::open(dir.path(), opts).unwrap();
+        assert_eq!(share.resource_fork_len(&SmbPath::parse("f").unwrap()), 0);
     }
 }

@@ -44,7 +44,11 @@ impl Share {
     fn bundle_used(&self, bundle: &str) -> Option<u64> {
         let plist = SmbPath::parse(&format!("{bundle}\\Info.plist")).ok()?;
         let fd = self
-            .open_exact(&plist, OFlags::RDONLY, Mode::empty())
+            .open_exact(
+                &plist,
+                OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK,
+                Mode::empty(),
+            )
             .ok()?;
         let mut buf = vec![0u8; MAX_PLIST];
         let n = rustix::io::read(&fd, &mut buf[..]).ok()?;
