@@ -231,8 +231,12 @@ impl OpenFile {
         Ok(done)
     }
 
-    /// Commits data and metadata to stable storage (`fsync`).
+    /// Commits data and metadata to stable storage (`fsync`; for a resource fork in an AppleDouble
+    /// file, that file too). macOS's F_FULLFSYNC arrives as this FLUSH.
     pub fn flush(&self) -> VfsResult<()> {
+        if let Some(ad) = &self.rsrc {
+            retry_on_intr(|| rustix::fs::fsync(ad)).map_err(errno_to_status)?;
+        }
         retry_on_intr(|| rustix::fs::fsync(&self.fd)).map_err(errno_to_status)
     }
 
