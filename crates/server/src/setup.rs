@@ -217,7 +217,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         change_notify: s.change_notify,
         oplocks: s.oplocks,
         level2_oplocks: s.level2_oplocks,
-        durable_handles: s.durable_handles,
+        durable_handles: crate::fruit::durable_handles(s),
         fruit: crate::fruit::FruitShare::from_config(s),
     })
 }

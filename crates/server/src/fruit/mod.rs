@@ -119,6 +119,12 @@ pub fn enrich(
     });
 }
 
+/// `durable handles` of the share `s`: always on for a Time Machine share (vfs_fruit(8): Time Machine
+/// keeps its backup open across network drops and reclaims it).
+pub fn durable_handles(s: &config::ShareConfig) -> bool {
+    s.durable_handles || (s.fruit_enabled() && s.time_machine)
+}
+
 /// `veto files` of the share `s`, with AppleDouble `._` files when they hold resource forks and
 /// `fruit:veto_appledouble` (default yes) keeps them from clients.
 pub fn veto_files(s: &config::ShareConfig) -> Vec<String> {
@@ -163,5 +169,51 @@ impl AppleConn {
     /// negotiated.
     fn negotiate(&self, server_caps: u64) -> bool {
         self.server_caps.set(server_caps).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(conf: &str) -> config::ShareConfig {
+        let text = format!("[s]\npath = /tmp\n{conf}");
+        let c = config::Config::parse_str(&text, "t.conf").unwrap();
+        c.share("s").unwrap().clone()
+    }
+
+    #[test]
+    fn time_machine_forces_durable_handles() {
+        let tm = share("vfs objects = fruit\nfruit:time machine = yes\ndurable handles = no\n");
+        assert!(durable_handles(&tm));
+        let plain = share("fruit:time machine = yes\ndurable handles = no\n");
+        assert!(!durable_handles(&plain));
+    }
+
+    #[test]
+    fn apple_double_files_are_vetoed_only_where_they_hold_forks() {
+        let file = share("vfs objects = catia fruit streams_xattr\nveto files = /x/\n");
+        assert_eq!(veto_files(&file), ["x", "._*"]);
+        let stream = share("vfs objects = fruit streams_xattr\nfruit:resource = stream\n");
+        assert!(veto_files(&stream).is_empty());
+        let shown = share("vfs objects = fruit\nfruit:veto_appledouble = no\n");
+        assert!(veto_files(&shown).is_empty());
+        assert!(veto_files(&share("")).is_empty());
+    }
+
+    #[test]
+    fn vfs_options_follow_the_share() {
+        use vfs::fruit::{MetadataStore, ResourceStore};
+        assert_eq!(vfs_options(&share("")), None);
+        let o = vfs_options(&share("vfs objects = fruit\nfruit:resource = xattr\n")).unwrap();
+        assert_eq!(
+            (o.metadata, o.resource),
+            (MetadataStore::Netatalk, ResourceStore::Stream)
+        );
+        let o = vfs_options(&share("vfs objects = fruit\nfruit:metadata = stream\n")).unwrap();
+        assert_eq!(
+            (o.metadata, o.resource),
+            (MetadataStore::Stream, ResourceStore::File)
+        );
     }
 }
