@@ -469,6 +469,22 @@ def stream_name_inputs():
              "f:a\\b", "..:s", "f:s:$DATA:x", ":new:$DATA", "::$DATA", "f:?Stream*", "a\\b\\c:" + "s" * 240]
     return [n.encode("utf-16-le") for n in names]
 
+def aapl_context():
+    """An AAPL create context with a server query (Apple's SMB extension, as macOS sends it)."""
+    data = struct.pack("<IIQQ", 1, 0, 7, 0xD)
+    return struct.pack("<IHHHHI", 0, 16, 4, 0, 24, len(data)) + b"AAPL" + bytes(4) + data
+
+def apple_double_inputs():
+    """AppleDouble headers as Samba writes them (netatalk metadata xattr, `._` file) and an AfpInfo."""
+    def header(filler, entries):
+        out = struct.pack(">II16sH", 0x00051607, 0x00020000, filler, len(entries))
+        return out + b"".join(struct.pack(">III", *e) for e in entries)
+    meta = header(bytes(16), [(4, 154, 0), (8, 354, 16), (9, 122, 32), (14, 370, 4)])
+    meta = (meta + bytes(122 - len(meta)) + b"TESTSLOW").ljust(402, b"\0")
+    adouble = header(b"Netatalk        ", [(2, 82, 10), (9, 50, 32)]).ljust(82, b"\0") + b"rsrc-bytes"
+    afpinfo = b"AFP\0\0\0\1\0" + bytes(4) + b"\x80\0\0\0" + b"TESTSLOW".ljust(32, b"\0") + bytes(12)
+    return [meta, adouble, afpinfo]
+
 # ---------------------------------------------------------------- writing the corpora
 
 def write_corpus(target, inputs, limit):
@@ -502,11 +518,12 @@ def main():
     write_corpus("connection", connection_inputs(recs), CONNECTION_LIMIT)
     for target, inputs in [
         ("request", request_inputs(recs)), ("header", header_inputs(recs)),
-        ("negotiate_context", negotiate_context_inputs(recs)), ("create_context", create_context_inputs(recs)),
+        ("negotiate_context", negotiate_context_inputs(recs)), ("create_context", create_context_inputs(recs) + [aapl_context()]),
         ("auth", auth_inputs(recs)), ("transform", transform_inputs(recs)), ("rpc", rpc_inputs(recs)),
         ("info_class", info_class_inputs(recs)), ("ea", ea_inputs()), ("sid", sid_inputs()),
         ("security_descriptor", security_descriptor_inputs()),
         ("stream_name", stream_name_inputs()),
+        ("apple_double", apple_double_inputs()),
     ]:
         write_corpus(target, inputs, LIMIT)
     log = (tmp / "server.log").read_text(errors="replace")

@@ -79,6 +79,8 @@ fn connection(dir: &std::path::Path, logged_on: bool) -> Option<Arc<Conn>> {
         browseable: true,
         guest_ok: true,
         change_notify: true,
+        // Apple's extensions on, so AAPL contexts reach their parser.
+        fruit: Some(Default::default()),
         ..ShareEntry::ipc()
     };
     let state = Arc::new(ServerState::new(settings(dir)?, vec![share]));
@@ -136,6 +138,7 @@ fn settings(dir: &std::path::Path) -> Option<ServerSettings> {
         multi_channel: true,
         leases: true,
         directory_leases: true,
+        model: "MacSamba".into(),
     })
 }
 

@@ -8,6 +8,7 @@
 //! targets need (length-prefixed chunks, see [`chunks`]).
 #![forbid(unsafe_code)]
 
+pub mod apple_double;
 pub mod auth;
 pub mod connection;
 pub mod create_context;

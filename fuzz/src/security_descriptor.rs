@@ -31,14 +31,22 @@ pub fn run(data: &[u8]) {
         return;
     };
     let encoded = sd.encode().expect("a decoded descriptor encodes");
-    assert_eq!(SecurityDescriptor::decode(&encoded).as_ref(), Ok(&sd), "round trip");
+    assert_eq!(
+        SecurityDescriptor::decode(&encoded).as_ref(),
+        Ok(&sd),
+        "round trip"
+    );
     let token = Token {
         user: well_known::unix_user(1000),
         groups: vec![well_known::world(), well_known::unix_group(100)],
     };
     let max = maximal_access(&sd, &token);
     if max != 0 {
-        assert_eq!(check(&sd, &token, max), Some(max), "MAXIMUM_ALLOWED agrees with the check");
+        assert_eq!(
+            check(&sd, &token, max),
+            Some(max),
+            "MAXIMUM_ALLOWED agrees with the check"
+        );
     }
     let set = sd.prepared_for_set(mode & 2 != 0);
     let merged = sd.merged(&set, u32::from(mode >> 2));

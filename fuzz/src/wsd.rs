@@ -16,7 +16,9 @@ pub fn run(data: &[u8]) {
         assert!(!m.action.is_empty(), "a parsed message names its action");
     }
     if let Ok(Some(req)) = http::parse_request(data) {
-        let body = data.get(req.body.clone()).expect("the body lies within the input");
+        let body = data
+            .get(req.body.clone())
+            .expect("the body lies within the input");
         let response = http::respond(device(), &req, body);
         assert!(response.starts_with("HTTP/1.1 "), "{response}");
     }

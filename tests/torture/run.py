@@ -108,9 +108,9 @@ def list_tests(suite):
     return names
 
 
-def run_torture(name, extra, timeout, log, server_global="", server_shares=None):
+def run_torture(name, extra, timeout, log, server_global="", server_share="", server_shares=None):
     """Run smbtorture for one name against a fresh server; returns (results, timed out, server died, seconds)."""
-    with RsmbdServer(extra_global=server_global, extra_shares=server_shares) as srv:
+    with RsmbdServer(extra_global=server_global, extra_share=server_share, extra_shares=server_shares) as srv:
         # Line-buffered, so the results printed before a time-out are not lost when smbtorture is killed.
         # It runs in the log directory because it leaves empty smbtortureXXXXXX directories in its cwd.
         # RPC suites take a DCE/RPC binding (named pipes over SMB) instead of a share.
@@ -152,21 +152,24 @@ def run_line(line, timeout, outdir):
         timeout = max(timeout, int(arg.split("=", 1)[1]))
     # `"global=PARAM = VALUE"` adds a line to the server's [global] section for this line's run.
     server_global = "\n".join(a.split("=", 1)[1] for a in extra if a.startswith("global="))
-    # `"share=NAME:PARAM = VALUE"` adds a share NAME (an empty writable directory of its own) with that line.
+    # `"share=PARAM = VALUE"` adds a line to the test share's section; `"othershare=NAME:PARAM = VALUE"` adds a
+    # share NAME (an empty writable directory of its own) with that line.
+    server_share = "\n".join(a.split("=", 1)[1] for a in extra if a.startswith("share="))
     server_shares = {}
-    for arg in [a for a in extra if a.startswith("share=")]:
+    for arg in [a for a in extra if a.startswith("othershare=")]:
         share, param = arg.split("=", 1)[1].split(":", 1)
         server_shares[share] = server_shares.get(share, "") + param + "\n"
-    extra = [a for a in extra if not a.startswith(("global=", "share="))]
+    extra = [a for a in extra if not a.startswith(("global=", "share=", "othershare="))]
     expected = list_tests(suite)
     log = outdir / f"{suite}.log"
     log.unlink(missing_ok=True)
-    results, timed_out, died, elapsed = run_torture(suite, extra, timeout, log, server_global, server_shares)
+    results, timed_out, died, elapsed = run_torture(suite, extra, timeout, log, server_global, server_share,
+                                                    server_shares)
     missing = [n for n in expected if n not in results]
     if missing and not timed_out and len(expected) > 1:
         for name in missing:
             res, sub_timed_out, sub_died, sub_elapsed = run_torture(name, extra, timeout, log, server_global,
-                                                                    server_shares)
+                                                                    server_share, server_shares)
             results.update(res)
             elapsed += sub_elapsed
             died = died or sub_died

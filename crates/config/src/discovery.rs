@@ -83,7 +83,7 @@ mod tests {
     fn parsed_from_smb_conf() {
         let c = crate::Config::parse_str(
             "[global]\nfruit:model = MacPro7,1\nmulticast dns register = no\nwsd support = no\n\
-             [tm]\npath = /srv/tm\nfruit:time machine = yes\nfruit:metadata = stream\n[plain]\npath = /p\n",
+             [tm]\npath = /srv/tm\nfruit:time machine = yes\nfruit:encoding = native\n[plain]\npath = /p\n",
             "t.conf",
         )
         .unwrap();
@@ -94,7 +94,7 @@ mod tests {
         let w: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
         assert!(
             w.iter()
-                .any(|w| w.contains("parametric option 'fruit:metadata'")),
+                .any(|w| w.contains("parametric option 'fruit:encoding'")),
             "{w:?}"
         );
         assert_eq!(w.len(), 1, "{w:?}");

@@ -10,6 +10,7 @@
 
 mod diag;
 pub mod discovery;
+pub mod fruit;
 mod global;
 pub mod kerberos;
 pub mod limits;

@@ -111,6 +111,16 @@ pub enum Key {
     WsdSupport,
     FruitModel,
     FruitTimeMachine,
+    FruitMetadata,
+    FruitResource,
+    FruitTimeMachineMaxSize,
+    FruitZeroFileId,
+    FruitPosixRename,
+    FruitNfsAces,
+    FruitCopyfile,
+    FruitWipeRfork,
+    FruitDeleteEmptyAdfiles,
+    FruitVetoAppledouble,
 }
 
 /// Whether rsmbd acts on a parameter.
@@ -311,6 +321,29 @@ pub static PARAMETERS: &[Parameter] = &[
     global("wsd support", Bool, Key::WsdSupport),
     global("fruit:model", Text, Key::FruitModel),
     share("fruit:time machine", Bool, Key::FruitTimeMachine),
+    // Apple SMB extensions (vfs_fruit's parametric options, crate::fruit).
+    share("fruit:metadata", Text, Key::FruitMetadata),
+    share("fruit:resource", Text, Key::FruitResource),
+    share(
+        "fruit:time machine max size",
+        Size,
+        Key::FruitTimeMachineMaxSize,
+    ),
+    share("fruit:zero_file_id", Bool, Key::FruitZeroFileId),
+    share("fruit:posix_rename", Bool, Key::FruitPosixRename),
+    share("fruit:nfs_aces", Bool, Key::FruitNfsAces),
+    share("fruit:copyfile", Bool, Key::FruitCopyfile),
+    share(
+        "fruit:wipe_intentionally_left_blank_rfork",
+        Bool,
+        Key::FruitWipeRfork,
+    ),
+    share(
+        "fruit:delete_empty_adfiles",
+        Bool,
+        Key::FruitDeleteEmptyAdfiles,
+    ),
+    share("fruit:veto_appledouble", Bool, Key::FruitVetoAppledouble),
     // Known but not implemented yet, global.
     ignored_global("add group script", Text),
     ignored_global("add machine script", Text),

@@ -104,11 +104,18 @@ pub struct ShareConfig {
     /// `fruit:time machine` (vfs_fruit's parametric option, default no): announced to macOS as a Time
     /// Machine destination (the `_adisk._tcp` mDNS record).
     pub time_machine: bool,
+    /// vfs_fruit's other settings (`fruit:metadata`, `fruit:resource`, ...).
+    pub fruit: crate::fruit::FruitConfig,
 }
 
 impl ShareConfig {
     /// Whether the share serves alternate data streams: by default, and with `vfs objects` naming
     /// `streams_xattr` (Samba without the module refuses stream names).
+    /// Whether `vfs objects` names `fruit` (Apple's SMB extensions).
+    pub fn fruit_enabled(&self) -> bool {
+        self.vfs_objects.iter().any(|m| m == "fruit")
+    }
+
     pub fn streams(&self) -> bool {
         self.vfs_objects.is_empty() || self.vfs_objects.iter().any(|m| m == "streams_xattr")
     }
@@ -125,7 +132,13 @@ fn parse_case_sensitive(s: &str) -> Result<bool, String> {
 }
 
 /// The `vfs objects` modules rsmbd knows by name.
-pub const KNOWN_VFS_OBJECTS: &[&str] = &["streams_xattr", "acl_xattr", "fruit", "shadow_copy2"];
+pub const KNOWN_VFS_OBJECTS: &[&str] = &[
+    "streams_xattr",
+    "acl_xattr",
+    "fruit",
+    "catia",
+    "shadow_copy2",
+];
 
 /// `inherit owner`: no, yes / "windows and unix"; "unix only" (a Unix owner without the SID) is refused.
 fn parse_inherit_owner(text: &str) -> Result<bool, String> {
@@ -246,6 +259,7 @@ impl ShareConfig {
             acl_flag_inherited_canonicalization: true,
             hide_unreadable: false,
             time_machine: false,
+            fruit: Default::default(),
         }
     }
 
@@ -259,6 +273,9 @@ impl ShareConfig {
 
     /// Applies one parameter. `Ok(Some(w))` carries a warning; `Err` the reason the value is rejected.
     pub(crate) fn apply(&mut self, key: Key, value: Value) -> Result<Option<String>, String> {
+        if self.fruit.apply(key, &value)? {
+            return Ok(self.fruit.warning(key));
+        }
         match (key, value) {
             (Key::VfsObjects, Value::List(l)) => {
                 let (list, warning) = vfs_objects(l)?;

@@ -5,6 +5,7 @@
 //! whole frame of a compound) and returns `Result<T, DecodeError>`, and `encode`, which appends to a `BytesMut`.
 #![forbid(unsafe_code)]
 
+pub mod aapl;
 pub mod command;
 pub mod create_context;
 pub mod durable;

@@ -59,6 +59,8 @@ pub struct Conn {
     negotiated: Mutex<Option<Negotiated>>,
     /// Set after an SMB1 multi-protocol negotiate answered with the 0x02FF wildcard.
     pub smb1_wildcard: std::sync::atomic::AtomicBool,
+    /// What the client negotiated with an AAPL create context (macOS).
+    pub apple: crate::fruit::AppleConn,
     /// Connection.PreauthIntegrityHashValue (3.1.1): NEGOTIATE request and response.
     pub preauth: Mutex<PreauthHash>,
     /// Named pipes opened on IPC$.
@@ -97,6 +99,7 @@ impl Conn {
             local,
             negotiated: Mutex::new(None),
             smb1_wildcard: Default::default(),
+            apple: Default::default(),
             preauth: Mutex::new(PreauthHash::new()),
             pipes: Default::default(),
             credits: Mutex::new(CreditWindow::new(max)),

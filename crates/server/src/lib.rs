@@ -21,6 +21,7 @@ pub mod durable;
 pub mod eas;
 pub mod encryption;
 pub mod files;
+pub mod fruit;
 pub mod handlers;
 pub mod inflight;
 pub mod interfaces;

@@ -64,6 +64,7 @@ pub fn settings(config: &Config, passdb_path: PathBuf) -> Result<ServerSettings,
         multi_channel: g.multi_channel,
         leases: g.smb2_leases,
         directory_leases: g.smb2_leases && g.smb3_directory_leases,
+        model: g.discovery.model.clone(),
     })
 }
 
@@ -181,6 +182,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         force_create_mode: s.force_create_mode,
         directory_mask: s.directory_mask,
         force_directory_mode: s.force_directory_mode,
+        fruit: crate::fruit::vfs_options(s),
     };
     let vfs = vfs::Share::open(&s.path, opts).map_err(|e| {
         format!(
@@ -207,7 +209,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         names: crate::names::NameFilter::new(
             s.hide_dot_files,
             &s.hide_files,
-            &s.veto_files,
+            &crate::fruit::veto_files(s),
             s.delete_veto_files,
         )
         .with_veto_oplock(&s.veto_oplock_files),
@@ -215,7 +217,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
         change_notify: s.change_notify,
         oplocks: s.oplocks,
         level2_oplocks: s.level2_oplocks,
-        durable_handles: s.durable_handles,
+        durable_handles: crate::fruit::durable_handles(s),
         acls: crate::nt_acl::AclPolicy {
             support: s.nt_acl_support,
             store: s.stores_nt_acls(),
@@ -223,6 +225,7 @@ fn open_share(s: &ShareConfig) -> Result<ShareEntry, String> {
             canonicalize_inherited: s.acl_flag_inherited_canonicalization,
             hide_unreadable: s.hide_unreadable,
         },
+        fruit: crate::fruit::FruitShare::from_config(s),
     })
 }
 

@@ -45,12 +45,12 @@ impl Disposition {
     }
 
     /// Creates the name when it is missing.
-    fn creates(self) -> bool {
+    pub(crate) fn creates(self) -> bool {
         !matches!(self, Disposition::Open | Disposition::Overwrite)
     }
 
     /// Replaces the contents of an existing file.
-    fn truncates(self) -> bool {
+    pub(crate) fn truncates(self) -> bool {
         matches!(
             self,
             Disposition::Supersede | Disposition::Overwrite | Disposition::OverwriteIf
@@ -58,7 +58,7 @@ impl Disposition {
     }
 
     /// The action reported when an existing file was opened.
-    fn existing_action(self) -> CreateAction {
+    pub(crate) fn existing_action(self) -> CreateAction {
         match self {
             Disposition::Supersede => CreateAction::Superseded,
             Disposition::Overwrite | Disposition::OverwriteIf => CreateAction::Overwritten,

@@ -85,6 +85,10 @@ pub struct OpenFile {
     stream: Option<Mutex<String>>,
     /// The share serves streams (`vfs objects`).
     streams: bool,
+    /// vfs_fruit's metadata storage ([`crate::fruit`]).
+    fruit: Option<crate::fruit::FruitOptions>,
+    /// For a resource fork kept in an AppleDouble file: that file ([`crate::rsrc_file`]).
+    rsrc: Option<OwnedFd>,
 }
 
 impl OpenFile {
@@ -105,6 +109,8 @@ impl OpenFile {
             eas: share.options().ea_support,
             stream: None,
             streams: share.options().streams,
+            fruit: share.options().fruit,
+            rsrc: None,
         }
     }
 
@@ -115,6 +121,14 @@ impl OpenFile {
             access,
             stream: Some(Mutex::new(stored)),
             ..self
+        }
+    }
+
+    /// An open of the object's resource fork kept in the AppleDouble file `ad`.
+    pub(crate) fn into_resource(self, ad: OwnedFd, access: Access) -> OpenFile {
+        OpenFile {
+            rsrc: Some(ad),
+            ..self.into_stream(crate::fruit::AFP_RESOURCE.to_owned(), access)
         }
     }
 
@@ -217,8 +231,12 @@ impl OpenFile {
         Ok(done)
     }
 
-    /// Commits data and metadata to stable storage (`fsync`).
+    /// Commits data and metadata to stable storage (`fsync`; for a resource fork in an AppleDouble
+    /// file, that file too). macOS's F_FULLFSYNC arrives as this FLUSH.
     pub fn flush(&self) -> VfsResult<()> {
+        if let Some(ad) = &self.rsrc {
+            retry_on_intr(|| rustix::fs::fsync(ad)).map_err(errno_to_status)?;
+        }
         retry_on_intr(|| rustix::fs::fsync(&self.fd)).map_err(errno_to_status)
     }
 
@@ -475,6 +493,7 @@ fn timespec(ft: Option<u64>) -> Timespec {
     }
 }
 
+mod copyfile;
 mod ranges;
 mod streams;
 

@@ -11,13 +11,16 @@ mod dosattrib;
 mod ea;
 mod errno;
 mod file;
+pub mod fruit;
 mod identity;
 mod ntacl;
 mod path;
+mod rsrc_file;
 mod share;
 mod stat;
 mod stream;
 mod time;
+mod time_machine;
 
 #[cfg(test)]
 mod testutil;

@@ -43,6 +43,8 @@ pub struct ShareOptions {
     /// The same for new directories (`directory mask`, `force directory mode`).
     pub directory_mask: u32,
     pub force_directory_mode: u32,
+    /// vfs_fruit's storage of Finder metadata, when `vfs objects` names `fruit` ([`crate::fruit`]).
+    pub fruit: Option<crate::fruit::FruitOptions>,
 }
 
 impl Default for ShareOptions {
@@ -58,6 +60,7 @@ impl Default for ShareOptions {
             force_create_mode: 0,
             directory_mask: 0o7777,
             force_directory_mode: 0,
+            fruit: None,
         }
     }
 }
@@ -129,7 +132,16 @@ impl Share {
         } else {
             AtFlags::empty()
         };
-        rustix::fs::unlinkat(&parent, &*name, flags).map_err(name_errno_to_status)
+        rustix::fs::unlinkat(&parent, &*name, flags).map_err(name_errno_to_status)?;
+        if !is_dir && self.keeps_adouble() {
+            self.remove_adouble(p);
+        }
+        Ok(())
+    }
+
+    /// Whether resource forks live in AppleDouble files beside their files (`fruit:resource = file`).
+    pub(crate) fn keeps_adouble(&self) -> bool {
+        crate::fruit::FruitOptions::is_resource_file(self.opts.fruit, crate::fruit::AFP_RESOURCE)
     }
 
     /// Renames `from` to `to`. Without `replace` an existing target gives `OBJECT_NAME_COLLISION`; with it, an
@@ -156,7 +168,11 @@ impl Share {
             RenameFlags::NOREPLACE
         };
         rustix::fs::renameat_with(&from_dir, &*from_name, &to_dir, &*to_name, flags)
-            .map_err(name_errno_to_status)
+            .map_err(name_errno_to_status)?;
+        if self.keeps_adouble() {
+            self.rename_adouble(from, to);
+        }
+        Ok(())
     }
 
     /// Adds the hard link `new` for the file `existing` (MS-FSA 2.1.5.14.6). Directories cannot be linked.

@@ -17,6 +17,7 @@ use rustix::fs::XattrFlags;
 use rustix::io::Errno;
 
 use crate::errno::errno_to_status;
+use crate::fruit::{self, FruitOptions};
 use crate::path::SmbPath;
 use crate::VfsResult;
 
@@ -169,17 +170,44 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// The stored spelling of the stream `name` of `fd`, if it exists.
-pub(crate) fn find(fd: BorrowedFd<'_>, name: &StreamName) -> VfsResult<Option<String>> {
-    Ok(stored_names(fd)?
+pub(crate) fn find(
+    fd: BorrowedFd<'_>,
+    name: &StreamName,
+    fruit: Option<FruitOptions>,
+) -> VfsResult<Option<String>> {
+    if FruitOptions::is_netatalk_info(fruit, name.as_str()) {
+        return Ok(fruit::finder_info(fd)?.map(|_| fruit::AFP_INFO.to_owned()));
+    }
+    let found = stored_names(fd)?
         .into_iter()
-        .find(|n| same_name(n, name.as_str())))
+        .find(|n| same_name(n, name.as_str()));
+    match found {
+        Some(stored)
+            if fruit::empty_means_none(fruit, &stored) && read(fd, &stored, None)?.is_empty() =>
+        {
+            Ok(None)
+        }
+        other => Ok(other),
+    }
 }
 
 /// The named streams of `fd` with their sizes.
-pub(crate) fn list(fd: BorrowedFd<'_>) -> VfsResult<Vec<StreamInfo>> {
+pub(crate) fn list(fd: BorrowedFd<'_>, fruit: Option<FruitOptions>) -> VfsResult<Vec<StreamInfo>> {
     let mut out = Vec::new();
+    let netatalk = FruitOptions::is_netatalk_info(fruit, fruit::AFP_INFO);
+    if netatalk && fruit::finder_info(fd)?.is_some() {
+        out.push(StreamInfo {
+            name: fruit::AFP_INFO.to_owned(),
+            size: fruit::AFP_INFO_SIZE as u64,
+            alloc_size: allocation(fruit::AFP_INFO_SIZE as u64),
+        });
+    }
     for name in stored_names(fd)? {
+        if netatalk && name == fruit::AFP_INFO {
+            continue;
+        }
         match rustix::fs::fgetxattr_query(fd, key(&name).as_str()) {
+            Ok(len) if len <= 1 && fruit::empty_means_none(fruit, &name) => {}
             Ok(len) => {
                 let size = u64::try_from(len.saturating_sub(1)).unwrap_or(u64::MAX);
                 out.push(StreamInfo {
@@ -196,7 +224,14 @@ pub(crate) fn list(fd: BorrowedFd<'_>) -> VfsResult<Vec<StreamInfo>> {
 }
 
 /// The bytes of the stream stored as `stored` (without the NUL byte); OBJECT_NAME_NOT_FOUND when gone.
-pub(crate) fn read(fd: BorrowedFd<'_>, stored: &str) -> VfsResult<Vec<u8>> {
+pub(crate) fn read(
+    fd: BorrowedFd<'_>,
+    stored: &str,
+    fruit: Option<FruitOptions>,
+) -> VfsResult<Vec<u8>> {
+    if FruitOptions::is_netatalk_info(fruit, stored) {
+        return fruit::read(fd);
+    }
     let mut buf = vec![0u8; XATTR_MAX];
     let len = rustix::fs::fgetxattr(fd, key(stored).as_str(), &mut buf[..])
         .map_err(stream_errno_to_status)?;
@@ -210,10 +245,26 @@ pub(crate) fn read(fd: BorrowedFd<'_>, stored: &str) -> VfsResult<Vec<u8>> {
 }
 
 /// Stores `data` as the stream `stored`; `create` fails with OBJECT_NAME_COLLISION if it exists.
-pub(crate) fn write(fd: BorrowedFd<'_>, stored: &str, data: &[u8], create: bool) -> VfsResult<()> {
+pub(crate) fn write(
+    fd: BorrowedFd<'_>,
+    stored: &str,
+    data: &[u8],
+    create: bool,
+    fruit: Option<FruitOptions>,
+) -> VfsResult<()> {
+    if FruitOptions::is_netatalk_info(fruit, stored) {
+        // Created empty, the AfpInfo exists once FinderInfo is written (as with vfs_fruit).
+        return if data.is_empty() {
+            Ok(())
+        } else {
+            fruit::write(fd, data)
+        };
+    }
     if data.len() > MAX_STREAM_SIZE {
         return Err(NtStatus::DISK_FULL);
     }
+    // An empty resource fork left by a truncation does not exist, so creating it again replaces it.
+    let create = create && !fruit::empty_means_none(fruit, stored);
     let mut value = Vec::with_capacity(data.len() + 1);
     value.extend_from_slice(data);
     value.push(0);
@@ -246,16 +297,24 @@ fn update_lock(fd: BorrowedFd<'_>) -> MutexGuard<'static, ()> {
 pub(crate) fn update(
     fd: BorrowedFd<'_>,
     stored: &str,
+    fruit: Option<FruitOptions>,
     change: impl FnOnce(&mut Vec<u8>),
 ) -> VfsResult<()> {
     let _turn = update_lock(fd);
-    let mut value = read(fd, stored)?;
+    let mut value = read(fd, stored, fruit)?;
     change(&mut value);
-    write(fd, stored, &value, false)
+    write(fd, stored, &value, false, fruit)
 }
 
 /// Removes the stream `stored`; one already gone is no error.
-pub(crate) fn remove(fd: BorrowedFd<'_>, stored: &str) -> VfsResult<()> {
+pub(crate) fn remove(
+    fd: BorrowedFd<'_>,
+    stored: &str,
+    fruit: Option<FruitOptions>,
+) -> VfsResult<()> {
+    if FruitOptions::is_netatalk_info(fruit, stored) {
+        return fruit::remove(fd);
+    }
     match rustix::fs::fremovexattr(fd, key(stored).as_str()) {
         Ok(()) | Err(Errno::NODATA) => Ok(()),
         Err(e) => Err(stream_errno_to_status(e)),
@@ -266,7 +325,7 @@ pub(crate) fn remove(fd: BorrowedFd<'_>, stored: &str) -> VfsResult<()> {
 pub(crate) fn remove_all(fd: BorrowedFd<'_>) -> VfsResult<()> {
     stored_names(fd)?
         .iter()
-        .try_for_each(|name| remove(fd, name))
+        .try_for_each(|name| remove(fd, name, None))
 }
 
 /// Renames the stream `from` to `to` (MS-FSA 2.1.5.15.11.1): an existing target is
@@ -281,14 +340,14 @@ pub(crate) fn rename(
         return Ok(from.to_owned());
     }
     let _turn = update_lock(fd);
-    let existing = find(fd, to)?;
+    let existing = find(fd, to, None)?;
     if existing.is_some() && !replace {
         return Err(NtStatus::OBJECT_NAME_COLLISION);
     }
-    let data = read(fd, from)?;
+    let data = read(fd, from, None)?;
     let target = existing.unwrap_or_else(|| to.as_str().to_owned());
-    write(fd, &target, &data, false)?;
-    remove(fd, from)?;
+    write(fd, &target, &data, false, None)?;
+    remove(fd, from, None)?;
     Ok(target)
 }
 

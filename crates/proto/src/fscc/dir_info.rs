@@ -29,6 +29,20 @@ pub struct DirEntryInfo<'n> {
     /// 8.3 name for the "Both" classes; empty when there is none. Cut to 12 code units.
     pub short_name: &'n str,
     pub name: &'n str,
+    /// Finder information for a macOS client that negotiated AAPL READ_DIR_ATTR; carried in the
+    /// "Both" classes instead of EaSize, the short name and Reserved2.
+    pub apple: Option<AppleDirInfo>,
+}
+
+/// The AAPL READ_DIR_ATTR enrichment of a directory entry (Apple's SMB extension, as smbtorture's
+/// vfs.fruit reads it): EaSize holds the maximal access, ShortNameLength is 24 and ShortName holds the
+/// resource fork's length (u64) and the first 16 bytes of FinderInfo, Reserved2 the Unix mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppleDirInfo {
+    pub max_access: u32,
+    pub rfork_len: u64,
+    pub finder_info: [u8; 16],
+    pub unix_mode: u16,
 }
 
 /// Size of the fixed part of an entry of `class`, or None for a class that is not a directory class.
@@ -69,7 +83,7 @@ pub fn encode_dir_entry(
         FILE_BOTH_DIRECTORY_INFORMATION => put_ea_and_short_name(e, w),
         FILE_ID_BOTH_DIRECTORY_INFORMATION => {
             put_ea_and_short_name(e, w);
-            w.put_u16_le(0);
+            w.put_u16_le(e.apple.map_or(0, |a| a.unix_mode));
             w.put_u64_le(e.file_id);
         }
         FILE_ID_FULL_DIRECTORY_INFORMATION => {
@@ -106,6 +120,14 @@ fn put_times_and_sizes(e: &DirEntryInfo<'_>, w: &mut BytesMut) {
 
 /// EaSize, ShortNameLength, Reserved and the 24-byte ShortName field.
 fn put_ea_and_short_name(e: &DirEntryInfo<'_>, w: &mut BytesMut) {
+    if let Some(a) = e.apple {
+        w.put_u32_le(a.max_access);
+        w.put_u8(len_u8(SHORT_NAME_SIZE));
+        w.put_u8(0);
+        w.put_u64_le(a.rfork_len);
+        w.put_slice(&a.finder_info);
+        return;
+    }
     w.put_u32_le(e.ea_size);
     let units: Vec<u16> = e
         .short_name
@@ -118,6 +140,11 @@ fn put_ea_and_short_name(e: &DirEntryInfo<'_>, w: &mut BytesMut) {
         w.put_u16_le(*u);
     }
     w.put_bytes(0, SHORT_NAME_SIZE - units.len() * 2);
+}
+
+/// A length known to fit in a byte.
+fn len_u8(n: usize) -> u8 {
+    u8::try_from(n).unwrap_or(u8::MAX)
 }
 
 #[cfg(test)]
@@ -138,6 +165,7 @@ mod tests {
             file_id: 0x1122,
             short_name: "",
             name: "ab",
+            apple: None,
         }
     }
 
@@ -188,6 +216,29 @@ mod tests {
         let out = encode(FILE_ID_EXTD_DIRECTORY_INFORMATION, &entry());
         assert_eq!(&out[72..74], &[0x22, 0x11]);
         assert_eq!(&out[80..88], &[0; 8]);
+    }
+
+    #[test]
+    fn apple_enrichment_replaces_ea_and_short_name() {
+        let e = DirEntryInfo {
+            name: "a",
+            file_id: 7,
+            apple: Some(AppleDirInfo {
+                max_access: 0x1F01FF,
+                rfork_len: 3,
+                finder_info: *b"SMB,OLE!\0\0\0\0\0\0\0\0",
+                unix_mode: 0o644,
+            }),
+            ..Default::default()
+        };
+        let mut w = BytesMut::new();
+        encode_dir_entry(FILE_ID_BOTH_DIRECTORY_INFORMATION, &e, &mut w).unwrap();
+        assert_eq!(&w[64..68], &0x1F01FFu32.to_le_bytes());
+        assert_eq!(w[68], 24);
+        assert_eq!(&w[70..78], &3u64.to_le_bytes());
+        assert_eq!(&w[78..86], b"SMB,OLE!");
+        assert_eq!(&w[94..96], &0o644u16.to_le_bytes());
+        assert_eq!(&w[96..104], &7u64.to_le_bytes());
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod set_info;
 
 use bytes::{BufMut, BytesMut};
 
-pub use dir_info::{encode_dir_entry, entry_len, DirEntryInfo};
+pub use dir_info::{encode_dir_entry, entry_len, AppleDirInfo, DirEntryInfo};
 
 /// File information class numbers (MS-FSCC 2.4).
 pub const FILE_DIRECTORY_INFORMATION: u8 = 1;

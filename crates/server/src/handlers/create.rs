@@ -147,6 +147,12 @@ pub async fn handle(
     }
     let contexts = cc::parse_chain(req.contexts).map_err(bad_request)?;
     check_contexts(&contexts)?;
+    let aapl = crate::fruit::aapl::answer(
+        &ctx.conn.apple,
+        tree.share.fruit.as_ref(),
+        &ctx.conn.server.settings.model,
+        &contexts,
+    )?;
     let name = utf16le_to_string(req.name).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
     if name.starts_with('\\') {
         return Err(NtStatus::INVALID_PARAMETER);
@@ -259,7 +265,9 @@ pub async fn handle(
     } else {
         OplockLevel::from_wire(req.requested_oplock_level).unwrap_or_default()
     };
-    let answered = answer_contexts(&contexts, granted.maximal, Some(&stat));
+    let shown = crate::fruit::file_id_view(&ctx.conn.apple, tree.share.fruit.as_ref(), &stat);
+    let mut answered = answer_contexts(&contexts, granted.maximal, Some(&shown));
+    answered.extend(aapl);
     let lease = lease_request(&negotiated, &req, &contexts)?;
     let mut opening = Opening {
         conn: Arc::clone(ctx.conn),

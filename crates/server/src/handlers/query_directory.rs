@@ -62,6 +62,7 @@ pub async fn handle(
             hide_unreadable: open.tree.share.acls.hide_unreadable.then(|| {
                 crate::nt_acl::token(&ctx.conn.server.settings.domain_sid, &open.tree.unix)
             }),
+            apple: crate::fruit::listing(&ctx.conn.apple, open.tree.share.fruit.as_ref()),
         };
     let o = Arc::clone(&open);
     let buf = run_as(&open.unix, move || fill(&o, &params)).await?;
@@ -78,6 +79,8 @@ struct Params {
     max: usize,
     /// `hide unreadable`: the token entries are checked against.
     hide_unreadable: Option<dtyp::access::Token>,
+    /// What a macOS client negotiated for listings (AAPL).
+    apple: crate::fruit::Listing,
 }
 
 /// Fill one response buffer with entries (blocking; runs on the pool).
@@ -109,7 +112,8 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
             patch_u32(&mut w, prev, len_u32(start - prev));
         }
         search.index = search.index.wrapping_add(1);
-        let info = entry_info(&entry, search.index, &open.tree.share.names);
+        let mut info = entry_info(&entry, search.index, &open.tree.share.names);
+        crate::fruit::enrich(open, &p.apple, &entry, &mut info);
         encode_dir_entry(p.class, &info, &mut w).map_err(|_| NtStatus::INVALID_INFO_CLASS)?;
         prev = Some(start);
         if p.single {
@@ -197,5 +201,6 @@ fn entry_info<'a>(e: &'a vfs::DirEntry, index: u32, names: &NameFilter) -> DirEn
         file_id: s.ino,
         short_name: "",
         name: &e.name,
+        apple: None,
     }
 }

@@ -187,9 +187,9 @@ fn smb_name_of(o: &Open, p: &vfs::SmbPath) -> String {
 /// FileStreamInformation (MS-FSCC 2.4.44): `::$DATA` for the unnamed data stream of a file, then
 /// `:name:$DATA` for each named stream of the file or directory.
 fn stream_information(o: &Open) -> Result<FileStreamInformation, NtStatus> {
-    let entries = o
-        .file
-        .streams()?
+    let mut streams = o.file.streams()?;
+    streams.extend(crate::fruit::resource_file_stream(o)?);
+    let entries = streams
         .into_iter()
         .map(|s| StreamEntry {
             name: format!(":{}:$DATA", s.name),
@@ -383,7 +383,8 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
 
 fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     let share = o.tree.vfs()?;
-    let st = share.fs_stat()?;
+    let st =
+        crate::fruit::time_machine::capped(o.tree.share.fruit.as_ref(), share, share.fs_stat()?)?;
     let bytes_per_sector: u32 = 512;
     let sectors_per_unit = u32::try_from(st.block_size / u64::from(bytes_per_sector))
         .unwrap_or(1)

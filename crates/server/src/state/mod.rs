@@ -72,6 +72,8 @@ pub struct ServerSettings {
     pub leases: bool,
     /// `smb3 directory leases`: directory leasing is offered to SMB 3.x clients (with `smb2 leases`).
     pub directory_leases: bool,
+    /// `fruit:model`: the model string answered to AAPL queries.
+    pub model: String,
 }
 
 /// One configured share. IPC$ has no `vfs`.
@@ -105,6 +107,8 @@ pub struct ShareEntry {
     pub durable_handles: bool,
     /// NT ACLs: `nt acl support`, storage in `security.NTACL`, `inherit owner`.
     pub acls: crate::nt_acl::AclPolicy,
+    /// vfs_fruit settings, when `vfs objects` names `fruit`.
+    pub fruit: Option<crate::fruit::FruitShare>,
 }
 
 impl ShareEntry {
@@ -128,6 +132,7 @@ impl ShareEntry {
             level2_oplocks: false,
             durable_handles: false,
             acls: Default::default(),
+            fruit: None,
         }
     }
 

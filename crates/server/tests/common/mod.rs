@@ -68,6 +68,7 @@ fn settings(dir: &std::path::Path) -> ServerSettings {
         multi_channel: true,
         leases: true,
         directory_leases: true,
+        model: "MacSamba".into(),
     }
 }
 

@@ -69,21 +69,24 @@ impl Share {
         if base.access() == Access::Path {
             return Err(NtStatus::ACCESS_DENIED);
         }
+        if crate::fruit::FruitOptions::is_resource_file(self.options().fruit, name.as_str()) {
+            return self.open_resource_file(p, base, req);
+        }
         let fd = base.as_fd();
-        let (stored, action) = match stream::find(fd, name)? {
+        let (stored, action) = match stream::find(fd, name, self.options().fruit)? {
             Some(_) if req.disposition == Disposition::Create => {
                 return Err(NtStatus::OBJECT_NAME_COLLISION)
             }
             Some(stored) if req.disposition.truncates() => {
                 self.check_writable()?;
-                stream::write(fd, &stored, &[], false)?;
+                stream::write(fd, &stored, &[], false, self.options().fruit)?;
                 (stored, req.disposition.existing_action())
             }
             Some(stored) => (stored, CreateAction::Opened),
             None if !creates => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
             None => {
                 self.check_writable()?;
-                stream::write(fd, name.as_str(), &[], true)?;
+                stream::write(fd, name.as_str(), &[], true, self.options().fruit)?;
                 (name.as_str().to_owned(), CreateAction::Created)
             }
         };

@@ -10,6 +10,7 @@ use std::sync::PoisonError;
 use proto::NtStatus;
 
 use super::OpenFile;
+use crate::rsrc_file;
 use crate::stat::{stat_fd, FileStat};
 use crate::stream::{self, StreamInfo, StreamName};
 use crate::VfsResult;
@@ -18,7 +19,11 @@ impl OpenFile {
     /// The object's metadata `st` as the stream `stored` shows it: its own size and identity, never a
     /// directory.
     pub(super) fn stream_stat(&self, mut st: FileStat, stored: &str) -> VfsResult<FileStat> {
-        let size = u64::try_from(stream::read(self.fd.as_fd(), stored)?.len()).unwrap_or(u64::MAX);
+        let size = match &self.rsrc {
+            Some(ad) => rsrc_file::len(ad.as_fd()),
+            None => u64::try_from(stream::read(self.fd.as_fd(), stored, self.fruit)?.len())
+                .unwrap_or(u64::MAX),
+        };
         st.size = size;
         st.alloc_size = stream::allocation(size);
         st.is_dir = false;
@@ -28,7 +33,11 @@ impl OpenFile {
 
     /// Up to `len` bytes of the stream from `offset`.
     pub(super) fn stream_read(&self, stored: &str, offset: u64, len: usize) -> VfsResult<Vec<u8>> {
-        let data = stream::read(self.fd.as_fd(), stored)?;
+        if let Some(ad) = &self.rsrc {
+            return rsrc_file::read(ad.as_fd(), offset, len);
+        }
+        let data = stream::read(self.fd.as_fd(), stored, self.fruit)?;
+        let offset = crate::fruit::afp_info_read_offset(self.fruit, stored, offset);
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(data.len());
@@ -38,12 +47,15 @@ impl OpenFile {
 
     /// Writes `data` at `offset`, extending the stream with zeros where it starts beyond the end.
     pub(super) fn stream_write(&self, stored: &str, data: &[u8], offset: u64) -> VfsResult<()> {
+        if let Some(ad) = &self.rsrc {
+            return rsrc_file::write(ad.as_fd(), data, offset);
+        }
         let start = usize::try_from(offset).map_err(|_| NtStatus::DISK_FULL)?;
         let end = start.checked_add(data.len()).ok_or(NtStatus::DISK_FULL)?;
         if end > stream::MAX_STREAM_SIZE {
             return Err(NtStatus::DISK_FULL);
         }
-        stream::update(self.fd.as_fd(), stored, |value| {
+        stream::update(self.fd.as_fd(), stored, self.fruit, |value| {
             if value.len() < end {
                 value.resize(end, 0);
             }
@@ -55,11 +67,22 @@ impl OpenFile {
 
     /// Truncates or extends the stream to `len` bytes.
     pub(super) fn stream_set_len(&self, stored: &str, len: u64) -> VfsResult<()> {
+        if let Some(ad) = &self.rsrc {
+            return rsrc_file::set_len(ad.as_fd(), len);
+        }
+        if crate::fruit::FruitOptions::is_netatalk_info(self.fruit, stored) {
+            // The AfpInfo is 60 bytes: it cannot grow, and shrinking it changes nothing (vfs_fruit).
+            return if len > crate::fruit::AFP_INFO_SIZE as u64 {
+                Err(NtStatus::ALLOTTED_SPACE_EXCEEDED)
+            } else {
+                Ok(())
+            };
+        }
         let len = usize::try_from(len)
             .ok()
             .filter(|&l| l <= stream::MAX_STREAM_SIZE)
             .ok_or(NtStatus::DISK_FULL)?;
-        stream::update(self.fd.as_fd(), stored, |value| {
+        stream::update(self.fd.as_fd(), stored, self.fruit, |value| {
             value.resize(len, 0);
         })
     }
@@ -81,7 +104,7 @@ impl OpenFile {
             });
         }
         if self.streams {
-            out.extend(stream::list(self.fd.as_fd())?);
+            out.extend(stream::list(self.fd.as_fd(), self.fruit)?);
         }
         Ok(out)
     }
@@ -108,7 +131,9 @@ impl OpenFile {
     pub fn delete_stream(&self) -> VfsResult<()> {
         self.check_metadata_writable()?;
         match self.stream_name() {
-            Some(stored) => stream::remove(self.fd.as_fd(), &stored),
+            // vfs_fruit keeps a resource fork whose stream is deleted on close.
+            Some(stored) if self.fruit.is_some() && crate::fruit::is_resource(&stored) => Ok(()),
+            Some(stored) => stream::remove(self.fd.as_fd(), &stored, self.fruit),
             None => Err(NtStatus::INVALID_PARAMETER),
         }
     }

@@ -102,6 +102,9 @@ pub async fn copychunk(
     }
     // Other opens' caching of the target ends before its data change, as for a WRITE.
     crate::breaks::data_changed(&ctx.conn.server, &target);
+    if chunks.is_empty() && ctx.conn.apple.copyfile() {
+        return copyfile(ctx, &source, &target).await;
+    }
     let mut done = SrvCopychunkResponse::default();
     let mut status = NtStatus::SUCCESS;
     for chunk in chunks {
@@ -117,16 +120,44 @@ pub async fn copychunk(
         }
     }
     if done.total_bytes_written > 0 {
-        crate::notify::modified(
-            &ctx.conn.server,
-            &target,
-            completion_filter::SIZE | completion_filter::LAST_WRITE,
-        );
-        target
-            .written
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        note_written(ctx, &target);
     }
     Ok((done.encode(), status))
+}
+
+/// A copy changed the target's data: watchers hear of it and its write time is due.
+fn note_written(ctx: &Ctx<'_>, target: &Arc<Open>) {
+    crate::notify::modified(
+        &ctx.conn.server,
+        target,
+        completion_filter::SIZE | completion_filter::LAST_WRITE,
+    );
+    target
+        .written
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// macOS's whole-file copy (AAPL copyfile): the source's data and streams onto the target; the
+/// response counts the data bytes, with no chunks.
+async fn copyfile(
+    ctx: &Ctx<'_>,
+    source: &Arc<Open>,
+    target: &Arc<Open>,
+) -> Result<(Vec<u8>, NtStatus), NtStatus> {
+    let (src, dst) = (Arc::clone(&source.file), Arc::clone(&target.file));
+    let (tree, from, to) = (Arc::clone(&target.tree), source.path(), target.path());
+    let copied = run_as(&target.unix, move || {
+        let copied = dst.copy_file_from(&src)?;
+        tree.vfs()?.copy_resource_fork(&from, &to)?;
+        Ok(copied)
+    })
+    .await?;
+    note_written(ctx, target);
+    let done = SrvCopychunkResponse {
+        total_bytes_written: u32::try_from(copied).unwrap_or(u32::MAX),
+        ..Default::default()
+    };
+    Ok((done.encode(), NtStatus::SUCCESS))
 }
 
 /// The request's chunks if it keeps within the limits: every chunk 1 byte to 1 MiB, its target range
