@@ -13,6 +13,7 @@ fails that is not listed (a regression) or when a listed test passes (newly pass
 """
 
 import argparse
+import dataclasses
 import re
 import shlex
 import subprocess
@@ -108,9 +109,45 @@ def list_tests(suite):
     return names
 
 
-def run_torture(name, extra, timeout, log, server_global="", server_share="", server_shares=None):
+@dataclasses.dataclass
+class ServerSetup:
+    """What a tests.txt line asks of its server: smb.conf lines for [global] and the test share, further shares
+    (name to lines) and files to put in the share first (name to size in bytes)."""
+    global_lines: str = ""
+    share_lines: str = ""
+    shares: dict = dataclasses.field(default_factory=dict)
+    files: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, extra):
+        """The setup arguments of a line (`"global=PARAM = VALUE"` adds to [global], `"share=PARAM = VALUE"` to the
+        test share, `"othershare=NAME:PARAM = VALUE"` makes a further share NAME with its own empty directory,
+        `file=NAME:SIZE` puts a file of SIZE bytes in the share); returns it and the other arguments."""
+        setup = cls()
+        rest = []
+        for arg in extra:
+            key, _, value = arg.partition("=")
+            if key == "global":
+                setup.global_lines += value + "\n"
+            elif key == "share":
+                setup.share_lines += value + "\n"
+            elif key == "othershare":
+                share, param = value.split(":", 1)
+                setup.shares[share] = setup.shares.get(share, "") + param + "\n"
+            elif key == "file":
+                fname, size = value.split(":", 1)
+                setup.files[fname] = int(size)
+            else:
+                rest.append(arg)
+        return setup, rest
+
+
+def run_torture(name, extra, timeout, log, setup):
     """Run smbtorture for one name against a fresh server; returns (results, timed out, server died, seconds)."""
-    with RsmbdServer(extra_global=server_global, extra_share=server_share, extra_shares=server_shares) as srv:
+    with RsmbdServer(extra_global=setup.global_lines, extra_share=setup.share_lines,
+                     extra_shares=setup.shares) as srv:
+        for fname, size in setup.files.items():
+            (srv.share / fname).write_bytes(bytes(i % 251 for i in range(size)))
         # Line-buffered, so the results printed before a time-out are not lost when smbtorture is killed.
         # It runs in the log directory because it leaves empty smbtortureXXXXXX directories in its cwd.
         # RPC suites take a DCE/RPC binding (named pipes over SMB) instead of a share.
@@ -150,26 +187,15 @@ def run_line(line, timeout, outdir):
     for arg in [a for a in extra if a.startswith("timeout=")]:
         extra.remove(arg)
         timeout = max(timeout, int(arg.split("=", 1)[1]))
-    # `"global=PARAM = VALUE"` adds a line to the server's [global] section for this line's run.
-    server_global = "\n".join(a.split("=", 1)[1] for a in extra if a.startswith("global="))
-    # `"share=PARAM = VALUE"` adds a line to the test share's section; `"othershare=NAME:PARAM = VALUE"` adds a
-    # share NAME (an empty writable directory of its own) with that line.
-    server_share = "\n".join(a.split("=", 1)[1] for a in extra if a.startswith("share="))
-    server_shares = {}
-    for arg in [a for a in extra if a.startswith("othershare=")]:
-        share, param = arg.split("=", 1)[1].split(":", 1)
-        server_shares[share] = server_shares.get(share, "") + param + "\n"
-    extra = [a for a in extra if not a.startswith(("global=", "share=", "othershare="))]
+    setup, extra = ServerSetup.parse(extra)
     expected = list_tests(suite)
     log = outdir / f"{suite}.log"
     log.unlink(missing_ok=True)
-    results, timed_out, died, elapsed = run_torture(suite, extra, timeout, log, server_global, server_share,
-                                                    server_shares)
+    results, timed_out, died, elapsed = run_torture(suite, extra, timeout, log, setup)
     missing = [n for n in expected if n not in results]
     if missing and not timed_out and len(expected) > 1:
         for name in missing:
-            res, sub_timed_out, sub_died, sub_elapsed = run_torture(name, extra, timeout, log, server_global,
-                                                                    server_share, server_shares)
+            res, sub_timed_out, sub_died, sub_elapsed = run_torture(name, extra, timeout, log, setup)
             results.update(res)
             elapsed += sub_elapsed
             died = died or sub_died
