@@ -38,10 +38,19 @@ impl EaEntry {
     }
 }
 
-/// Whether `name` is one of the `user.` attributes Samba and rsmbd keep for themselves.
+/// Whether `name` is one of the attributes Samba and rsmbd keep for themselves: DOS attributes,
+/// streams, the NT ACL's name (`security.NTACL`, refused as an EA name as Samba with acl_xattr does)
+/// and the netatalk Finder metadata and resource fork that `fruit` shares keep.
 fn is_private(name: &[u8]) -> bool {
     const STREAM_PREFIX: &[u8] = b"DosStream.";
-    [&b"DOSATTRIB"[..], b"SAMBA_PAI", b"SAMBA_STREAMS"]
+    [
+        &b"DOSATTRIB"[..],
+        b"SAMBA_PAI",
+        b"SAMBA_STREAMS",
+        b"security.NTACL",
+        b"org.netatalk.Metadata",
+        b"org.netatalk.ResourceFork",
+    ]
         .iter()
         .any(|p| name.eq_ignore_ascii_case(p))
         || name
