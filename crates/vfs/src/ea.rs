@@ -51,8 +51,8 @@ fn is_private(name: &[u8]) -> bool {
         b"org.netatalk.Metadata",
         b"org.netatalk.ResourceFork",
     ]
-        .iter()
-        .any(|p| name.eq_ignore_ascii_case(p))
+    .iter()
+    .any(|p| name.eq_ignore_ascii_case(p))
         || name
             .get(..STREAM_PREFIX.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(STREAM_PREFIX))
