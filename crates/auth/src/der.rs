@@ -62,6 +62,30 @@ pub fn read(input: &[u8]) -> Result<(Element<'_>, &[u8]), DerError> {
     Ok((Element { tag, value, raw }, after))
 }
 
+/// Nesting deeper than any Kerberos or SPNEGO message goes.
+const MAX_DEPTH: usize = 32;
+
+/// Whether `input` is a sequence of DER elements whose every length, also inside every constructed
+/// element (to [`MAX_DEPTH`] levels), fits in what contains it. Decoders of other crates are only
+/// given input that passes (one of them computes lengths with unchecked arithmetic).
+pub fn well_formed(input: &[u8]) -> bool {
+    well_formed_at(input, 0)
+}
+
+fn well_formed_at(mut input: &[u8], depth: usize) -> bool {
+    while !input.is_empty() {
+        let Ok((element, rest)) = read(input) else {
+            return false;
+        };
+        let constructed = element.tag & 0x20 != 0;
+        if constructed && (depth >= MAX_DEPTH || !well_formed_at(element.value, depth + 1)) {
+            return false;
+        }
+        input = rest;
+    }
+    true
+}
+
 /// Reads the first element of `input`, which must carry `tag`.
 pub fn expect(input: &[u8], tag: u8) -> Result<(Element<'_>, &[u8]), DerError> {
     let (el, rest) = read(input)?;
@@ -148,6 +172,24 @@ mod tests {
             Err(DerError)
         );
         assert_eq!(children(&[0x04, 0x01]), Err(DerError));
+    }
+
+    #[test]
+    fn well_formed_checks_every_nested_length() {
+        let inner = encode(TAG_OCTET_STRING, b"abc");
+        let good = encode(TAG_SEQUENCE, &inner);
+        assert!(well_formed(&good));
+        // The inner length claims more than the sequence holds.
+        let mut bad = good.clone();
+        bad[3] = 0x7f;
+        assert!(!well_formed(&bad));
+        // A length field of five bytes (a fuzzer's crash input for another crate's decoder).
+        assert!(!well_formed(&[0x30, 0x02, 0xa0, 0x88, 0xff, 0xff]));
+        let mut deep = inner;
+        for _ in 0..40 {
+            deep = encode(TAG_SEQUENCE, &deep);
+        }
+        assert!(!well_formed(&deep));
     }
 
     #[test]

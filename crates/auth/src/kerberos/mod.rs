@@ -119,7 +119,7 @@ impl KerberosService {
         if id != gss::TOK_AP_REQ {
             return Err(AuthError::InvalidToken);
         }
-        let ap_req: ApReq = picky_asn1_der::from_bytes(msg).map_err(|_| AuthError::InvalidToken)?;
+        let ap_req: ApReq = from_der(msg).ok_or(AuthError::InvalidToken)?;
         let now_secs = unix_secs(now);
         let ticket = &ap_req.0.ticket.0 .0;
         let service = names(&ticket.sname.0);
@@ -141,8 +141,7 @@ impl KerberosService {
             USAGE_AUTHENTICATOR,
             &ap_req.0.authenticator.0,
         )?;
-        let authenticator: Authenticator =
-            picky_asn1_der::from_bytes(&auth_bytes).map_err(|_| AuthError::LogonFailure)?;
+        let authenticator: Authenticator = from_der(&auth_bytes).ok_or(AuthError::LogonFailure)?;
         let a = &authenticator.0;
         let client = names(&t.cname.0);
         let client_realm = t.crealm.0.to_string();
@@ -223,11 +222,20 @@ impl KerberosService {
         let suite = suite_of(etype)?;
         for k in candidates {
             if let Ok(plain) = decrypt(&suite, &k.key, USAGE_TICKET, enc) {
-                return picky_asn1_der::from_bytes(&plain).map_err(|_| AuthError::LogonFailure);
+                return from_der(&plain).ok_or(AuthError::LogonFailure);
             }
         }
         Err(AuthError::LogonFailure)
     }
+}
+
+/// `bytes` decoded by picky-asn1-der, once [`crate::der::well_formed`] has checked every length in it
+/// (picky's decoder adds lengths without checking for overflow).
+fn from_der<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    if !crate::der::well_formed(bytes) {
+        return None;
+    }
+    picky_asn1_der::from_bytes(bytes).ok()
 }
 
 /// The AP-REP (RFC 4120 5.5.2): the authenticator's time and our sequence number, encrypted with the
