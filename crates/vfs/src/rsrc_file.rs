@@ -363,10 +363,8 @@ mod share_tests {
     use crate::create::Kind;
     use crate::fruit::{FruitOptions, MetadataStore, ResourceStore};
 
-    #[test]
-    fn resource_fork_through_the_share() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("f"), b"x").unwrap();
+    /// A share at `root` keeping resource forks in `._name` files, as Samba's fruit does by default.
+    fn fruit_share(root: &std::path::Path) -> Share {
         let opts = crate::ShareOptions {
             fruit: Some(FruitOptions {
                 metadata: MetadataStore::Netatalk,
@@ -374,7 +372,14 @@ mod share_tests {
             }),
             ..Default::default()
         };
-        let share = Share::open(dir.path(), opts).unwrap();
+        Share::open(root, opts).unwrap()
+    }
+
+    #[test]
+    fn resource_fork_through_the_share() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        let share = fruit_share(dir.path());
         let name = crate::stream::parse_name("f:AFP_Resource").unwrap();
         let req = CreateRequest {
             disposition: Disposition::OpenIf,
@@ -406,14 +411,7 @@ mod share_tests {
             0,
         )
         .unwrap();
-        let opts = crate::ShareOptions {
-            fruit: Some(FruitOptions {
-                metadata: MetadataStore::Netatalk,
-                resource: ResourceStore::File,
-            }),
-            ..Default::default()
-        };
-        let share = Share::open(dir.path(), opts).unwrap();
+        let share = fruit_share(dir.path());
         assert_eq!(share.resource_fork_len(&SmbPath::parse("f").unwrap()), 0);
     }
 }
