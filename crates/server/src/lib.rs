@@ -37,6 +37,7 @@ pub mod opening;
 pub mod oplock;
 pub mod pending;
 pub mod pipes;
+pub mod quota_index;
 pub mod reconnect;
 pub mod reload;
 pub mod replay;

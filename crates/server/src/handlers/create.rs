@@ -157,7 +157,9 @@ pub async fn handle(
     if name.starts_with('\\') {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let named = vfs::parse_name(&name)
+    let quota = crate::quota_index::is_quota_index(&name);
+    // The quota index is shown as the share's root directory (see `crate::quota_index`).
+    let named = vfs::parse_name(if quota { "" } else { &name })
         .inspect_err(|e| tracing::debug!(name, "create: invalid name: {e}"))?;
     let path = named.path.clone();
     // Once per CREATE: `negotiated()` copies the connection's negotiated state.
@@ -197,7 +199,11 @@ pub async fn handle(
         }
     }
     tree.share.names.check_path(&path)?;
-    let share_access = granted_access(req.desired_access, tree.maximal_access)?;
+    let mut share_access = granted_access(req.desired_access, tree.maximal_access)?;
+    if quota {
+        crate::quota_index::check_disposition(req.create_disposition)?;
+        share_access = crate::quota_index::access(req.desired_access, share_access)?;
+    }
     let delete_on_close = req.create_options & co::DELETE_ON_CLOSE != 0;
     let creating = matches!(req.create_disposition, 0 | 2 | 3 | 4 | 5);
     if !tree.writable
@@ -234,7 +240,7 @@ pub async fn handle(
     };
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
-    let (file, action, stat) = open_on_disk(&tree, &named, vreq.clone()).await?;
+    let (file, action, mut stat) = open_on_disk(&tree, &named, vreq.clone()).await?;
     existing_file_checks(&req, action, &stat, delete_on_close)?;
     let file = Arc::new(file);
     let overwrites = matches!(req.create_disposition, 0 | 4 | 5) && action == CreateAction::Opened;
@@ -253,7 +259,12 @@ pub async fn handle(
             },
         )
         .await?;
-    let access = granted.access;
+    let access = if quota {
+        crate::quota_index::disguise(&mut stat);
+        granted.access & share_access
+    } else {
+        granted.access
+    };
     if delete_on_close && access & DELETE == 0 {
         return Err(NtStatus::ACCESS_DENIED);
     }
