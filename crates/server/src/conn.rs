@@ -13,12 +13,12 @@ use crate::signatures::Detached;
 use crate::state::ServerState;
 use bytes::BytesMut;
 use crypto::PreauthHash;
-use proto::frame::{decode_frame_header, encode_frame_header};
+use proto::frame::decode_frame_header;
 use proto::transform::TRANSFORM_PROTOCOL_ID;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify, OwnedMutexGuard, Semaphore};
 
@@ -276,7 +276,7 @@ pub async fn serve_stream(
     let Some(rx) = lock(&conn.outbound).take() else {
         return;
     };
-    let writer = tokio::spawn(write_loop(wr, rx, Arc::clone(&conn)));
+    let writer = tokio::spawn(crate::writer::write_loop(wr, rx, Arc::clone(&conn)));
     let max_outstanding = max_outstanding(&conn);
     let outstanding = Arc::new(Semaphore::new(max_outstanding));
     loop {
@@ -479,42 +479,4 @@ async fn read_frame(
             .ok_or_else(closed)?
     };
     Ok(Some((buf, reserved)))
-}
-
-/// How long the client may take to accept one message. A response holds its memory reservation
-/// (server-wide too) until it is written, so a client that stops reading would otherwise keep that
-/// memory from everyone else for as long as it likes; past this the connection ends.
-pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-async fn write_loop(
-    mut wr: impl AsyncWrite + Unpin,
-    mut rx: mpsc::Receiver<Outgoing>,
-    conn: Arc<Conn>,
-) {
-    while let Some((msg, reserved)) = rx.recv().await {
-        let Ok(h) = encode_frame_header(msg.len()) else {
-            tracing::error!(
-                "response of {} bytes exceeds the transport limit",
-                msg.len()
-            );
-            break;
-        };
-        let write = async {
-            wr.write_all(&h).await?;
-            wr.write_all(&msg).await
-        };
-        match tokio::time::timeout(SEND_TIMEOUT, write).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => break,
-            Err(_) => {
-                tracing::warn!("a client took no response for {SEND_TIMEOUT:?}: closing");
-                break;
-            }
-        }
-        conn.server.buffers.give_bytes(msg);
-        drop(reserved);
-    }
-    // A connection whose writer is gone cannot answer: the reader stops too.
-    conn.close();
-    let _ = wr.shutdown().await;
 }

@@ -54,6 +54,7 @@ pub mod throttle;
 pub mod username_map;
 pub mod wildcard;
 pub mod write_time;
+pub mod writer;
 
 pub use listener::{bind, serve};
 pub use state::{ServerSettings, ServerState, ShareEntry};
