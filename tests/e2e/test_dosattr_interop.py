@@ -2,9 +2,12 @@
 set through rsmbd (smbclient `setmode`) on a file copied with its extended attributes are what a private Samba
 smbd reports for it (through Python smbprotocol), and the reverse."""
 
+import struct
 import subprocess
 
 import smbclient
+
+import smb2raw as s
 
 from test_ea_interop import SAMBA_PASSWORD, samba, session  # noqa: F401 (samba is a fixture)
 
@@ -58,3 +61,44 @@ def test_samba_attributes_read_by_rsmbd(server, samba):
     ours = attributes_and_birth(f"\\\\{server.host}\\{server.share_name}\\from-samba.txt", kw)
     smbclient.reset_connection_cache(connection_cache=kw["connection_cache"])
     assert ours == theirs
+
+
+FILE_BASIC_INFORMATION = 4
+# Four distinct FILETIMEs in 2025, in the order of FileBasicInformation.
+CREATED, ACCESSED, WRITTEN, CHANGED = (133_800_000_000_000_000 + i * 864_000_000_000 for i in (9, 6, 3, 1))
+
+
+def basic_times(c, fid):
+    r = c.call(s.QUERY_INFO, s.query_info_body(fid, 1, FILE_BASIC_INFORMATION))
+    assert r.status == s.SUCCESS, hex(r.status)
+    return struct.unpack_from("<QQQQI", r.body, 8)
+
+
+def test_explicit_change_time_is_kept_until_the_data_changes(server, samba):
+    """Linux cannot set ctime: a ChangeTime set through SET_INFO is stored in user.DOSATTRIB (version 3, the
+    layout with a change time) and reported until the file is written; Samba reads that blob's attributes and
+    creation time."""
+    port, samba_share, user = samba
+    with s.logged_on(server) as c:
+        r, fid = c.create("times.txt", disposition=s.FILE_OVERWRITE_IF)
+        assert r.status == s.SUCCESS and c.write(fid, 0, b"abc").status == s.SUCCESS
+        basic = struct.pack("<QQQQII", CREATED, ACCESSED, WRITTEN, CHANGED, HIDDEN, 0)
+        assert c.call(s.SET_INFO, s.set_info_body(fid, 1, FILE_BASIC_INFORMATION, basic)).status == s.SUCCESS
+        assert basic_times(c, fid)[1:] == (ACCESSED, WRITTEN, CHANGED, HIDDEN)
+        assert c.close_file(fid).status == s.SUCCESS
+    with s.logged_on(server) as c:
+        r, fid = c.create("times.txt", disposition=s.FILE_OPEN)
+        assert r.status == s.SUCCESS
+        assert basic_times(c, fid)[:4] == (CREATED, ACCESSED, WRITTEN, CHANGED)
+        subprocess.run(["cp", "-a", "--preserve=xattr", str(server.share / "times.txt"), str(samba_share)],
+                       check=True)
+        assert c.write(fid, 0, b"x").status == s.SUCCESS
+        assert c.close_file(fid).status == s.SUCCESS
+        r, fid = c.create("times.txt", disposition=s.FILE_OPEN)
+        written, changed = basic_times(c, fid)[2:4]
+        assert changed == written != CHANGED
+
+    skw = session("127.0.0.1", port, user, SAMBA_PASSWORD)
+    theirs = attributes_and_birth("\\\\127.0.0.1\\data\\times.txt", skw)
+    smbclient.reset_connection_cache(connection_cache=skw["connection_cache"])
+    assert theirs == (HIDDEN, (CREATED - 116_444_736_000_000_000) * 100)

@@ -45,6 +45,7 @@ pub mod security;
 pub mod session;
 pub mod setup;
 pub mod share_policy;
+pub mod short_name;
 pub mod signatures;
 pub mod state;
 pub mod status;

@@ -54,10 +54,10 @@ pub fn disguise(stat: &mut vfs::FileStat) {
     stat.last_write_time = 0;
     stat.change_time = 0;
     stat.alloc_size = 0;
-    stat.dos = Some(vfs::DosInfo {
-        attributes: FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE,
-        creation_time: None,
-    });
+    stat.dos = Some(vfs::DosInfo::new(
+        FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE,
+        None,
+    ));
 }
 
 #[cfg(test)]

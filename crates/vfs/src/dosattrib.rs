@@ -11,6 +11,13 @@
 //! - version 5: `create_time` (written by Samba since 4.13 and by this crate).
 //!
 //! Older versions (1, 2) and anything malformed are treated as absent.
+//!
+//! A ChangeTime a client set explicitly (MS-FSA 2.1.5.15.2) is kept too, since Linux cannot set ctime:
+//! the blob is then written as version 3, the one layout with a `change_time` field, which Samba and
+//! ksmbd read (they take its attributes and creation time). The stored time holds only while the
+//! file's data is unchanged, so the version 3 `size` field, left without its valid flag (which tells
+//! other readers it carries no size), holds the Linux mtime the ChangeTime was set against; once mtime
+//! moves the stored time is stale and ignored ([`crate::FileStat`]).
 
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,8 +31,14 @@ pub const DOSATTRIB_XATTR: &str = "user.DOSATTRIB";
 const VERSION: u16 = 5;
 /// `valid_flags`: the attributes are valid.
 const VALID_ATTRIB: u32 = 0x0000_0001;
+/// `valid_flags`: the size is valid (never set here: the field keys a stored ChangeTime instead).
+const VALID_SIZE: u32 = 0x0000_0004;
 /// `valid_flags`: the creation time is valid.
 const VALID_CREATE_TIME: u32 = 0x0000_0010;
+/// `valid_flags`: the change time is valid.
+const VALID_CHANGE_TIME: u32 = 0x0000_0020;
+/// The version written when a ChangeTime is stored.
+const VERSION_WITH_CHANGE_TIME: u16 = 3;
 /// Largest blob read; real ones are under 64 bytes (a longer one is treated as absent).
 const MAX_BLOB: usize = 256;
 
@@ -36,23 +49,61 @@ pub struct DosInfo {
     pub attributes: u32,
     /// Creation time (FILETIME); `None` when not stored.
     pub creation_time: Option<u64>,
+    /// A ChangeTime set explicitly; `None` when not stored.
+    pub change_time: Option<ChangeTime>,
 }
 
-/// Encodes `info` as a version 5 `xattr_DOSATTRIB` blob.
+/// An explicitly set ChangeTime (FILETIME) and the Linux mtime (FILETIME) it was set against: it stands
+/// while the file's mtime is still `since_write`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeTime {
+    pub time: u64,
+    pub since_write: u64,
+}
+
+impl DosInfo {
+    /// Attributes and a creation time, no stored ChangeTime.
+    pub fn new(attributes: u32, creation_time: Option<u64>) -> DosInfo {
+        DosInfo {
+            attributes,
+            creation_time,
+            change_time: None,
+        }
+    }
+}
+
+/// Encodes `info` as a version 5 `xattr_DOSATTRIB` blob, or version 3 when it carries a ChangeTime.
 pub fn encode_dosattrib(info: &DosInfo) -> Vec<u8> {
+    let version = match info.change_time {
+        Some(_) => VERSION_WITH_CHANGE_TIME,
+        None => VERSION,
+    };
     let mut out = format!("0x{:x}", info.attributes).into_bytes();
     out.push(0);
     pad(&mut out, 2);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     pad(&mut out, 4);
-    let valid = match info.creation_time {
-        Some(_) => VALID_ATTRIB | VALID_CREATE_TIME,
-        None => VALID_ATTRIB,
-    };
+    let mut valid = VALID_ATTRIB;
+    if info.creation_time.is_some() {
+        valid |= VALID_CREATE_TIME;
+    }
+    if info.change_time.is_some() {
+        valid |= VALID_CHANGE_TIME;
+    }
     out.extend_from_slice(&valid.to_le_bytes());
     out.extend_from_slice(&info.attributes.to_le_bytes());
-    out.extend_from_slice(&info.creation_time.unwrap_or(0).to_le_bytes());
+    let create_time = info.creation_time.unwrap_or(0).to_le_bytes();
+    match info.change_time {
+        None => out.extend_from_slice(&create_time),
+        Some(c) => {
+            out.extend_from_slice(&0u32.to_le_bytes()); // ea_size
+            out.extend_from_slice(&c.since_write.to_le_bytes()); // size, not marked valid
+            out.extend_from_slice(&0u64.to_le_bytes()); // alloc_size
+            out.extend_from_slice(&create_time);
+            out.extend_from_slice(&c.time.to_le_bytes());
+        }
+    }
     out
 }
 
@@ -72,18 +123,26 @@ pub fn decode_dosattrib(blob: &[u8]) -> Option<DosInfo> {
     r.align(4)?;
     let valid = r.u32()?;
     let attributes = r.u32()?;
-    let create_time = match version {
+    let (create_time, change_time) = match version {
         3 => {
-            r.skip(4 + 8 + 8)?; // ea_size, size, alloc_size
-            let t = r.u64()?;
-            r.skip(8)?; // change_time
-            t
+            r.skip(4)?; // ea_size
+            let size = r.u64()?;
+            r.skip(8)?; // alloc_size
+            let create_time = r.u64()?;
+            let time = r.u64()?;
+            // Only a blob whose size field is not a size keys its change time (see the module doc).
+            let ours = valid & (VALID_CHANGE_TIME | VALID_SIZE) == VALID_CHANGE_TIME && time != 0;
+            let change_time = ours.then_some(ChangeTime {
+                time,
+                since_write: size,
+            });
+            (create_time, change_time)
         }
         4 => {
             r.skip(8)?; // itime
-            r.u64()?
+            (r.u64()?, None)
         }
-        5 => r.u64()?,
+        5 => (r.u64()?, None),
         _ => return None,
     };
     if valid & VALID_ATTRIB == 0 {
@@ -93,6 +152,7 @@ pub fn decode_dosattrib(blob: &[u8]) -> Option<DosInfo> {
     Some(DosInfo {
         attributes,
         creation_time,
+        change_time,
     })
 }
 

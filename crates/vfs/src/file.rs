@@ -348,8 +348,8 @@ impl OpenFile {
             .stored_dos()
             .map_or(0, |d| d.attributes & FILE_ATTRIBUTE_SPARSE_FILE);
         self.write_dos(&DosInfo {
-            attributes: self.storable(info.attributes) | sparse,
-            creation_time: Some(creation_time),
+            change_time: info.change_time,
+            ..DosInfo::new(self.storable(info.attributes) | sparse, Some(creation_time))
         })
     }
 
@@ -366,10 +366,10 @@ impl OpenFile {
             FILE_ATTRIBUTE_ARCHIVE
         };
         let result = stat_fd(&self.fd).and_then(|st| {
-            self.write_dos(&DosInfo {
-                attributes: self.storable(base | requested),
-                creation_time: Some(st.creation_time),
-            })
+            self.write_dos(&DosInfo::new(
+                self.storable(base | requested),
+                Some(st.creation_time),
+            ))
         });
         if let Err(status) = result {
             tracing::warn!(?status, "cannot store the DOS attributes of a new object");

@@ -27,7 +27,7 @@ mod testutil;
 
 pub use create::{CreateAction, CreateRequest, Disposition, Kind};
 pub use dir::{DirEntry, DirStream};
-pub use dosattrib::{decode_dosattrib, encode_dosattrib, DosInfo, DOSATTRIB_XATTR};
+pub use dosattrib::{decode_dosattrib, encode_dosattrib, ChangeTime, DosInfo, DOSATTRIB_XATTR};
 pub use ea::{EaEntry, MAX_EA_LIST_SIZE};
 pub use errno::{
     errno_to_status, io_error_to_status, resolve_errno_to_status, xattr_errno_to_status,

@@ -114,6 +114,12 @@ impl FileStat {
         if let Some(t) = dos.and_then(|d| d.creation_time) {
             self.creation_time = t;
         }
+        // A stored ChangeTime stands until the file's data changes (crate::dosattrib).
+        if let Some(c) = dos.and_then(|d| d.change_time) {
+            if c.since_write == self.last_write_time {
+                self.change_time = c.time;
+            }
+        }
         self.dos = dos;
         self
     }
@@ -144,7 +150,8 @@ impl FileStat {
             last_access_time: filetime(&st.stx_atime),
             last_write_time: mtime,
             // Linux cannot set ctime, and SMB clients set ChangeTime together with LastWriteTime: as
-            // Samba does, the change time reported is the last write time.
+            // Samba does, the change time reported is the last write time, unless a client set one
+            // explicitly and the data has not changed since (`with_dos`).
             change_time: mtime,
             dos: None,
             stream_id: 0,
@@ -270,10 +277,7 @@ mod tests {
     #[test]
     fn stored_attributes() {
         let stored = |st: FileStat, attributes: u32| FileStat {
-            dos: Some(DosInfo {
-                attributes,
-                creation_time: Some(42),
-            }),
+            dos: Some(DosInfo::new(attributes, Some(42))),
             ..st
         };
         let file = stored(
@@ -329,19 +333,13 @@ mod tests {
 
     #[test]
     fn stored_creation_time_wins() {
-        let st = sample(0o100644, false).with_dos(Some(DosInfo {
-            attributes: 0,
-            creation_time: Some(7),
-        }));
+        let st = sample(0o100644, false).with_dos(Some(DosInfo::new(0, Some(7))));
         assert_eq!(st.creation_time, 7);
         let st = FileStat {
             creation_time: 9,
             ..sample(0o100644, false)
         }
-        .with_dos(Some(DosInfo {
-            attributes: 0,
-            creation_time: None,
-        }));
+        .with_dos(Some(DosInfo::new(0, None)));
         assert_eq!(st.creation_time, 9);
     }
 

@@ -531,10 +531,7 @@ mod tests {
     fn read_only_hidden_and_system_files() {
         let stat = |mode, attributes| vfs::FileStat {
             mode,
-            dos: Some(vfs::DosInfo {
-                attributes,
-                creation_time: None,
-            }),
+            dos: Some(vfs::DosInfo::new(attributes, None)),
             ..Default::default()
         };
         let req = |disposition, file_attributes| CreateRequest {

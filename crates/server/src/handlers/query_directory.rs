@@ -112,7 +112,11 @@ fn fill(open: &Open, p: &Params) -> Result<Vec<u8>, NtStatus> {
             patch_u32(&mut w, prev, len_u32(start - prev));
         }
         search.index = search.index.wrapping_add(1);
+        let short = carries_short_name(p.class)
+            .then(|| crate::short_name::listed(&entry.name))
+            .flatten();
         let mut info = entry_info(&entry, search.index, &open.tree.share.names);
+        info.short_name = short.as_ref().map_or("", |s| s.as_str());
         crate::fruit::enrich(open, &p.apple, &entry, &mut info);
         encode_dir_entry(p.class, &info, &mut w).map_err(|_| NtStatus::INVALID_INFO_CLASS)?;
         prev = Some(start);
@@ -184,6 +188,14 @@ fn followed(open: &Open, entry: &vfs::DirEntry) -> Option<vfs::DirEntry> {
         stat,
         ea_size: entry.ea_size,
     })
+}
+
+/// The classes with a ShortName field (MS-FSCC 2.4.8, 2.4.17).
+fn carries_short_name(class: u8) -> bool {
+    matches!(
+        class,
+        fscc::FILE_BOTH_DIRECTORY_INFORMATION | fscc::FILE_ID_BOTH_DIRECTORY_INFORMATION
+    )
 }
 
 fn entry_info<'a>(e: &'a vfs::DirEntry, index: u32, names: &NameFilter) -> DirEntryInfo<'a> {

@@ -226,54 +226,6 @@ fn pipe_info(info_type: u8, class: u8) -> Result<Vec<u8>, NtStatus> {
     Ok(w.to_vec())
 }
 
-/// Characters an 8.3 name may hold besides letters and digits (MS-FSCC 2.1.5.2.1).
-const SHORT_NAME_SYMBOLS: &str = "!#$%&'()-@^_`{}~";
-
-fn short_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || SHORT_NAME_SYMBOLS.contains(c)
-}
-
-/// The 8.3 short name of a file (MS-FSCC 2.1.5.2.1): a name that already is a valid 8.3 name is its own
-/// short name, upper-cased, as on Windows; any other gets a generated one, as Samba generates them
-/// (Windows does too where 8.3 names are on): up to five of its characters, `~`, two characters from a
-/// hash of the whole name (so names that start alike differ), and up to three characters of its
-/// extension.
-fn short_name(name: &str) -> String {
-    let (base, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    let valid = |s: &str, max: usize| s.len() <= max && s.chars().all(short_name_char);
-    if !base.is_empty() && valid(base, 8) && valid(ext, 3) && (name.contains('.') != ext.is_empty())
-    {
-        return name.to_ascii_uppercase();
-    }
-    let keep = |s: &str, n: usize| -> String {
-        s.chars()
-            .filter(|c| short_name_char(*c))
-            .take(n)
-            .collect::<String>()
-            .to_ascii_uppercase()
-    };
-    let mut prefix = keep(base, 5);
-    if prefix.is_empty() {
-        prefix.push('_');
-    }
-    // FNV-1a over the upper-cased name: a stable hash, not a secret.
-    let hash = name
-        .to_uppercase()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-    let digit =
-        |v: u64| char::from_digit((v % 36) as u32, 36).map_or('_', |c| c.to_ascii_uppercase());
-    let ext = keep(ext, 3);
-    let mut short = format!("{prefix}~{}{}", digit(hash), digit(hash / 36));
-    if !ext.is_empty() {
-        short.push('.');
-        short.push_str(&ext);
-    }
-    short
-}
-
 fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     // MS-FSA 2.1.5.12: only these classes require FILE_READ_ATTRIBUTES on the handle.
     let needs_attr_access = matches!(
@@ -373,7 +325,7 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
             .encode(&mut w)
         }
         FILE_ALTERNATE_NAME_INFORMATION => FileNameInformation {
-            file_name: short_name(name),
+            file_name: crate::short_name::short_name(name).as_str().to_owned(),
         }
         .encode(&mut w),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
@@ -464,27 +416,6 @@ fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_names() {
-        assert_eq!(short_name("readme.txt"), "README.TXT");
-        assert_eq!(short_name("A"), "A");
-        let long = short_name("longfilename.text");
-        assert!(
-            long.starts_with("LONGF~") && long.ends_with(".TEX"),
-            "{long}"
-        );
-        assert_eq!(long.len(), 12);
-        assert_ne!(
-            short_name("longfilename1.txt"),
-            short_name("longfilename2.txt")
-        );
-        assert_eq!(short_name("Long File.txt"), short_name("LONG FILE.TXT"));
-        assert!(short_name("a b.txt").starts_with("AB~"));
-        assert!(short_name(".hidden").starts_with("_~"));
-        assert!(!short_name("x.").ends_with('.'));
-        assert!(short_name("\u{e9}t\u{e9}.txt").is_ascii());
-    }
 
     #[test]
     fn buffer_fit() {

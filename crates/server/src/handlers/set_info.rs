@@ -215,8 +215,8 @@ fn set_basic(o: &Open, b: &FileBasicInformation) -> Result<(), NtStatus> {
     if mtime.is_some() {
         o.node.write_time.set_explicitly();
     }
-    let creation = time_arg(b.creation_time);
-    if b.file_attributes == 0 && creation.is_none() {
+    let (creation, change) = (time_arg(b.creation_time), time_arg(b.change_time));
+    if b.file_attributes == 0 && creation.is_none() && change.is_none() {
         return Ok(());
     }
     let current = o.file.stat()?;
@@ -224,10 +224,16 @@ fn set_basic(o: &Open, b: &FileBasicInformation) -> Result<(), NtStatus> {
         0 => current.file_attributes(""),
         a => a,
     };
+    // Linux cannot set ctime: an explicit ChangeTime is stored with the DOS attributes, keyed to the
+    // mtime it was set against (vfs::dosattrib).
+    let change_time = change.map(|time| vfs::ChangeTime {
+        time,
+        since_write: current.last_write_time,
+    });
     // The xattr first: removing the write bits for READONLY could otherwise stop it being written.
     o.file.set_dos_info(&vfs::DosInfo {
-        attributes,
-        creation_time: creation.or(Some(current.creation_time)),
+        change_time,
+        ..vfs::DosInfo::new(attributes, creation.or(Some(current.creation_time)))
     })?;
     if b.file_attributes != 0 && !o.is_dir {
         o.file

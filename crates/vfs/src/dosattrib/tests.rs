@@ -17,10 +17,7 @@ use crate::{
 const Y2K: u64 = 125_911_584_000_000_000;
 
 fn info(attributes: u32, creation_time: Option<u64>) -> DosInfo {
-    DosInfo {
-        attributes,
-        creation_time,
-    }
+    DosInfo::new(attributes, creation_time)
 }
 
 #[test]
@@ -104,6 +101,26 @@ fn decodes_version_3() {
     for len in 0..blob.len() {
         assert_eq!(decode_dosattrib(&blob[..len]), None, "{len}");
     }
+}
+
+/// A stored ChangeTime makes the blob version 3, keyed by the mtime in the size field (not marked valid);
+/// a version 3 blob whose size is a real size (SIZE valid, as old Samba wrote) keys nothing.
+#[test]
+fn change_time_round_trips_as_version_3() {
+    let with = DosInfo {
+        change_time: Some(ChangeTime {
+            time: Y2K + 5,
+            since_write: Y2K + 9,
+        }),
+        ..info(0x22, Some(Y2K))
+    };
+    let blob = encode_dosattrib(&with);
+    assert_eq!((blob.len(), &blob[6..10]), (56, &[3u8, 0, 3, 0][..]));
+    assert_eq!(u32::from_le_bytes(blob[12..16].try_into().unwrap()), 0x31);
+    assert_eq!(decode_dosattrib(&blob), Some(with));
+    let mut samba = blob.clone();
+    samba[12] |= 0x04; // SIZE valid: the field is a size
+    assert_eq!(decode_dosattrib(&samba), Some(info(0x22, Some(Y2K))));
 }
 
 #[test]

@@ -48,11 +48,8 @@ fn private_attributes_are_hidden_and_refused() {
         return;
     }
     let f = open(&share, "f", Disposition::Create).unwrap();
-    f.set_dos_info(&crate::DosInfo {
-        attributes: crate::FILE_ATTRIBUTE_HIDDEN,
-        creation_time: None,
-    })
-    .unwrap();
+    f.set_dos_info(&crate::DosInfo::new(crate::FILE_ATTRIBUTE_HIDDEN, None))
+        .unwrap();
     assert!(raw(&tmp.path().join("f"), "user.DOSATTRIB").is_some());
     assert_eq!(f.list_eas().unwrap(), vec![]);
     assert_eq!(f.ea_size(), 0);

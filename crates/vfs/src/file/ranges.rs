@@ -101,10 +101,7 @@ impl OpenFile {
         if st.dos.is_some() && wanted == attributes {
             return Ok(());
         }
-        self.write_dos(&DosInfo {
-            attributes: wanted,
-            creation_time: Some(st.creation_time),
-        })
+        self.write_dos(&DosInfo::new(wanted, Some(st.creation_time)))
     }
 
     /// The stored DOS information, if any.

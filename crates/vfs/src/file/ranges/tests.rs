@@ -38,10 +38,10 @@ fn sparse_flag_is_stored_and_kept_by_set_dos_info() {
         f.stat().unwrap().file_attributes("f") & FILE_ATTRIBUTE_SPARSE_FILE,
         0
     );
-    f.set_dos_info(&DosInfo {
-        attributes: crate::FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SPARSE_FILE,
-        creation_time: None,
-    })
+    f.set_dos_info(&DosInfo::new(
+        crate::FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SPARSE_FILE,
+        None,
+    ))
     .unwrap();
     assert!(f.is_sparse());
     f.set_sparse(false).unwrap();
