@@ -84,6 +84,23 @@ def test_create_with_dotdot(escape, name):
     s.still_serving(escape)
 
 
+def test_dotdot_inside_the_share_resolves_as_windows_does(escape):
+    """`..` takes back the component before it, as Windows and Samba resolve it (smbtorture smb2.notify.tree
+    opens `dir\\sub\\..`): a name that stays inside the share opens there; one more `..` is refused."""
+    with s.logged_on(escape) as c:
+        r, fid = c.create("sub\\..\\inside.txt", disposition=s.FILE_CREATE)
+        assert r.status == s.SUCCESS, hex(r.status)
+        assert c.close_file(fid).status == s.SUCCESS
+        # Resolved on the name, before the file system: `missing` need not exist.
+        r, fid = c.create("sub\\missing\\..\\..\\inside.txt", disposition=s.FILE_OPEN)
+        assert r.status == s.SUCCESS, hex(r.status)
+        r, fid = c.create("sub\\..", options=s.DIRECTORY_FILE, disposition=s.FILE_OPEN)
+        assert r.status == s.SUCCESS, hex(r.status)
+        r, _ = c.create("sub\\..\\..\\inside.txt", disposition=s.FILE_CREATE)
+        assert r.status == s.OBJECT_PATH_SYNTAX_BAD, hex(r.status)
+    assert (escape.share / "inside.txt").exists() and not (escape.share / "sub" / "inside.txt").exists()
+
+
 def test_symlink_outside_as_directory_component(escape):
     """ksmbd class: a symlink inside the share pointing outside was followed when it appeared as a directory
     component of a CREATE path or of a rename/link target. Nothing is created, opened, moved or linked there."""

@@ -43,11 +43,24 @@ impl SmbPath {
         }
         let mut unix = String::with_capacity(name.len());
         for component in name.split(['\\', '/']) {
+            if component == ".." {
+                // `..` takes back the component before it, as Windows and Samba resolve it; one that
+                // would climb above the share root is OBJECT_PATH_SYNTAX_BAD. What reaches the kernel
+                // never holds `..`, and `openat2` confines it beneath the share root all the same.
+                if unix.is_empty() {
+                    return Err(NtStatus::OBJECT_PATH_SYNTAX_BAD);
+                }
+                unix.truncate(unix.rfind('/').unwrap_or(0));
+                continue;
+            }
             check_component(component)?;
             if !unix.is_empty() {
                 unix.push('/');
             }
             unix.push_str(component);
+        }
+        if unix.is_empty() {
+            return Ok(SmbPath::root());
         }
         Ok(SmbPath { unix })
     }
@@ -130,10 +143,6 @@ fn strip_default_stream(name: &str) -> &str {
 
 /// Checks one component against the MS-FSCC 2.1.5.2 rules this server enforces.
 fn check_component(component: &str) -> VfsResult<()> {
-    if component == ".." {
-        // Windows answers a parent-directory component with OBJECT_PATH_SYNTAX_BAD.
-        return Err(NtStatus::OBJECT_PATH_SYNTAX_BAD);
-    }
     if component.is_empty() || component == "." {
         return Err(NtStatus::OBJECT_NAME_INVALID);
     }
@@ -170,7 +179,12 @@ mod tests {
             ("::$DATA", Ok(".")),
             ("..", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
             (".", Err(NtStatus::OBJECT_NAME_INVALID)),
-            ("a\\..\\b", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
+            ("a\\..\\b", Ok("b")),
+            ("a\\b\\..", Ok("a")),
+            ("a\\..", Ok(".")),
+            ("a\\..\\..", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
+            ("a\\..\\..\\b", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
+            ("a\\..\\*", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\\.\\b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\\\\b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\\", Err(NtStatus::OBJECT_NAME_INVALID)),
@@ -178,7 +192,7 @@ mod tests {
             ("a\0b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a\u{1}b", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a/b", Ok("a/b")),
-            ("a/../b", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
+            ("a/../b", Ok("b")),
             ("../etc", Err(NtStatus::OBJECT_PATH_SYNTAX_BAD)),
             ("a*", Err(NtStatus::OBJECT_NAME_INVALID)),
             ("a?", Err(NtStatus::OBJECT_NAME_INVALID)),
