@@ -113,3 +113,42 @@ def test_hostile_aapl_and_afpinfo(server):
         assert r.status == s.SUCCESS and r.body[16:76] == AFP_INFO
         c.close_file(fid)
     assert server.alive()
+
+
+FILE_ALL_INFORMATION = 18
+
+
+def all_info_name(c, fid):
+    r = c.call(s.QUERY_INFO, s.query_info_body(fid, 1, FILE_ALL_INFORMATION))
+    assert r.status == s.SUCCESS, hex(r.status)
+    length = struct.unpack_from("<I", r.body, 8 + 96)[0]
+    return r.body[8 + 100:8 + 100 + length].decode("utf-16-le")
+
+
+def rename(c, fid, target):
+    return c.call(s.SET_INFO, s.set_info_body(fid, 1, 10, s.rename_info(target)))
+
+
+@pytest.mark.rsmbd_conf(extra_share=FRUIT)
+def test_folder_with_open_files_renames_only_for_macs(server):
+    """Windows refuses to rename a folder while a file in it is open (STATUS_ACCESS_DENIED); a Mac (AAPL,
+    `fruit:posix_rename`, the default) may, and the open file then goes by its new path."""
+    (server.share / "folder").mkdir()
+    (server.share / "folder" / "inner.txt").write_bytes(b"inner")
+    for mac, new in ((False, "renamed-win"), (True, "renamed-mac")):
+        with s.logged_on(server) as c:
+            if mac:
+                r, fid = c.create("aapl.txt", contexts=aapl_query())
+                assert r.status == s.SUCCESS
+                c.close_file(fid)
+            r, inner = c.create("folder\\inner.txt", disposition=s.FILE_OPEN)
+            assert r.status == s.SUCCESS
+            r, folder = c.create("folder", access=s.GENERIC_ALL, options=s.DIRECTORY_FILE, disposition=s.FILE_OPEN)
+            assert r.status == s.SUCCESS
+            r = rename(c, folder, new)
+            if not mac:
+                assert r.status == s.ACCESS_DENIED, hex(r.status)
+                continue
+            assert r.status == s.SUCCESS, hex(r.status)
+            assert all_info_name(c, inner).endswith(f"{new}\\inner.txt")
+            assert (server.share / new / "inner.txt").read_bytes() == b"inner"

@@ -138,6 +138,12 @@ pub fn veto_files(s: &config::ShareConfig) -> Vec<String> {
     veto
 }
 
+/// `fruit:posix_rename` for this connection: a client that negotiated AAPL may rename a directory
+/// with open files below it, as macOS expects.
+pub fn posix_rename(apple: &AppleConn, share: Option<&FruitShare>) -> bool {
+    apple.negotiated() && share.is_some_and(|s| s.config.posix_rename)
+}
+
 /// What a connection negotiated with its first AAPL context: the server capabilities it was granted
 /// (once set, never changed, as on macOS and Samba, where the first query decides for the connection).
 #[derive(Debug, Default)]

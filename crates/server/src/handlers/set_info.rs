@@ -312,6 +312,28 @@ async fn rename_stream(
     .await
 }
 
+/// The opens of the same share that name something below the directory `dir`, with the rest of their
+/// path (compared without regard to ASCII case: a false match only refuses a rename).
+fn opens_below(ctx: &Ctx<'_>, open: &Open, dir: &SmbPath) -> Vec<(Arc<Open>, String)> {
+    let prefix = format!("{}/", dir.as_unix());
+    let share = &open.tree.share.name;
+    let rest = |o: &Open| {
+        let path = o.path();
+        let p = path.as_unix();
+        let head = p.get(..prefix.len())?;
+        (o.tree.share.name == *share && head.eq_ignore_ascii_case(&prefix))
+            .then(|| p.get(prefix.len()..).map(str::to_owned))
+            .flatten()
+    };
+    ctx.conn
+        .server
+        .opens
+        .matching(|o| rest(o).is_some())
+        .into_iter()
+        .filter_map(|o| rest(&o).map(|r| (o, r)))
+        .collect()
+}
+
 async fn rename_or_link(
     ctx: &mut Ctx<'_>,
     open: &Arc<Open>,
@@ -350,6 +372,17 @@ async fn rename_or_link(
     let from = open.path();
     if !is_link && from == to {
         return Ok(());
+    }
+    let below = match !is_link && open.is_dir {
+        true => opens_below(ctx, open, &from),
+        false => Vec::new(),
+    };
+    // Windows refuses to rename a directory while a file below it is open (smbtorture
+    // smb2.rename.rename_dir_openfile); macOS may (`fruit:posix_rename`), and those opens follow.
+    if !below.is_empty()
+        && !crate::fruit::posix_rename(&ctx.conn.apple, open.tree.share.fruit.as_ref())
+    {
+        return Err(NtStatus::ACCESS_DENIED);
     }
     if !is_link {
         crate::breaks::release_handles(ctx, &open.node, Some(open.file_id.volatile)).await;
@@ -399,6 +432,11 @@ async fn rename_or_link(
     } else {
         let from = open.path();
         open.set_path(to.clone());
+        for (o, rest) in below {
+            if let Ok(moved) = to.join(&rest) {
+                o.set_path(moved);
+            }
+        }
         crate::notify::renamed(server, &open.tree, &from, &to, open.is_dir);
         crate::breaks::dir_changed(server, &open.tree, &from, None);
         crate::breaks::dir_changed(server, &open.tree, &to, None);

@@ -39,6 +39,16 @@ impl<T> Index<T> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The entries that satisfy `pred`: a scan of every entry, under the table's lock.
+    pub fn matching(&self, pred: impl Fn(&T) -> bool) -> Vec<Arc<T>> {
+        let g = self.lock();
+        g.by_id
+            .values()
+            .filter(|(_, e)| pred(e))
+            .map(|(_, e)| Arc::clone(e))
+            .collect()
+    }
+
     /// Add `entry` under `id` for `conn`, unless `conn` already holds `max` entries (false).
     pub fn insert(&self, conn: ConnId, id: u64, entry: Arc<T>, max: usize) -> bool {
         let mut g = self.lock();
