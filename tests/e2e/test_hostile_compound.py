@@ -199,3 +199,18 @@ def test_charge_and_length_beyond_limits(server):
         assert c.call(s.READ, s.read_body(fid, 0, mib), credit_charge=16).status == s.SUCCESS
     assert s.rss_kib(server.proc.pid) - rss_before < 32 * 1024
     s.still_serving(server)
+
+
+def test_every_compound_response_is_padded(server):
+    """In a compound response every PDU, the last one included, is padded to 8 bytes (as Windows sends them;
+    smbtorture smb2.compound.compound-padding); a lone READ response of 3 bytes is not padded."""
+    (server.share / "three.txt").write_bytes(b"abc")
+    with s.logged_on(server) as c:
+        c.send(c.compound([c.pdu(s.CREATE, s.create_body("three.txt", access=s.GENERIC_READ, disposition=s.FILE_OPEN)),
+                           c.pdu(s.READ, s.read_body(s.FILE_ID_NONE, 0, 3), **REL)]))
+        frame = c.recv_frame()
+        read_at = struct.unpack_from("<I", frame, 20)[0]
+        assert read_at % 8 == 0 and len(frame) - read_at == 64 + 24, (read_at, len(frame))
+        r, fid = c.create("three.txt", access=s.GENERIC_READ, disposition=s.FILE_OPEN)
+        c.send(c.compound([c.pdu(s.READ, s.read_body(fid, 0, 3))]))
+        assert len(c.recv_frame()) == 64 + 19

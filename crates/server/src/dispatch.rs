@@ -341,6 +341,11 @@ pub async fn process_frame(
     if signers.is_empty() {
         return Outcome::NoReply;
     }
+    if let (Some((last, _)), true) = (signers.last(), pos > 0) {
+        // In a compound the last response is padded to 8 bytes too, as Windows does (smbtorture
+        // smb2.compound.compound-padding); a lone response is not.
+        pad_to(&mut out, *last, 8);
+    }
     if crate::security::protect(&mut out, encrypted_for.as_deref(), &signers).is_err() {
         return Outcome::Disconnect;
     }
