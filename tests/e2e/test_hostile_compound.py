@@ -214,3 +214,20 @@ def test_every_compound_response_is_padded(server):
         r, fid = c.create("three.txt", access=s.GENERIC_READ, disposition=s.FILE_OPEN)
         c.send(c.compound([c.pdu(s.READ, s.read_body(fid, 0, 3))]))
         assert len(c.recv_frame()) == 64 + 19
+
+
+def test_failure_on_an_open_file_does_not_carry(server):
+    """A refused WRITE in a related chain leaves the file to the next operation, as on Windows (smbtorture
+    smb2.compound.related6); a failed CREATE carries its status to everything related after it."""
+    (server.share / "ro.txt").write_bytes(b"abc")
+    with s.logged_on(server) as c:
+        c.send(c.compound([c.pdu(s.CREATE, s.create_body("ro.txt", access=s.FILE_READ_DATA, disposition=s.FILE_OPEN)),
+                           c.pdu(s.WRITE, s.write_body(s.FILE_ID_NONE, 0, b"no"), **REL),
+                           c.pdu(s.READ, s.read_body(s.FILE_ID_NONE, 0, 3), **REL),
+                           c.pdu(s.CLOSE, struct.pack("<HHI16s", 24, 0, 0, s.FILE_ID_NONE), **REL)]))
+        assert [r.status for r in c.recv()] == [s.SUCCESS, s.ACCESS_DENIED, s.SUCCESS, s.SUCCESS]
+        c.send(c.compound([c.pdu(s.CREATE, s.create_body("missing.txt", disposition=s.FILE_OPEN)),
+                           c.pdu(s.READ, s.read_body(s.FILE_ID_NONE, 0, 3), **REL),
+                           c.pdu(s.CLOSE, struct.pack("<HHI16s", 24, 0, 0, s.FILE_ID_NONE), **REL)]))
+        assert [r.status for r in c.recv()] == [s.OBJECT_NAME_NOT_FOUND] * 3
+    assert (server.share / "ro.txt").read_bytes() == b"abc"

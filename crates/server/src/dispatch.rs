@@ -33,6 +33,23 @@ pub enum Outcome {
 }
 
 /// Identifiers carried from one operation of a related compound to the next (MS-SMB2 3.3.5.2.7.2).
+/// The commands that act on an already open file through its FileId.
+fn works_on_an_open(cmd: Command) -> bool {
+    matches!(
+        cmd,
+        Command::Read
+            | Command::Write
+            | Command::Ioctl
+            | Command::QueryInfo
+            | Command::SetInfo
+            | Command::Lock
+            | Command::Flush
+            | Command::QueryDirectory
+            | Command::ChangeNotify
+            | Command::Close
+    )
+}
+
 #[derive(Debug, Default)]
 pub struct Chain {
     /// Whether the previous operation found (or created) its session; a related operation after one that
@@ -487,7 +504,14 @@ async fn process_pdu(
     ctx.chain.session_ok = ctx.session.is_some() || cmd == Command::SessionSetup;
     ctx.chain.session_id = Some(ctx.resp_session_id);
     ctx.chain.tree_id = Some(ctx.resp_tree_id);
-    ctx.chain.failed = status.is_error().then_some(status);
+    ctx.chain.failed = match status.is_error() {
+        false => None,
+        // A failure carried over from before keeps carrying; so does any failure except one of an
+        // operation on an open file, which leaves the file to the next related operation (Windows:
+        // a READ after a refused WRITE still reads, smbtorture smb2.compound.related6).
+        true if ctx.chain.failed == Some(status) || !works_on_an_open(cmd) => Some(status),
+        true => None,
+    };
     let credits = if cmd == Command::Negotiate && hdr.credits == 0 {
         1
     } else {
