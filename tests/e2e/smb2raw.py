@@ -261,8 +261,10 @@ class Client:
             self.tree_id = r.tree_id
         return r
 
-    def create(self, name, access=GENERIC_ALL, disposition=FILE_OPEN_IF, options=0, contexts=b"", oplock=0, **kw):
-        r = self.call(CREATE, create_body(name, access, disposition, options, contexts, oplock=oplock), **kw)
+    def create(self, name, access=GENERIC_ALL, disposition=FILE_OPEN_IF, options=0, contexts=b"", oplock=0,
+               share=SHARE_ALL, **kw):
+        r = self.call(CREATE, create_body(name, access, disposition, options, contexts, oplock=oplock, share=share),
+                      **kw)
         return r, (r.body[64:80] if r.status == SUCCESS else None)
 
     def close_file(self, fid):

@@ -203,3 +203,25 @@ def test_a_reclaim_racing_the_timeout_and_a_conflicting_open_has_one_winner(serv
         assert set(reclaims) <= {s.SUCCESS, s.OBJECT_NAME_NOT_FOUND}, [hex(r) for r in reclaims]
         assert [r for r in results if isinstance(r, tuple)][0][1] in (s.SUCCESS, s.SHARING_VIOLATION)
     s.still_serving(server)
+
+
+APP_INSTANCE_ID = bytes.fromhex("45BCA66AEFA7F74A9008FA462E144D74")
+
+
+def app_instance(guid):
+    return s.create_context(APP_INSTANCE_ID, struct.pack("<HH16s", 20, 0, guid))
+
+
+def test_same_application_instance_from_another_client_closes_the_earlier_open(server):
+    """MS-SMB2 3.3.5.9.13: a cluster node reopening a file with the AppInstanceId of an open another client
+    (ClientGuid) still holds gets the file; the earlier handle is closed, with no oplock break sent to it."""
+    with connect(server, guid=b"cluster-node-one") as one, connect(server, guid=b"cluster-node-two") as two:
+        r, first = one.create("vm.vhdx", oplock=BATCH, share=0,
+                              contexts=chain(dh2q(b"A" * 16, with_lease=False), app_instance(b"I" * 16)))
+        assert r.status == s.SUCCESS and r.body[2] == BATCH, hex(r.status)
+        # No break goes to the first node: a break would hold this CREATE until the socket times out.
+        r, second = two.create("vm.vhdx", oplock=BATCH, share=0,
+                               contexts=chain(dh2q(b"C" * 16, with_lease=False), app_instance(b"I" * 16)))
+        assert r.status == s.SUCCESS and r.body[2] == BATCH, hex(r.status)
+        assert one.close_file(first).status == s.FILE_CLOSED
+        assert two.close_file(second).status == s.SUCCESS

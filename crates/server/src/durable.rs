@@ -188,6 +188,15 @@ impl DurableTable {
         self.lock().len()
     }
 
+    /// The disconnected opens that satisfy `pred`.
+    pub fn matching(&self, pred: impl Fn(&Open) -> bool) -> Vec<Arc<Open>> {
+        self.lock()
+            .values()
+            .filter(|d| pred(&d.open))
+            .map(|d| Arc::clone(&d.open))
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod app_instance;
 pub mod blocking;
 pub mod breaks;
 pub mod budget;

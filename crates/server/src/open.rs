@@ -65,6 +65,8 @@ pub struct Open {
     /// The random part of Open.ResumeKey (MS-SMB2 3.3.5.15.7), made by the first
     /// FSCTL_SRV_REQUEST_RESUME_KEY.
     pub resume_secret: std::sync::OnceLock<[u8; 16]>,
+    /// Open.AppInstanceId and its version (MS-SMB2 3.3.5.9.13), from the CREATE's contexts.
+    pub app_instance: Option<crate::app_instance::AppInstance>,
 }
 
 impl Open {
@@ -146,6 +148,7 @@ impl Open {
                 self.channel_sequence.load(Ordering::Relaxed),
             ),
             resume_secret: self.resume_secret.clone(),
+            app_instance: self.app_instance,
         }
     }
 }

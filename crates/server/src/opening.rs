@@ -56,6 +56,8 @@ pub struct Opening {
     pub contexts: Vec<OwnedCreateContext>,
     /// The durable handle context (DHnQ or DH2Q), when asked for.
     pub durable: Option<proto::durable::DurableContext>,
+    /// The AppInstanceId context (MS-SMB2 3.3.5.9.13), when given.
+    pub app_instance: Option<crate::app_instance::AppInstance>,
 }
 
 /// Attached to the file node, or waiting for breaks to end.
@@ -247,6 +249,7 @@ impl Opening {
             replay_eligible: AtomicBool::new(replay.is_some()),
             channel_sequence: std::sync::atomic::AtomicU16::new(0),
             resume_secret: std::sync::OnceLock::new(),
+            app_instance: self.app_instance,
             replay,
         });
         // The session's connection now: this CREATE's own, unless that was lost meanwhile and the

@@ -159,6 +159,7 @@ impl Fixture {
             replay_eligible: AtomicBool::new(false),
             channel_sequence: std::sync::atomic::AtomicU16::new(0),
             resume_secret: std::sync::OnceLock::new(),
+            app_instance: None,
             replay: None,
         });
         assert!(server

@@ -238,6 +238,18 @@ pub async fn handle(
             0o666
         },
     };
+    // An SMB 3.x matter only (MS-SMB2 3.3.5.9.13).
+    let app_instance = match negotiated.dialect >= SMB3_0 {
+        true => crate::app_instance::requested(
+            &contexts,
+            negotiated.client_guid,
+            negotiated.dialect >= proto::messages::negotiate::SMB3_1_1,
+        )?,
+        false => None,
+    };
+    if let Some(asked) = &app_instance {
+        crate::app_instance::close_earlier(&ctx.conn.server, &tree, &path, asked).await?;
+    }
     let ea_data = cc::find(&contexts, cc::name::EA_BUFFER).map(|c| c.data);
     let eas = crate::eas::create_context(ea_data, tree.vfs()?.options().ea_support)?;
     let (file, action, mut stat) = open_on_disk(&tree, &named, vreq.clone()).await?;
@@ -315,6 +327,7 @@ pub async fn handle(
         },
         contexts: answered,
         durable,
+        app_instance,
         tree,
     };
     if opening.clear_the_way().await {
