@@ -61,7 +61,10 @@ mod tests {
     fn layout() {
         let bytes = sample().encode();
         assert_eq!(bytes.len(), DuplicateExtentsData::SIZE);
-        assert_eq!(&bytes[..8], &[0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
+        assert_eq!(
+            &bytes[..8],
+            &[0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]
+        );
         assert_eq!(&bytes[8..16], &[9, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&bytes[16..24], &[0, 0x10, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&bytes[24..32], &[0, 0, 0x10, 0, 0, 0, 0, 0]);
