@@ -48,7 +48,7 @@ def xfs_server(tmp_path):
         pytest.skip(f"cannot loop-mount here: {mounted.stderr.strip()}")
     srv = None
     try:
-        srv = RsmbdServer(tmp_root=mnt)
+        srv = RsmbdServer(tmp_root=mnt, extra_shares={"other": ""})
         srv.start()
         yield srv
         crashed = not srv.alive()
@@ -126,6 +126,20 @@ def test_clone_shares_extents_on_reflink_xfs(xfs_server):
     s.still_serving(xfs_server)
 
 
+def test_clone_from_another_share_of_the_session(xfs_server):
+    """MS-SMB2 3.3.5.15.17 looks the source up among all the session's opens: a share on the same file
+    system clones from another."""
+    payload = os.urandom(5 * 4096)
+    (xfs_server.share / "src.bin").write_bytes(payload)
+    with s.logged_on(xfs_server) as c:
+        _, src = c.create("src.bin", disposition=s.FILE_OPEN)
+        assert c.tree_connect(f"\\\\{xfs_server.host}\\other").status == s.SUCCESS
+        _, dst = c.create("copy.bin", disposition=s.FILE_CREATE)
+        set_size(c, dst, len(payload))
+        assert ioctl(c, dst, dup(src, 4096, 0, 4 * 4096)) == s.SUCCESS
+    assert (xfs_server.tmp / "other" / "copy.bin").read_bytes() == payload[4096:] + bytes(4096)
+
+
 def test_hostile_clone_requests(xfs_server):
     """Each refusal is Windows' status; the target keeps its bytes."""
     (xfs_server.share / "src.bin").write_bytes(b"S" * 3 * 4096)
@@ -140,9 +154,10 @@ def test_hostile_clone_requests(xfs_server):
             # MS-SMB2 3.3.5.15.17: input shorter than the structure.
             (dst, dup(src, 0, 0, 4096)[:39], s.INVALID_PARAMETER),
             (dst, b"", s.INVALID_PARAMETER),
-            # A source FileId not of this session, or unknown: not found, as for any FileId.
-            (dst, dup(other_src, 0, 0, 4096), s.FILE_CLOSED),
-            (dst, dup(b"\x42" * 16, 0, 0, 4096), s.FILE_CLOSED),
+            # MS-SMB2 3.3.5.15.17: a source FileId not in this session's opens.
+            (dst, dup(other_src, 0, 0, 4096), s.INVALID_HANDLE),
+            (dst, dup(b"\x42" * 16, 0, 0, 4096), s.INVALID_HANDLE),
+            (dst, dup(s.FILE_ID_NONE, 0, 0, 4096), s.INVALID_HANDLE),
             # Not multiples of the cluster size, negative, beyond the largest offset.
             (dst, dup(src, 512, 0, 4096), s.INVALID_PARAMETER),
             (dst, dup(src, 0, 512, 4096), s.INVALID_PARAMETER),
@@ -162,13 +177,17 @@ def test_hostile_clone_requests(xfs_server):
         for fid, data, status in cases:
             got = ioctl(c, fid, data)
             assert got == status, (data.hex(), hex(got), hex(status))
-        # Another open's lock on the target range: as a WRITE would fail.
+        assert (xfs_server.share / "dst.bin").read_bytes() == b"D" * 2 * 4096
+        # Another open's lock on the target range does not stop a clone, as on Windows (smbtorture
+        # smb2.ioctl.dup_extents_dest_lock), though it stops a WRITE.
         _, locker = other.create("dst.bin", disposition=s.FILE_OPEN)
         r = other.call(s.LOCK, s.lock_body(locker, [(4096, 4096, LOCK_EXCLUSIVE_FAIL_IMMEDIATELY)]))
         assert r.status == s.SUCCESS, hex(r.status)
-        assert ioctl(c, dst, dup(src, 0, 0, 2 * 4096)) == FILE_LOCK_CONFLICT
-        assert ioctl(c, dst, dup(src, 0, 0, 4096)) == s.SUCCESS
-    assert (xfs_server.share / "dst.bin").read_bytes() == b"S" * 4096 + b"D" * 4096
+        assert c.write(dst, 4096, b"x").status == FILE_LOCK_CONFLICT
+        assert ioctl(c, dst, dup(src, 0, 0, 2 * 4096)) == s.SUCCESS
+        # A target FileId that names no open: as for any request.
+        assert ioctl(c, b"\x42" * 16, dup(src, 0, 0, 4096)) == s.FILE_CLOSED
+    assert (xfs_server.share / "dst.bin").read_bytes() == b"S" * 2 * 4096
     s.still_serving(xfs_server)
 
 
