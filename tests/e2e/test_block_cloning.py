@@ -36,8 +36,7 @@ def xfs_server(tmp_path):
     The mount goes away even when the test fails."""
     if os.geteuid() != 0:
         pytest.skip("needs root to loop-mount an XFS image")
-    if shutil.which("mkfs.xfs") is None:
-        pytest.skip("mkfs.xfs not installed (xfsprogs)")
+    assert shutil.which("mkfs.xfs"), "mkfs.xfs not installed: tests/run installs xfsprogs"
     image, mnt = tmp_path / "xfs.img", tmp_path / "mnt"
     mnt.mkdir()
     run("truncate", "-s", IMAGE_SIZE, str(image))
