@@ -112,17 +112,6 @@ impl WriteTime {
     }
 }
 
-/// [`WriteTime::before_write`] for a data change through the open `open_id` of `file`, whose write
-/// time is read from the file (on the blocking pool, before the change).
-pub fn before_data_change(
-    node: &crate::files::FileNode,
-    file: &vfs::OpenFile,
-    open_id: u64,
-) -> bool {
-    node.write_time
-        .before_write(open_id, || file.stat().ok().map(|s| s.last_write_time))
-}
-
 /// Runs the delayed update of `open`'s file after [`UPDATE_DELAY`], unless the open is gone by then
 /// (its CLOSE made the update).
 pub fn update_later(open: &Arc<Open>) {

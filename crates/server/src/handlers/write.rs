@@ -73,7 +73,9 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: WriteRequest<'_>, out: &mut BytesMut
     let (file, node) = (Arc::clone(&open.file), Arc::clone(&open.node));
     let id = open.file_id.volatile;
     let (written, delayed) = run_as(&open.unix, move || {
-        let delayed = crate::write_time::before_data_change(&node, &file, id);
+        let delayed = node
+            .write_time
+            .before_write(id, || file.stat().ok().map(|s| s.last_write_time));
         let offset = if append_only {
             append_offset(&file, req.offset)?
         } else {

@@ -56,9 +56,11 @@ pub async fn duplicate_extents(ctx: &mut Ctx<'_>, req: &IoctlRequest<'_>) -> Res
     );
     let id = target.file_id.volatile;
     let delayed = run_as(&target.unix, move || {
-        let delayed = crate::write_time::before_data_change(&node, &dst, id);
+        // The write time as it was, registered only once the clone is made: on a file system that
+        // cannot clone every attempt fails, and a failed one must not move the write time at CLOSE.
+        let before = dst.stat()?.last_write_time;
         dst.duplicate_extents_from(&src, range)?;
-        Ok(delayed)
+        Ok(node.write_time.before_write(id, || Some(before)))
     })
     .await?;
     if delayed {
