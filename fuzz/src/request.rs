@@ -1,9 +1,10 @@
 //! Target `request`: one frame as the client sends it (a single request or a compound chain, MS-SMB2
 //! 3.3.5.2.7): each SMB2 header, then the request body its Command names, with the decoder the server
 //! uses ([`Request::decode`]), following NextCommand as the dispatcher does, and the input buffers of
-//! the FSCTLs the server decodes (server-side copy, sparse files, compression).
+//! the FSCTLs the server decodes (server-side copy, block cloning, sparse files, compression).
 
 use proto::messages::ioctl::copychunk::SrvCopychunkCopy;
+use proto::messages::ioctl::duplicate_extents::DuplicateExtentsData;
 use proto::messages::ioctl::sparse::{
     decode_compression_state, decode_set_sparse, FileAllocatedRangeBuffer, FileZeroDataInformation,
 };
@@ -60,6 +61,9 @@ fn decode_fsctl_input(ctl_code: u32, input: &[u8]) {
                     let _ = copy.chunks();
                 }
             }
+        }
+        fsctl::DUPLICATE_EXTENTS_TO_FILE => {
+            let _ = DuplicateExtentsData::decode(input);
         }
         fsctl::SET_SPARSE => {
             let _ = decode_set_sparse(input);

@@ -171,12 +171,28 @@ impl Ctx<'_> {
         open.replay_eligible
             .store(false, std::sync::atomic::Ordering::Relaxed);
         self.check_channel_sequence(&open)?;
-        let hold = Arc::clone(&open.busy)
-            .try_read_owned()
-            .map_err(|_| NtStatus::FILE_CLOSED)?;
+        self.hold(open).ok_or(NtStatus::FILE_CLOSED)
+    }
+
+    /// The open a request names inside its data (FSCTL_DUPLICATE_EXTENTS_TO_FILE's source): one of this
+    /// session, on any of its trees (MS-SMB2 Session.OpenTable), held like [`Ctx::open`]'s open but
+    /// leaving the compound's FileId alone. STATUS_INVALID_HANDLE when there is none.
+    pub fn session_open(&mut self, fid: FileId) -> Result<Arc<Open>, NtStatus> {
+        let session = self.session.as_ref().map(|s| s.id);
+        let open = self
+            .conn
+            .open(fid.volatile)
+            .filter(|o| o.file_id == fid && Some(o.session_id) == session)
+            .ok_or(NtStatus::INVALID_HANDLE)?;
+        self.hold(open).ok_or(NtStatus::INVALID_HANDLE)
+    }
+
+    /// Holds `open` for the rest of the request (its CLOSE waits); None when it is being closed.
+    fn hold(&mut self, open: Arc<Open>) -> Option<Arc<Open>> {
+        let hold = Arc::clone(&open.busy).try_read_owned().ok()?;
         self.in_flight.push(hold);
         self.release_admission();
-        Ok(open)
+        Some(open)
     }
 
     /// MS-SMB2 3.3.5.2.10: a ChannelSequence older than the open's (a request from before a channel

@@ -61,6 +61,19 @@ pub fn xattr_errno_to_status(e: Errno) -> NtStatus {
     }
 }
 
+/// Maps an error from `FICLONERANGE` as MS-FSCC 2.3.8 lists them: a file system that cannot clone
+/// (`EOPNOTSUPP`, `ENOTTY`, or `EINVAL` from one that takes no part of the request) is
+/// STATUS_INVALID_DEVICE_REQUEST, a source on another file system (`EXDEV`) STATUS_INVALID_PARAMETER.
+pub fn clone_errno_to_status(e: Errno) -> NtStatus {
+    match e {
+        Errno::NOTSUP | Errno::NOTTY | Errno::INVAL | Errno::NOSYS => {
+            NtStatus::INVALID_DEVICE_REQUEST
+        }
+        Errno::XDEV => NtStatus::INVALID_PARAMETER,
+        other => errno_to_status(other),
+    }
+}
+
 /// Maps a `std::io::Error` (for example from `std::fs` calls) through [`errno_to_status`].
 pub fn io_error_to_status(e: &std::io::Error) -> NtStatus {
     match e.raw_os_error() {
@@ -100,6 +113,22 @@ mod tests {
         ];
         for (errno, status) in table {
             assert_eq!(errno_to_status(errno), status, "{errno:?}");
+        }
+    }
+
+    #[test]
+    fn clone_errors() {
+        let table = [
+            (Errno::NOTSUP, NtStatus::INVALID_DEVICE_REQUEST),
+            (Errno::INVAL, NtStatus::INVALID_DEVICE_REQUEST),
+            (Errno::NOTTY, NtStatus::INVALID_DEVICE_REQUEST),
+            (Errno::XDEV, NtStatus::INVALID_PARAMETER),
+            (Errno::NOSPC, NtStatus::DISK_FULL),
+            (Errno::ROFS, NtStatus::MEDIA_WRITE_PROTECTED),
+            (Errno::PERM, NtStatus::ACCESS_DENIED),
+        ];
+        for (errno, status) in table {
+            assert_eq!(clone_errno_to_status(errno), status, "{errno:?}");
         }
     }
 

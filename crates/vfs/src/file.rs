@@ -493,7 +493,11 @@ fn timespec(ft: Option<u64>) -> Timespec {
     }
 }
 
+mod clone;
 mod copyfile;
+
+pub(crate) use clone::supports_reflink;
+pub use clone::CloneRange;
 mod ranges;
 mod streams;
 

@@ -32,7 +32,7 @@ pub use ea::{EaEntry, MAX_EA_LIST_SIZE};
 pub use errno::{
     errno_to_status, io_error_to_status, resolve_errno_to_status, xattr_errno_to_status,
 };
-pub use file::OpenFile;
+pub use file::{CloneRange, OpenFile};
 pub use identity::{
     as_daemon, as_daemon_briefly, as_identity, group_id, try_as_identity, Identity,
 };

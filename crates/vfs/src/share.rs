@@ -85,6 +85,8 @@ pub struct Share {
     root_path: PathBuf,
     opts: ShareOptions,
     kind: &'static str,
+    /// The file system shares extents between files ([`crate::file::supports_reflink`]).
+    reflink: bool,
     /// See [`crate::case`].
     pub(crate) last_miss: crate::case::LastMiss,
 }
@@ -96,11 +98,13 @@ impl Share {
         let fd = rustix::fs::open(root, flags, Mode::empty())?;
         let magic = rustix::fs::fstatfs(&fd)?.f_type;
         let kind = fs_kind(u64::try_from(magic).unwrap_or(0));
+        let reflink = crate::file::supports_reflink(&fd, kind);
         Ok(Share {
             root: fd,
             root_path: root.to_owned(),
             opts,
             kind,
+            reflink,
             last_miss: Default::default(),
         })
     }
@@ -216,6 +220,19 @@ impl Share {
             read_only: st.f_flag.contains(StatVfsMountFlags::RDONLY),
             kind: self.kind,
         })
+    }
+
+    /// The cluster size clients are told (FileFsSizeInformation) and block cloning is aligned to: the
+    /// file system's block size, which is also what `FICLONERANGE` needs offsets aligned to.
+    pub fn cluster_size(&self) -> VfsResult<std::num::NonZeroU64> {
+        std::num::NonZeroU64::new(self.fs_stat()?.block_size)
+            .ok_or(NtStatus::INVALID_DEVICE_REQUEST)
+    }
+
+    /// Whether files of the share can share extents (FSCTL_DUPLICATE_EXTENTS_TO_FILE works), which
+    /// clients learn from FILE_SUPPORTS_BLOCK_REFCOUNTING.
+    pub fn supports_block_cloning(&self) -> bool {
+        self.reflink
     }
 
     /// `MEDIA_WRITE_PROTECTED` on a read-only share.

@@ -1,7 +1,7 @@
 //! SMB2 IOCTL request and response (MS-SMB2 2.2.31, 2.2.32), the FSCTL codes the server knows, and the
 //! payloads of FSCTL_VALIDATE_NEGOTIATE_INFO (2.2.31.4, 2.2.32.6) and FSCTL_QUERY_NETWORK_INTERFACE_INFO
-//! (2.2.32.5). Server-side copy payloads are in [`copychunk`], sparse-file and compression ones in
-//! [`sparse`].
+//! (2.2.32.5). Server-side copy payloads are in [`copychunk`], block cloning's in [`duplicate_extents`],
+//! sparse-file and compression ones in [`sparse`].
 
 use super::create::buffer_after;
 use super::{body_reader, Body};
@@ -11,6 +11,7 @@ use crate::{FileId, Guid};
 use bytes::{BufMut, BytesMut};
 
 pub mod copychunk;
+pub mod duplicate_extents;
 pub mod sparse;
 
 const REQUEST_SIZE: u16 = 57;

@@ -1,6 +1,7 @@
 //! IOCTL (MS-SMB2 3.3.5.15): FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12),
 //! FSCTL_QUERY_NETWORK_INTERFACE_INFO (3.3.5.15.11) and FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9) here;
-//! server-side copy in [`copychunk`], sparse files in [`sparse`], compression in [`compression`].
+//! server-side copy in [`copychunk`], block cloning in [`duplicate_extents`], sparse files in [`sparse`],
+//! compression in [`compression`].
 //! Other control codes fail with the status Windows returns for a control code the file system does
 //! not implement.
 
@@ -14,6 +15,7 @@ use proto::NtStatus;
 
 mod compression;
 mod copychunk;
+mod duplicate_extents;
 mod sparse;
 
 pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut) -> HandlerResult {
@@ -45,6 +47,10 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: IoctlRequest<'_>, out: &mut BytesMut
         fsctl::SRV_REQUEST_RESUME_KEY => ok(copychunk::request_resume_key(ctx, req.file_id)?),
         fsctl::SRV_COPYCHUNK => copychunk::copychunk(ctx, &req, true).await?,
         fsctl::SRV_COPYCHUNK_WRITE => copychunk::copychunk(ctx, &req, false).await?,
+        fsctl::DUPLICATE_EXTENTS_TO_FILE => {
+            duplicate_extents::duplicate_extents(ctx, &req).await?;
+            ok(Vec::new())
+        }
         fsctl::SET_SPARSE => ok(sparse::set_sparse(ctx, req.file_id, req.input).await?),
         fsctl::SET_ZERO_DATA => ok(sparse::set_zero_data(ctx, req.file_id, req.input).await?),
         fsctl::QUERY_ALLOCATED_RANGES => sparse::query_allocated_ranges(ctx, &req).await?,

@@ -333,6 +333,25 @@ fn file_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     Ok(w.to_vec())
 }
 
+/// FileFsAttributeInformation's FileSystemAttributes: FILE_SUPPORTS_BLOCK_REFCOUNTING only where the
+/// file system clones (Windows clients try FSCTL_DUPLICATE_EXTENTS_TO_FILE only when it is there).
+fn fs_attribute_flags(share: &vfs::Share) -> u32 {
+    let optional = |on: bool, flag: u32| if on { flag } else { 0 };
+    fs_attributes::CASE_SENSITIVE_SEARCH
+        | fs_attributes::CASE_PRESERVED_NAMES
+        | fs_attributes::UNICODE_ON_DISK
+        | fs_attributes::SUPPORTS_SPARSE_FILES
+        | fs_attributes::SUPPORTS_HARD_LINKS
+        | optional(
+            share.options().ea_support,
+            fs_attributes::SUPPORTS_EXTENDED_ATTRIBUTES,
+        )
+        | optional(
+            share.supports_block_cloning(),
+            fs_attributes::SUPPORTS_BLOCK_REFCOUNTING,
+        )
+}
+
 fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
     let share = o.tree.vfs()?;
     let st =
@@ -364,16 +383,7 @@ fn fs_info(o: &Open, class: u8) -> Result<Vec<u8>, NtStatus> {
         }
         .encode(&mut w),
         FILE_FS_ATTRIBUTE_INFORMATION => FileFsAttributeInformation {
-            file_system_attributes: fs_attributes::CASE_SENSITIVE_SEARCH
-                | fs_attributes::CASE_PRESERVED_NAMES
-                | fs_attributes::UNICODE_ON_DISK
-                | fs_attributes::SUPPORTS_SPARSE_FILES
-                | fs_attributes::SUPPORTS_HARD_LINKS
-                | if share.options().ea_support {
-                    fs_attributes::SUPPORTS_EXTENDED_ATTRIBUTES
-                } else {
-                    0
-                },
+            file_system_attributes: fs_attribute_flags(share),
             maximum_component_name_length: st.name_max,
             file_system_name: "NTFS".to_owned(),
         }

@@ -126,7 +126,7 @@ pub async fn copychunk(
 }
 
 /// A copy changed the target's data: watchers hear of it and its write time is due.
-fn note_written(ctx: &Ctx<'_>, target: &Arc<Open>) {
+pub(super) fn note_written(ctx: &Ctx<'_>, target: &Arc<Open>) {
     crate::notify::modified(
         &ctx.conn.server,
         target,
