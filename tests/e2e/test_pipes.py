@@ -1,7 +1,9 @@
 """Named pipes and DCE/RPC on IPC$: share listing and server information for smbclient and rpcclient."""
 
+import struct
 import subprocess
 
+import smb2raw as s
 from rsmbd_server import RsmbdServer
 
 EXTRA_SHARES = """
@@ -110,3 +112,38 @@ def test_impacket_srvsvc_and_lsat(tmp_path_factory):
         policy = lsad.hLsarOpenPolicy2(dce, MAXIMUM_ALLOWED | lsat.POLICY_LOOKUP_NAMES)["PolicyHandle"]
         sids = lsat.hLsarLookupNames(dce, policy, (srv.user,))["TranslatedSids"]["Sids"]
         assert sids[0]["Use"] == 1  # SidTypeUser
+
+
+SRVSVC = "4b324fc8-1670-01d3-1278-5a47bf6ee188"
+NDR = "8a885d04-1ceb-11c9-9fe8-08002b104860"
+PIPE_BROKEN = 0xC000014B
+
+
+def bind_pdu():
+    """A DCE/RPC bind to srvsvc 3.0 with the NDR transfer syntax (C706 12.6.4.3)."""
+    import uuid
+
+    context = (struct.pack("<HBB", 0, 1, 0) + uuid.UUID(SRVSVC).bytes_le + struct.pack("<HH", 3, 0)
+               + uuid.UUID(NDR).bytes_le + struct.pack("<I", 2))
+    body = struct.pack("<HHIB3s", 4280, 4280, 0, 1, b"\0\0\0") + context
+    return struct.pack("<BBBB4sHHI", 5, 0, 11, 3, b"\x10\0\0\0", 16 + len(body), 0, 1) + body
+
+
+def test_a_read_on_an_empty_pipe_waits_for_the_reply(server):
+    """A READ before its WRITE (clients pipeline several RPC calls) goes async and completes with the reply
+    the WRITE queues; a READ still waiting when the handle closes gets STATUS_PIPE_BROKEN."""
+    with s.logged_on(server, share="IPC$") as c:
+        r, fid = c.create("srvsvc", access=0x0012019F, disposition=s.FILE_OPEN)
+        assert r.status == s.SUCCESS, hex(r.status)
+        c.send(c.pdu(s.READ, s.read_body(fid, 0, 4280)))
+        interim = c.recv(skip_pending=False)
+        assert interim[0].status == s.PENDING and interim[0].flags & s.FLAG_ASYNC
+        c.send(c.pdu(s.WRITE, s.write_body(fid, 0, bind_pdu())))
+        done = {r.command: r for r in c.recv() + c.recv()}
+        assert done[s.WRITE].status == s.SUCCESS
+        assert done[s.READ].status == s.SUCCESS and done[s.READ].body[16:19] == b"\x05\x00\x0c"  # bind_ack
+        c.send(c.pdu(s.READ, s.read_body(fid, 0, 4280)))
+        assert c.recv(skip_pending=False)[0].status == s.PENDING
+        c.send(c.pdu(s.CLOSE, struct.pack("<HHI16s", 24, 0, 0, fid)))
+        done = {r.command: r.status for r in c.recv() + c.recv()}
+        assert done == {s.READ: PIPE_BROKEN, s.CLOSE: s.SUCCESS}

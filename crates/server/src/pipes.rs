@@ -1,13 +1,15 @@
 //! Named pipes on IPC$ (MS-SMB2 3.3.5.9 for pipe opens, 3.3.5.12/3.3.5.13 reads and writes on pipes,
 //! 3.3.5.15.1/3.3.5.15.10 FSCTL_PIPE_TRANSCEIVE and FSCTL_PIPE_WAIT). The pipe contents are DCE/RPC,
 //! served by the `rpc` crate; this module is the SMB side: the pipe handle table and what each command
-//! does on a pipe handle.
+//! does on a pipe handle. A READ on an empty pipe waits for the reply to a later WRITE (clients with
+//! several calls outstanding pipeline WRITEs and READs, and a READ may overtake its WRITE).
 
 use crate::conn::Conn;
 use crate::session::Tree;
 use crate::state::ServerState;
 use proto::{FileId, NtStatus};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// An open named pipe.
@@ -17,11 +19,19 @@ pub struct PipeOpen {
     pub tree: Arc<Tree>,
     pub name: String,
     pipe: Mutex<rpc::Pipe>,
+    /// Woken when a WRITE queues a reply, and when the handle closes.
+    arrived: tokio::sync::Notify,
+    closed: AtomicBool,
 }
 
 impl PipeOpen {
     pub fn pipe(&self) -> MutexGuard<'_, rpc::Pipe> {
         self.pipe.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.arrived.notify_waiters();
     }
 }
 
@@ -55,12 +65,19 @@ impl PipeTable {
     }
 
     pub fn remove(&self, volatile: u64) -> Option<Arc<PipeOpen>> {
-        self.lock().remove(&volatile)
+        let p = self.lock().remove(&volatile);
+        p.inspect(|p| p.close())
     }
 
     /// Drop every pipe handle for which `pred` holds (tree disconnect, logoff).
     pub fn remove_matching(&self, pred: impl Fn(&PipeOpen) -> bool) {
-        self.lock().retain(|_, p| !pred(p));
+        self.lock().retain(|_, p| {
+            let gone = pred(p);
+            if gone {
+                p.close();
+            }
+            !gone
+        });
     }
 
     fn insert(&self, p: Arc<PipeOpen>) {
@@ -181,6 +198,8 @@ pub fn open(
         tree: Arc::clone(tree),
         name: name.to_ascii_lowercase(),
         pipe: Mutex::new(pipe),
+        arrived: tokio::sync::Notify::new(),
+        closed: AtomicBool::new(false),
     });
     conn.pipes.insert(Arc::clone(&open));
     Ok(open)
@@ -202,9 +221,52 @@ pub fn read(p: &PipeOpen, max: usize) -> Result<(Vec<u8>, NtStatus), NtStatus> {
 }
 
 pub fn write(p: &PipeOpen, data: &[u8]) -> Result<usize, NtStatus> {
-    p.pipe()
+    let written = p
+        .pipe()
         .write(data)
-        .map_err(|_| NtStatus::INVALID_PARAMETER)
+        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    p.arrived.notify_waiters();
+    Ok(written)
+}
+
+/// A READ that found the pipe empty, waiting for a reply: the reply, STATUS_PIPE_BROKEN once the
+/// handle closes, STATUS_CANCELLED on CANCEL, nothing when the connection is gone.
+pub async fn wait_and_read(
+    p: Arc<PipeOpen>,
+    max: usize,
+    mut cancelled: crate::pending::Cancelled,
+) -> Option<crate::pending::Final> {
+    use crate::pending::{CancelReason, Final};
+    loop {
+        let arrived = p.arrived.notified();
+        tokio::pin!(arrived);
+        arrived.as_mut().enable();
+        if p.closed.load(Ordering::Acquire) {
+            return Some(Final::error(NtStatus::PIPE_BROKEN));
+        }
+        match read(&p, max) {
+            Err(NtStatus::PIPE_EMPTY) => {}
+            Ok((data, status)) => {
+                return Some(Final::with_body(status, |w, _| {
+                    proto::messages::read::encode_read_response_prefix(
+                        w,
+                        proto::writer::len_u32(data.len()),
+                        0,
+                    );
+                    w.extend_from_slice(&data);
+                }))
+            }
+            Err(e) => return Some(Final::error(e)),
+        }
+        tokio::select! {
+            () = &mut arrived => {}
+            reason = cancelled.reason() => return match reason {
+                CancelReason::Cancel => Some(Final::error(NtStatus::CANCELLED)),
+                CancelReason::ConnectionLost => None,
+                _ => Some(Final::error(NtStatus::PIPE_BROKEN)),
+            },
+        }
+    }
 }
 
 /// FSCTL_PIPE_TRANSCEIVE: write the request, read the reply.

@@ -6,6 +6,7 @@
 use super::HandlerResult;
 use crate::blocking::run_as;
 use crate::dispatch::Ctx;
+use crate::pending::Parked;
 use bytes::BytesMut;
 use proto::messages::create::access::{FILE_EXECUTE, FILE_READ_DATA};
 use proto::messages::read::{encode_read_response_prefix, ReadRequest};
@@ -37,7 +38,17 @@ pub async fn handle(ctx: &mut Ctx<'_>, req: ReadRequest<'_>, out: &mut BytesMut)
     if ctx.on_ipc() {
         let p = ctx.pipe(req.file_id)?;
         let max = usize::try_from(req.length.min(ctx.conn.server.settings.max_read)).unwrap_or(0);
-        let (data, status) = crate::pipes::read(&p, max)?;
+        let (data, status) = match crate::pipes::read(&p, max) {
+            // Only the last request of a compound may go async (MS-SMB2 3.3.4.2).
+            Err(NtStatus::PIPE_EMPTY) if ctx.hdr.next_command == 0 => {
+                // Not tied to an open: the pipe's own close ends the wait (crate::pipes).
+                let name = p.name.clone();
+                return ctx.park(Parked::new(None, name, move |cancelled| {
+                    crate::pipes::wait_and_read(p, max, cancelled)
+                }));
+            }
+            other => other?,
+        };
         encode_read_response_prefix(out, proto::writer::len_u32(data.len()), 0);
         out.extend_from_slice(&data);
         return Ok(status);
