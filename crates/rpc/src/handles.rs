@@ -2,11 +2,12 @@
 //! `ndr_context_handle`): 20 bytes each, issued per pipe, at most [`MAX_HANDLES`] open at once. A
 //! handle is valid only on the pipe that issued it and only until it is closed.
 
+use crate::services::{NCA_S_FAULT_CONTEXT_MISMATCH, NCA_S_FAULT_NDR};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::accounts::Domain;
 use crate::ndr::{Decoder, Encoder, NdrError};
-use crate::ntstatus::{INSUFFICIENT_RESOURCES, INVALID_HANDLE, SUCCESS};
+use crate::ntstatus::{INSUFFICIENT_RESOURCES, SUCCESS};
 
 /// The most handles one pipe keeps open.
 pub const MAX_HANDLES: usize = 64;
@@ -133,17 +134,18 @@ impl HandleTable {
         Ok(self.get(&handle).and_then(kind))
     }
 
-    /// LsarClose / SamrCloseHandle: `[in, out] HANDLE*`; answers the null handle and SUCCESS, or
-    /// STATUS_INVALID_HANDLE when the handle was not open.
-    pub fn close_call(&mut self, stub: &[u8]) -> Result<Vec<u8>, NdrError> {
-        let handle = Handle::decode(&mut Decoder::new(stub))?;
-        let status = match self.close(&handle) {
-            Some(_) => SUCCESS,
-            None => INVALID_HANDLE,
-        };
+    /// LsarClose / SamrCloseHandle: `[in, out] HANDLE*`; answers the null handle and SUCCESS. A handle
+    /// that is not open (closed already, or never made here) faults with nca_s_fault_context_mismatch,
+    /// as the RPC runtime answers a stale context handle (MS-RPCE 3.3.3.2.2); the result is the response
+    /// stub or the fault status.
+    pub fn close_call(&mut self, stub: &[u8]) -> Result<Vec<u8>, u32> {
+        let handle = Handle::decode(&mut Decoder::new(stub)).map_err(|NdrError| NCA_S_FAULT_NDR)?;
+        if self.close(&handle).is_none() {
+            return Err(NCA_S_FAULT_CONTEXT_MISMATCH);
+        }
         let mut e = Encoder::new();
         Handle::NULL.encode(&mut e);
-        e.u32(status);
+        e.u32(SUCCESS);
         Ok(e.into_bytes())
     }
 

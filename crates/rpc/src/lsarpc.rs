@@ -12,6 +12,7 @@ use crate::lsa_lookup::{self, Form};
 use crate::ndr::{Decoder, Encoder, Field, NdrError};
 use crate::ntstatus::{ACCESS_DENIED, INVALID_HANDLE, INVALID_PARAMETER, SUCCESS};
 use crate::services::encode_union_response;
+use crate::services::ndr_fault;
 use crate::Provider;
 
 const OPNUM_CLOSE: u16 = 0;
@@ -38,9 +39,11 @@ pub fn call(
     stub: &[u8],
     provider: &dyn Provider,
     handles: &mut HandleTable,
-) -> Option<Result<Vec<u8>, NdrError>> {
-    Some(match opnum {
-        OPNUM_CLOSE => handles.close_call(stub),
+) -> Option<Result<Vec<u8>, u32>> {
+    if opnum == OPNUM_CLOSE {
+        return Some(handles.close_call(stub));
+    }
+    let result = match opnum {
         OPNUM_OPEN_POLICY => open_policy(stub, handles, false),
         OPNUM_OPEN_POLICY2 => open_policy(stub, handles, true),
         OPNUM_QUERY_INFORMATION_POLICY | OPNUM_QUERY_INFORMATION_POLICY2 => {
@@ -54,7 +57,8 @@ pub fn call(
         OPNUM_LOOKUP_NAMES3 => lsa_lookup::lookup_names(stub, provider, handles, Form::EXTENDED),
         OPNUM_LOOKUP_NAMES4 => lsa_lookup::lookup_names(stub, provider, handles, Form::NO_HANDLE),
         _ => return None,
-    })
+    };
+    Some(ndr_fault(result))
 }
 
 /// Reads a policy handle: whether it is an open policy handle of this pipe.

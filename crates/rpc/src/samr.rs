@@ -16,6 +16,7 @@ use crate::ntstatus::{
 };
 use crate::samr_user;
 use crate::services::encode_union_response;
+use crate::services::ndr_fault;
 use crate::sid::RpcSid;
 use crate::sid::{decode_sid_array, Sid};
 use crate::Provider;
@@ -59,12 +60,14 @@ pub fn call(
     stub: &[u8],
     provider: &dyn Provider,
     handles: &mut HandleTable,
-) -> Option<Result<Vec<u8>, NdrError>> {
-    Some(match opnum {
+) -> Option<Result<Vec<u8>, u32>> {
+    if opnum == OPNUM_CLOSE_HANDLE {
+        return Some(handles.close_call(stub));
+    }
+    let result = match opnum {
         OPNUM_CONNECT | OPNUM_CONNECT2 | OPNUM_CONNECT4 | OPNUM_CONNECT5 => {
             connect(opnum, stub, handles)
         }
-        OPNUM_CLOSE_HANDLE => handles.close_call(stub),
         OPNUM_QUERY_SECURITY_OBJECT => samr_user::query_security_object(stub, handles),
         OPNUM_LOOKUP_DOMAIN_IN_SAM_SERVER => lookup_domain(stub, provider, handles),
         OPNUM_ENUMERATE_DOMAINS_IN_SAM_SERVER => enumerate_domains(stub, provider, handles),
@@ -82,7 +85,8 @@ pub fn call(
         }
         OPNUM_GET_GROUPS_FOR_USER => samr_user::get_groups_for_user(stub, provider, handles),
         _ => return None,
-    })
+    };
+    Some(ndr_fault(result))
 }
 
 fn server(object: Object) -> Option<()> {

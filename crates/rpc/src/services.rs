@@ -16,6 +16,13 @@ pub const NCA_S_UNK_IF: u32 = 0x1c01_0003;
 pub const NCA_S_PROTO_ERROR: u32 = 0x1c01_000b;
 /// RPC_X_BAD_STUB_DATA, the status Windows uses for stubs that do not decode.
 pub const NCA_S_FAULT_NDR: u32 = 0x0000_06f7;
+/// nca_s_fault_context_mismatch: a context handle the server does not hold.
+pub const NCA_S_FAULT_CONTEXT_MISMATCH: u32 = 0x1c00_001a;
+
+/// A stub that did not decode faults with nca_s_fault_ndr.
+pub fn ndr_fault(result: Result<Vec<u8>, NdrError>) -> Result<Vec<u8>, u32> {
+    result.map_err(|NdrError| NCA_S_FAULT_NDR)
+}
 /// ERROR_ACCESS_DENIED (authentication verifiers are not supported).
 pub const ACCESS_DENIED: u32 = 5;
 
@@ -140,14 +147,12 @@ impl Interface {
         handles: &mut HandleTable,
     ) -> Result<Vec<u8>, u32> {
         let result = match self {
-            Interface::Srvsvc => srvsvc::call(opnum, stub, provider),
-            Interface::Wkssvc => wkssvc::call(opnum, stub, provider),
+            Interface::Srvsvc => srvsvc::call(opnum, stub, provider).map(ndr_fault),
+            Interface::Wkssvc => wkssvc::call(opnum, stub, provider).map(ndr_fault),
             Interface::Lsarpc => lsarpc::call(opnum, stub, provider, handles),
             Interface::Samr => samr::call(opnum, stub, provider, handles),
         };
-        result
-            .ok_or(NCA_S_OP_RNG_ERROR)?
-            .map_err(|NdrError| NCA_S_FAULT_NDR)
+        result.ok_or(NCA_S_OP_RNG_ERROR)?
     }
 }
 

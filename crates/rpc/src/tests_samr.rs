@@ -482,7 +482,7 @@ fn users_open_query_groups_and_close() {
         call(&mut pipe, 39, &bob).unwrap(),
         [0, 0, 0, 0, 8, 0, 0, 0xC0]
     );
-    assert_eq!(status(&call(&mut pipe, 1, &bob).unwrap()), INVALID_HANDLE);
+    assert_eq!(call(&mut pipe, 1, &bob), Err(0x1c00_001a));
 }
 
 #[test]
