@@ -105,20 +105,7 @@ pub async fn copychunk(
     if chunks.is_empty() && ctx.conn.apple.copyfile() {
         return copyfile(ctx, &source, &target).await;
     }
-    let mut done = SrvCopychunkResponse::default();
-    let mut status = NtStatus::SUCCESS;
-    for chunk in chunks {
-        match copy_one(&source, &target, chunk).await {
-            Ok(n) => {
-                done.chunks_written += 1;
-                done.total_bytes_written = done.total_bytes_written.saturating_add(n);
-            }
-            Err(e) => {
-                status = e;
-                break;
-            }
-        }
-    }
+    let (done, status) = copy_chunks(&source, &target, chunks).await;
     if done.total_bytes_written > 0 {
         note_written(ctx, &target);
     }
@@ -182,15 +169,11 @@ fn checked_chunks(input: &[u8]) -> Option<Vec<SrvCopychunk>> {
     Some(chunks)
 }
 
-/// Copies one chunk: its source range must lie within the source file (STATUS_INVALID_VIEW_SIZE)
-/// and neither range may be locked by another open (STATUS_FILE_LOCK_CONFLICT).
-async fn copy_one(
-    source: &Arc<Open>,
-    target: &Arc<Open>,
-    c: SrvCopychunk,
-) -> Result<u32, NtStatus> {
+/// Whether another open's byte-range lock covers the chunk's source (for reading) or target (for
+/// writing) range.
+fn locked(source: &Open, target: &Open, c: &SrvCopychunk) -> bool {
     let len = u64::from(c.length);
-    let locked = crate::locks::io_conflicts(
+    crate::locks::io_conflicts(
         &source.node.locks(),
         source.file_id.volatile,
         c.source_offset,
@@ -202,22 +185,59 @@ async fn copy_one(
         c.target_offset,
         len,
         true,
-    );
-    if locked {
-        return Err(NtStatus::FILE_LOCK_CONFLICT);
-    }
+    )
+}
+
+/// Copies the chunks in order until one fails: each source range must lie within the source file
+/// (STATUS_INVALID_VIEW_SIZE) and neither range may be locked by another open
+/// (STATUS_FILE_LOCK_CONFLICT). Returns what was written and the status to answer with.
+///
+/// All the chunks of a request are copied in one trip to the blocking pool, not one each: a request
+/// holds up to 256 chunks. The locks are checked first, in memory; the copying stops before the
+/// first locked chunk.
+async fn copy_chunks(
+    source: &Arc<Open>,
+    target: &Arc<Open>,
+    chunks: Vec<SrvCopychunk>,
+) -> (SrvCopychunkResponse, NtStatus) {
+    let unlocked = chunks
+        .iter()
+        .position(|c| locked(source, target, c))
+        .unwrap_or(chunks.len());
     let (src, dst) = (Arc::clone(&source.file), Arc::clone(&target.file));
-    let length = usize::try_from(c.length).map_err(|_| NtStatus::INVALID_PARAMETER)?;
     let copied = run_as(&target.unix, move || {
-        let size = src.stat()?.size;
-        if c.source_offset
-            .checked_add(len)
-            .is_none_or(|end| end > size)
-        {
-            return Err(NtStatus::INVALID_VIEW_SIZE);
+        let mut done = SrvCopychunkResponse::default();
+        for c in chunks.iter().take(unlocked) {
+            match copy_one(&src, &dst, c) {
+                Ok(n) => {
+                    done.chunks_written += 1;
+                    done.total_bytes_written = done.total_bytes_written.saturating_add(n);
+                }
+                Err(e) => return Ok((done, e)),
+            }
         }
-        dst.copy_range_from(&src, c.source_offset, c.target_offset, length)
+        let status = match unlocked < chunks.len() {
+            true => NtStatus::FILE_LOCK_CONFLICT,
+            false => NtStatus::SUCCESS,
+        };
+        Ok((done, status))
     })
-    .await?;
+    .await;
+    copied.unwrap_or_else(|e| (SrvCopychunkResponse::default(), e))
+}
+
+/// One chunk, on the blocking pool; the source's size is read each time, since an earlier chunk may
+/// have grown it (source and target may be the same file).
+fn copy_one(src: &vfs::OpenFile, dst: &vfs::OpenFile, c: &SrvCopychunk) -> Result<u32, NtStatus> {
+    let size = src.stat()?.size;
+    let len = u64::from(c.length);
+    if c.source_offset
+        .checked_add(len)
+        .is_none_or(|end| end > size)
+    {
+        return Err(NtStatus::INVALID_VIEW_SIZE);
+    }
+    let length = usize::try_from(c.length).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    let copied = dst.copy_range_from(src, c.source_offset, c.target_offset, length)?;
     u32::try_from(copied).map_err(|_| NtStatus::INTERNAL_ERROR)
 }
