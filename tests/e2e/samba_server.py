@@ -63,3 +63,9 @@ def private_smbd(tmp_path, extra_share=""):
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=10)
+
+
+def copy_with_xattrs(src, dst_dir):
+    """Copy one file into `dst_dir` with its extended attributes (DOS attributes, streams, EAs, ACLs, Finder
+    metadata), as an administrator moving a share from one server to the other does."""
+    subprocess.run(["cp", "-a", "--preserve=xattr", str(src), str(dst_dir)], check=True)

@@ -10,6 +10,7 @@ import smbclient
 import smb2raw as s
 
 from test_ea_interop import SAMBA_PASSWORD, samba, session  # noqa: F401 (samba is a fixture)
+from samba_server import copy_with_xattrs
 
 HIDDEN, SYSTEM, ARCHIVE, READONLY = 0x2, 0x4, 0x20, 0x1
 
@@ -36,7 +37,7 @@ def test_rsmbd_attributes_read_by_samba(server, samba):
     ours = attributes_and_birth(unc, kw)
     assert ours[0] & (HIDDEN | SYSTEM) == HIDDEN | SYSTEM, ours
     smbclient.reset_connection_cache(connection_cache=kw["connection_cache"])
-    subprocess.run(["cp", "-a", "--preserve=xattr", str(server.share / "marked.txt"), str(samba_share)], check=True)
+    copy_with_xattrs(server.share / "marked.txt", samba_share)
 
     skw = session("127.0.0.1", port, user, SAMBA_PASSWORD)
     theirs = attributes_and_birth("\\\\127.0.0.1\\data\\marked.txt", skw)
@@ -54,8 +55,7 @@ def test_samba_attributes_read_by_rsmbd(server, samba):
     theirs = attributes_and_birth(sunc, skw)
     assert theirs[0] & HIDDEN, theirs
     smbclient.reset_connection_cache(connection_cache=skw["connection_cache"])
-    subprocess.run(["cp", "-a", "--preserve=xattr", str(samba_share / "from-samba.txt"), str(server.share)],
-                   check=True)
+    copy_with_xattrs(samba_share / "from-samba.txt", server.share)
 
     kw = session(server.host, server.port, server.user, server.password)
     ours = attributes_and_birth(f"\\\\{server.host}\\{server.share_name}\\from-samba.txt", kw)
@@ -90,8 +90,7 @@ def test_explicit_change_time_is_kept_until_the_data_changes(server, samba):
         r, fid = c.create("times.txt", disposition=s.FILE_OPEN)
         assert r.status == s.SUCCESS
         assert basic_times(c, fid)[:4] == (CREATED, ACCESSED, WRITTEN, CHANGED)
-        subprocess.run(["cp", "-a", "--preserve=xattr", str(server.share / "times.txt"), str(samba_share)],
-                       check=True)
+        copy_with_xattrs(server.share / "times.txt", samba_share)
         assert c.write(fid, 0, b"x").status == s.SUCCESS
         assert c.close_file(fid).status == s.SUCCESS
         r, fid = c.create("times.txt", disposition=s.FILE_OPEN)

@@ -5,14 +5,13 @@ reverse, both through Python smbprotocol. Then the query semantics of MS-FSA 2.1
 
 import os
 import struct
-import subprocess
 
 import pytest
 import smbclient
 import smbclient._os as smbos
 
 import smb2raw as s
-from samba_server import SAMBA_PASSWORD, private_smbd
+from samba_server import SAMBA_PASSWORD, copy_with_xattrs, private_smbd
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def test_rsmbd_eas_read_by_samba(server, samba):
     # The on-disk format is Samba's: user.<name> as given, value as is.
     assert os.getxattr(server.share / "doc.txt", "user.Author") == b"Ada"
     assert os.getxattr(server.share / "doc.txt", "user.user.tag") == b"x"
-    subprocess.run(["cp", "-a", "--preserve=xattr", str(server.share / "doc.txt"), str(samba_share)], check=True)
+    copy_with_xattrs(server.share / "doc.txt", samba_share)
 
     skw = session("127.0.0.1", port, user, SAMBA_PASSWORD)
     sunc = "\\\\127.0.0.1\\data\\doc.txt"
@@ -67,8 +66,7 @@ def test_samba_eas_read_by_rsmbd(server, samba):
     # Samba also stored its DOS attributes (user.DOSATTRIB): rsmbd must not show them as an EA.
     raw = os.listxattr(samba_share / "from-samba.txt")
     assert "user.MixedCase" in raw and "user.DOSATTRIB" in raw, raw
-    subprocess.run(["cp", "-a", "--preserve=xattr", str(samba_share / "from-samba.txt"), str(server.share)],
-                   check=True)
+    copy_with_xattrs(samba_share / "from-samba.txt", server.share)
 
     kw = session(server.host, server.port, server.user, server.password)
     unc = f"\\\\{server.host}\\{server.share_name}\\from-samba.txt"

@@ -7,13 +7,12 @@ AfpInfo of the wrong size or signature are refused and the server keeps serving.
 
 import os
 import struct
-import subprocess
 
 import pytest
 import smbclient
 
 import smb2raw as s
-from samba_server import SAMBA_PASSWORD, private_smbd
+from samba_server import SAMBA_PASSWORD, copy_with_xattrs, private_smbd
 from test_ea_interop import session
 
 FRUIT = "vfs objects = catia fruit streams_xattr\n"
@@ -50,7 +49,7 @@ def check_mac_file(unc, kw):
 
 def copy_with_adouble(src_dir, name, dst_dir):
     for n in (name, f"._{name}"):
-        subprocess.run(["cp", "-a", "--preserve=xattr", str(src_dir / n), str(dst_dir)], check=True)
+        copy_with_xattrs(src_dir / n, dst_dir)
 
 
 @pytest.mark.rsmbd_conf(extra_share=FRUIT)

@@ -2,11 +2,11 @@
 is served by a private Samba smbd (`vfs objects = streams_xattr`, the `samba` fixture of test_ea_interop.py) with
 the same streams, and the reverse, all read through Python smbprotocol."""
 
-import subprocess
 
 import smbclient
 
 from test_ea_interop import SAMBA_PASSWORD, samba, session  # noqa: F401 (samba is a fixture)
+from samba_server import copy_with_xattrs
 
 STREAMS = {
     "Zone.Identifier": b"[ZoneTransfer]\r\nZoneId=3\r\n",
@@ -51,7 +51,7 @@ def test_rsmbd_streams_read_by_samba(server, samba):
     kw = session(server.host, server.port, server.user, server.password)
     write_streams(f"\\\\{server.host}\\{server.share_name}\\doc.txt", kw)
     smbclient.reset_connection_cache(connection_cache=kw["connection_cache"])
-    subprocess.run(["cp", "-a", "--preserve=xattr", str(server.share / "doc.txt"), str(samba_share)], check=True)
+    copy_with_xattrs(server.share / "doc.txt", samba_share)
 
     skw = session("127.0.0.1", port, user, SAMBA_PASSWORD)
     check_same("\\\\127.0.0.1\\data\\doc.txt", skw)
@@ -63,8 +63,7 @@ def test_samba_streams_read_by_rsmbd(server, samba):
     skw = session("127.0.0.1", port, user, SAMBA_PASSWORD)
     write_streams("\\\\127.0.0.1\\data\\from-samba.txt", skw)
     smbclient.reset_connection_cache(connection_cache=skw["connection_cache"])
-    subprocess.run(["cp", "-a", "--preserve=xattr", str(samba_share / "from-samba.txt"), str(server.share)],
-                   check=True)
+    copy_with_xattrs(samba_share / "from-samba.txt", server.share)
 
     kw = session(server.host, server.port, server.user, server.password)
     check_same(f"\\\\{server.host}\\{server.share_name}\\from-samba.txt", kw)
