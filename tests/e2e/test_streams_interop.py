@@ -25,7 +25,7 @@ def write_streams(unc, kw):
 
 def list_streams(unc, kw):
     """The stream names of `unc` through FileStreamInformation."""
-    from smbprotocol.file_info import FileInformationClass, FileStreamInformation
+    from smbprotocol.file_info import FileStreamInformation
     from smbprotocol.open import CreateOptions, FilePipePrinterAccessMask
 
     with smbclient._io.SMBRawIO(unc, mode="rb", share_access="rwd",
