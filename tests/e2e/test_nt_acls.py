@@ -272,3 +272,24 @@ def test_listing_shows_unreadable_files_by_default(server):
     with s.logged_on(server) as c:
         deny_reading(c, "closed.txt")
         assert "closed.txt" in listed_names(c)
+
+
+def test_rename_into_a_folder_needs_the_right_to_add(server):
+    """A rename adds a name to the target folder: without FILE_ADD_FILE there it is refused, as a CREATE of that
+    name would be (MS-FSA 2.1.5.15.12); with it, the file moves."""
+    (server.share / "dropbox").mkdir()
+    (server.share / "moving.txt").write_bytes(b"m")
+    read_only = [(0, 0, FILE_GENERIC_READ | 0x1200A0 | WRITE_DAC | WRITE_OWNER, "S-1-1-0")]
+    with s.logged_on(server) as c:
+        assert set_sd(c, "dropbox", descriptor(read_only)) == s.SUCCESS
+        r, fid = c.create("moving.txt", access=s.DELETE | READ_CONTROL, disposition=s.FILE_OPEN)
+        assert r.status == s.SUCCESS, hex(r.status)
+        rename = s.set_info_body(fid, 1, 10, s.rename_info("dropbox\\moving.txt"))
+        assert c.call(s.SET_INFO, rename).status == s.ACCESS_DENIED
+        assert c.call(s.SET_INFO, s.set_info_body(fid, 1, 10, s.rename_info("renamed.txt"))).status == s.SUCCESS
+        writable = [(0, 0, FILE_GENERIC_READ | 0x1200A0 | WRITE_DAC | WRITE_OWNER | 0x2, "S-1-1-0")]
+        assert set_sd(c, "dropbox", descriptor(writable)) == s.SUCCESS
+        rename = s.set_info_body(fid, 1, 10, s.rename_info("dropbox\\moving.txt"))
+        assert c.call(s.SET_INFO, rename).status == s.SUCCESS
+        c.close_file(fid)
+    assert (server.share / "dropbox" / "moving.txt").read_bytes() == b"m"

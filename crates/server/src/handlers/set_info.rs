@@ -312,8 +312,8 @@ async fn rename_stream(
     .await
 }
 
-/// The opens of the same share that name something below the directory `dir`, with the rest of their
-/// path (compared without regard to ASCII case: a false match only refuses a rename).
+/// The opens of the same share (connected, or kept for a durable reconnect) that name something below
+/// the directory `dir`, with the rest of their path (compared without regard to ASCII case: a false match only refuses a rename).
 fn opens_below(ctx: &Ctx<'_>, open: &Open, dir: &SmbPath) -> Vec<(Arc<Open>, String)> {
     let prefix = format!("{}/", dir.as_unix());
     let share = &open.tree.share.name;
@@ -325,11 +325,13 @@ fn opens_below(ctx: &Ctx<'_>, open: &Open, dir: &SmbPath) -> Vec<(Arc<Open>, Str
             .then(|| p.get(prefix.len()..).map(str::to_owned))
             .flatten()
     };
-    ctx.conn
-        .server
-        .opens
-        .matching(|o| rest(o).is_some())
+    let server = &ctx.conn.server;
+    let connected = server.opens.matching(|o| rest(o).is_some());
+    // Opens kept after a disconnect are opens too: their client may reclaim them by path.
+    let disconnected = server.durable.matching(|o| rest(o).is_some());
+    connected
         .into_iter()
+        .chain(disconnected)
         .filter_map(|o| rest(&o).map(|r| (o, r)))
         .collect()
 }
@@ -390,6 +392,12 @@ async fn rename_or_link(
     if replace {
         release_target_handles(ctx, open, &to).await;
     }
+    // A new name in the target folder needs the right to add it there (FILE_ADD_FILE, or
+    // FILE_ADD_SUBDIRECTORY for a folder), as a CREATE of that name would (MS-FSA 2.1.5.15.12).
+    let domain = &ctx.conn.server.settings.domain_sid;
+    crate::nt_acl::create::AclCreate::new(&open.tree, &to, domain)
+        .check_add(true, open.is_dir && !is_link)
+        .await?;
     let (server, o, to2) = (Arc::clone(&ctx.conn.server), Arc::clone(open), to.clone());
     run_as(&open.unix, move || {
         let share = o.tree.vfs()?;
